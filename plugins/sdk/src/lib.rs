@@ -1,0 +1,5 @@
+//! Write Fluent Bit proxy plugins in Rust.
+#![deny(missing_docs)]
+
+pub mod abi;
+pub mod events;
