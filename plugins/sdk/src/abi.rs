@@ -45,6 +45,7 @@ pub const FLB_LOG_TRACE: c_int = 5;
 /// The definition a plugin fills in `FLBPluginRegister`. Allocated by the host. Only the first five
 /// fields exist on every host: `event_type` appeared in 5.0.0 and `config_map` in 5.1.1, so writing
 /// them on an older host writes out of bounds.
+/// cbindgen:field-names=[type, proxy, flags, name, description, event_type, config_map]
 #[repr(C)]
 pub struct flb_plugin_proxy_def {
     pub type_: c_int,
@@ -59,8 +60,7 @@ pub struct flb_plugin_proxy_def {
 }
 
 /// Returns an instance's property, or NULL when unset.
-pub type flb_get_property_fn =
-    Option<unsafe extern "C" fn(key: *const c_char, ins: *mut c_void) -> *const c_char>;
+pub type flb_get_property_fn = Option<unsafe extern "C" fn(key: *const c_char, ins: *mut c_void) -> *const c_char>;
 /// Returns an instance's cmetrics context (`struct cmt *`).
 pub type flb_get_cmt_fn = Option<unsafe extern "C" fn(ins: *mut c_void) -> *mut c_void>;
 /// printf-like logger: always pass the message to a `"%s"` format.
@@ -132,8 +132,7 @@ pub type FLBPluginInputCallbackCtxFn =
 /// `FLBPluginInputCleanupCallback` (2.0+).
 pub type FLBPluginInputCleanupCallbackFn = unsafe extern "C" fn(data: *mut c_void) -> c_int;
 /// `FLBPluginInputCleanupCallbackCtx` (4.1+).
-pub type FLBPluginInputCleanupCallbackCtxFn =
-    unsafe extern "C" fn(remote_ctx: *mut c_void, data: *mut c_void) -> c_int;
+pub type FLBPluginInputCleanupCallbackCtxFn = unsafe extern "C" fn(remote_ctx: *mut c_void, data: *mut c_void) -> c_int;
 /// `FLBPluginInputPause` / `FLBPluginInputResume` (2.2+).
 pub type FLBPluginInputPauseFn = unsafe extern "C" fn();
 /// `FLBPluginFlush`.

@@ -1,0 +1,60 @@
+# Rust reference plugins for Fluent Bit.
+#   make plugins   release .so files into target/plugins/ (in_gdummy.so, out_gstdout.so)
+#   make demo      plugins + C host, gdummy into gstdout for a few seconds
+#   make test      every test (Rust, C host, bench smoke run)
+#   make headers   regenerate include/*.h with cbindgen (the build fails when they are stale)
+#   make bench     benchmarks: Rust against Go against C floor, table + bench/results/
+#   make clean
+CARGO ?= cargo
+PLUGIN_DIR := target/plugins
+TEST_PLUGIN_DIR := target/test-plugins
+# package:library pairs; the .so is named after the library, as Fluent Bit users know them.
+PLUGINS := in-gdummy:in_gdummy out-gstdout:out_gstdout
+TEST_PLUGINS := in-sdktest:in_sdktest out-sdktest:out_sdktest
+
+.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint
+
+all: plugins
+
+-include c-host/host.mk
+
+define copy_libs
+	@mkdir -p $(2)
+	@for p in $(1); do lib=$${p#*:}; cp target/release/lib$$lib.so $(2)/$$lib.so; echo "  $(2)/$$lib.so"; done
+endef
+
+plugins:
+	$(CARGO) build --release $(foreach p,$(PLUGINS),-p $(firstword $(subst :, ,$(p))))
+	$(call copy_libs,$(PLUGINS),$(PLUGIN_DIR))
+
+test-plugins:
+	$(CARGO) build --release $(foreach p,$(TEST_PLUGINS),-p $(firstword $(subst :, ,$(p))))
+	$(call copy_libs,$(TEST_PLUGINS),$(TEST_PLUGIN_DIR))
+
+host: $(FLB_HOST)
+
+demo: plugins host
+	$(FLB_HOST) -e $(PLUGIN_DIR)/in_gdummy.so -e $(PLUGIN_DIR)/out_gstdout.so \
+		-i gdummy -p 'dummy={"message":"hello from Rust"}' -p rate=2 -t demo \
+		-o gstdout -m '*' --duration 4
+
+test: plugins test-plugins host
+	$(CARGO) test --workspace --release
+	$(MAKE) --no-print-directory bench-quick
+
+headers:
+	FLB_UPDATE_HEADERS=1 $(CARGO) build -p flb-plugin-sdk
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+bench: plugins host
+	python3 bench/run.py
+
+bench-quick: plugins host
+	python3 bench/run.py --quick
+
+clean:
+	$(CARGO) clean
+	rm -rf bench/results/*.tmp
