@@ -1,0 +1,22 @@
+# flb-host: make include file. The top-level Makefile does `include c-host/host.mk`.
+FLB_HOST_DIR      := c-host
+FLB_HOST_SRCS     := $(wildcard $(FLB_HOST_DIR)/src/*.c)
+FLB_HOST_HDRS     := $(wildcard $(FLB_HOST_DIR)/src/*.h)
+FLB_HOST          := target/flb-host/flb-host
+FLB_HOST_ASAN     := target/flb-host/flb-host-asan
+FLB_HOST_CC       ?= $(CC)
+FLB_HOST_CFLAGS   := -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -rdynamic
+FLB_HOST_LIBS     := -ldl -lm
+FLB_HOST_ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -DFLB_HOST_NO_INTERPOSE
+
+$(FLB_HOST): $(FLB_HOST_SRCS) $(FLB_HOST_HDRS) $(FLB_HOST_DIR)/host.mk
+	@mkdir -p $(dir $@)
+	$(FLB_HOST_CC) $(FLB_HOST_CFLAGS) -o $@ $(FLB_HOST_SRCS) $(FLB_HOST_LIBS)
+
+$(FLB_HOST_ASAN): $(FLB_HOST_SRCS) $(FLB_HOST_HDRS) $(FLB_HOST_DIR)/host.mk
+	@mkdir -p $(dir $@)
+	$(FLB_HOST_CC) $(FLB_HOST_CFLAGS) $(FLB_HOST_ASAN_FLAGS) -o $@ $(FLB_HOST_SRCS) $(FLB_HOST_LIBS)
+
+.PHONY: flb-host flb-host-asan
+flb-host: $(FLB_HOST)
+flb-host-asan: $(FLB_HOST_ASAN)

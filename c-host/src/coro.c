@@ -1,0 +1,216 @@
+/* flb-host: run output flushes on a small mmap'd coroutine stack with a guard page, as Fluent
+ * Bit runs them on a 64 KiB coroutine stack (there malloc'ed and unguarded). Overflowing it here
+ * hits a PROT_NONE page; a SIGSEGV handler on an alternate signal stack reports it and exits with
+ * EXIT_CORO_OVERFLOW. One stack per thread, reused for every flush on that thread. */
+#include "flb_host.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#ifdef FLB_HOST_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#define CORO_GUARD_SIZE (1024 * 1024)
+
+struct coro {
+    unsigned char *map;
+    size_t map_size;
+    unsigned char *stack;
+    size_t stack_size;
+    unsigned char *guard_lo, *guard_hi;
+    unsigned char *altstack;
+    size_t altstack_size;
+    ucontext_t caller, ctx;
+    void (*fn)(void *);
+    void *arg;
+#ifdef FLB_HOST_ASAN
+    void *fake_stack;
+    const void *caller_bottom;
+    size_t caller_size;
+#endif
+};
+
+static __thread struct coro *tl_coro;
+/* guard range of the current thread, read by the signal handler */
+static __thread unsigned char *volatile tl_guard_lo, *volatile tl_guard_hi;
+static volatile size_t g_stack_size_for_msg;
+static struct sigaction g_old_segv, g_old_bus;
+
+static size_t page_size(void)
+{
+    long p = sysconf(_SC_PAGESIZE);
+    return p > 0 ? (size_t) p : 4096;
+}
+
+static void write_str(const char *s)
+{
+    ssize_t r = write(2, s, strlen(s));
+    (void) r;
+}
+
+static void fmt_size(char *b, size_t n)
+{
+    /* async-signal-safe "64 KiB" / "12345 bytes" */
+    char tmp[32];
+    int i = 0;
+    size_t v = (n % 1024 == 0) ? n / 1024 : n;
+    do {
+        tmp[i++] = (char) ('0' + v % 10);
+        v /= 10;
+    } while (v && i < 30);
+    while (i) {
+        *b++ = tmp[--i];
+    }
+    strcpy(b, (n % 1024 == 0) ? " KiB" : " bytes");
+}
+
+static void segv_handler(int sig, siginfo_t *si, void *uctx)
+{
+    unsigned char *a = si ? (unsigned char *) si->si_addr : NULL;
+    struct sigaction *old = sig == SIGBUS ? &g_old_bus : &g_old_segv;
+    if (a && tl_guard_lo && a >= tl_guard_lo && a < tl_guard_hi) {
+        char sz[48];
+        fmt_size(sz, g_stack_size_for_msg);
+        write_str("flb-host: plugin flush overflowed the ");
+        write_str(sz);
+        write_str(" coroutine stack (guard page hit); raise --coro-stack\n");
+        _exit(EXIT_CORO_OVERFLOW);
+    }
+    /* not ours: hand over to the previous handler (ASan's), or die with the default action */
+    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction) {
+        old->sa_sigaction(sig, si, uctx);
+        return;
+    }
+    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN && old->sa_handler) {
+        old->sa_handler(sig);
+        return;
+    }
+    write_str("flb-host: fatal signal in plugin or host (not a coroutine stack overflow)\n");
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void coro_install_handler(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = segv_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &g_old_segv);
+    sigaction(SIGBUS, &sa, &g_old_bus);
+}
+
+int coro_thread_init(size_t stack_size)
+{
+    struct coro *c;
+    size_t ps = page_size();
+    stack_t ss;
+    if (tl_coro) {
+        return 0;
+    }
+    c = xcalloc(1, sizeof *c);
+    c->stack_size = (stack_size + ps - 1) / ps * ps;
+    if (c->stack_size < 2 * ps) {
+        c->stack_size = 2 * ps;
+    }
+    g_stack_size_for_msg = stack_size;
+    /* a large PROT_NONE region (address space only) so that a big alloca that jumps past a
+     * single page still lands in it */
+    c->map_size = c->stack_size + CORO_GUARD_SIZE;
+    c->map = mmap(NULL, c->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c->map == MAP_FAILED) {
+        free(c);
+        return -1;
+    }
+    /* the stack grows down: the guard page sits below it */
+    if (mprotect(c->map, CORO_GUARD_SIZE, PROT_NONE) != 0) {
+        munmap(c->map, c->map_size);
+        free(c);
+        return -1;
+    }
+    c->guard_lo = c->map;
+    c->guard_hi = c->map + CORO_GUARD_SIZE;
+    c->stack = c->map + CORO_GUARD_SIZE;
+    c->altstack_size = 64 * 1024;
+    c->altstack = mmap(NULL, c->altstack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c->altstack == MAP_FAILED) {
+        munmap(c->map, c->map_size);
+        free(c);
+        return -1;
+    }
+    memset(&ss, 0, sizeof ss);
+    ss.ss_sp = c->altstack;
+    ss.ss_size = c->altstack_size;
+    sigaltstack(&ss, NULL);
+    tl_coro = c;
+    tl_guard_lo = c->guard_lo;
+    tl_guard_hi = c->guard_hi;
+    return 0;
+}
+
+void coro_thread_fini(void)
+{
+    struct coro *c = tl_coro;
+    stack_t ss;
+    if (c == NULL) {
+        return;
+    }
+    memset(&ss, 0, sizeof ss);
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    tl_guard_lo = tl_guard_hi = NULL;
+    munmap(c->altstack, c->altstack_size);
+    munmap(c->map, c->map_size);
+    free(c);
+    tl_coro = NULL;
+}
+
+static void trampoline(void)
+{
+    struct coro *c = tl_coro;
+#ifdef FLB_HOST_ASAN
+    __sanitizer_finish_switch_fiber(NULL, &c->caller_bottom, &c->caller_size);
+#endif
+    c->fn(c->arg);
+#ifdef FLB_HOST_ASAN
+    __sanitizer_start_switch_fiber(NULL, c->caller_bottom, c->caller_size);
+#endif
+    /* returning resumes uc_link (the caller) */
+}
+
+void coro_run(void (*fn)(void *), void *arg)
+{
+    struct coro *volatile c = tl_coro;
+    if (c == NULL) {
+        if (coro_thread_init(g_host.coro_stack) != 0) {
+            host_error("cannot allocate the coroutine stack; running flush on the thread stack");
+            fn(arg);
+            return;
+        }
+        c = tl_coro;
+    }
+    c->fn = fn;
+    c->arg = arg;
+    if (getcontext(&c->ctx) != 0) {
+        fn(arg);
+        return;
+    }
+    c->ctx.uc_stack.ss_sp = c->stack;
+    c->ctx.uc_stack.ss_size = c->stack_size;
+    c->ctx.uc_link = &c->caller;
+    makecontext(&c->ctx, trampoline, 0);
+#ifdef FLB_HOST_ASAN
+    __sanitizer_start_switch_fiber(&c->fake_stack, c->stack, c->stack_size);
+#endif
+    swapcontext(&c->caller, &c->ctx);
+#ifdef FLB_HOST_ASAN
+    __sanitizer_finish_switch_fiber(c->fake_stack, NULL, NULL);
+#endif
+}

@@ -1,0 +1,332 @@
+/* flb-host: shared internal declarations (ABI mirrors, host state, module interfaces). */
+#ifndef FLB_HOST_H
+#define FLB_HOST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FLB_HOST_ASAN 1
+#endif
+/* malloc / write interposition is compiled out under ASan (ASan owns malloc). */
+#if defined(FLB_HOST_ASAN) || defined(FLB_HOST_NO_INTERPOSE)
+#define FLB_HOST_COUNTING 0
+#else
+#define FLB_HOST_COUNTING 1
+#endif
+
+/* ---- ABI constants (flb_macros.h, flb_plugin_proxy.h) ---- */
+#define FLB_ERROR 0
+#define FLB_OK 1
+#define FLB_RETRY 2
+#define FLB_PROXY_INPUT_PLUGIN 1
+#define FLB_PROXY_OUTPUT_PLUGIN 2
+#define FLB_PROXY_CUSTOM_PLUGIN 3
+#define FLB_PROXY_GOLANG 11
+
+#define FLB_LOG_OFF 0
+#define FLB_LOG_ERROR 1
+#define FLB_LOG_WARN 2
+#define FLB_LOG_INFO 3
+#define FLB_LOG_DEBUG 4
+#define FLB_LOG_TRACE 5
+
+/* exit codes */
+#define EXIT_HOST_ERROR 1
+#define EXIT_HOST_USAGE 2
+#define EXIT_CORO_OVERFLOW 87 /* plugin flush hit the coroutine stack guard page */
+
+/* ---- ABI structs (C layout, field order is the ABI) ---- */
+struct flb_plugin_proxy_def {
+    int type;
+    int proxy;
+    int flags;
+    char *name;
+    char *description;
+    int event_type;   /* since 5.0.0 */
+    void *config_map; /* since 5.1.1 */
+};
+/* size of the def a 1.9 .. 4.1 host allocates: 5 fields */
+#define FLB_DEF_SIZE_5 offsetof(struct flb_plugin_proxy_def, event_type)
+
+struct flb_api {
+    const char *(*output_get_property)(const char *key, void *o_ins);
+    const char *(*input_get_property)(const char *key, void *i_ins);
+    void *(*output_get_cmt_instance)(void *o_ins);
+    void *(*input_get_cmt_instance)(void *i_ins);
+    void (*log_print)(int level, const char *file, int line, const char *fmt, ...);
+    int (*input_log_check)(void *i_ins, int level);
+    int (*output_log_check)(void *o_ins, int level);
+    const char *(*custom_get_property)(const char *key, void *c_ins);
+    int (*custom_log_check)(void *c_ins, int level);
+};
+
+struct flb_plugin_proxy_context {
+    void *remote_context;
+    void *proxy;
+};
+struct flb_plugin_input_proxy_context {
+    int coll_fd;
+    void *remote_context;
+    void *proxy;
+};
+
+typedef int (*fn_pre_register)(int);
+typedef int (*fn_register)(struct flb_plugin_proxy_def *);
+typedef int (*fn_init)(void *);
+typedef int (*fn_prerun)(int);
+typedef int (*fn_collect)(void **, size_t *);
+typedef int (*fn_collect_ctx)(void *, void **, size_t *);
+typedef int (*fn_cleanup)(void *);
+typedef int (*fn_cleanup_ctx)(void *, void *);
+typedef void (*fn_void)(void);
+typedef int (*fn_flush)(const void *, size_t, const char *);
+typedef int (*fn_flush_ctx)(void *, const void *, size_t, char *);
+typedef void (*fn_preexit)(int);
+typedef int (*fn_exit)(void);
+typedef int (*fn_exit_ctx)(void *);
+typedef void (*fn_unregister)(struct flb_plugin_proxy_def *);
+
+struct flbgo_output_plugin {
+    char *name;
+    struct flb_api *api;
+    void *o_ins;
+    struct flb_plugin_proxy_context *context;
+    fn_init cb_init;
+    fn_flush cb_flush;
+    fn_flush_ctx cb_flush_ctx;
+    fn_exit cb_exit;
+    fn_exit_ctx cb_exit_ctx;
+};
+struct flbgo_input_plugin {
+    char *name;
+    struct flb_api *api;
+    void *i_ins;
+    struct flb_plugin_input_proxy_context *context;
+    fn_init cb_init;
+    fn_collect cb_collect;
+    fn_cleanup cb_cleanup;
+    fn_exit cb_exit;
+};
+
+/* ---- ABI profiles ---- */
+enum abi_profile { ABI_1_9 = 19, ABI_2_2 = 22, ABI_4_1 = 41, ABI_5_1 = 51 };
+int abi_parse(const char *s, enum abi_profile *out);
+const char *abi_name(enum abi_profile p);
+
+/* ---- host-side objects ---- */
+struct kv {
+    char *key;
+    char *val;
+};
+struct props {
+    struct kv *v;
+    size_t n, cap;
+};
+int props_add(struct props *p, const char *key, const char *val);
+const char *props_get(const struct props *p, const char *key);
+void props_free(struct props *p);
+int key_is_reserved(const char *key);
+
+struct plugin_so {
+    char *path;
+    void *dl;
+    struct flb_plugin_proxy_def *def;
+    size_t def_size;
+    int registered; /* Register returned 0 and def was accepted */
+    fn_pre_register pre_register;
+    fn_register reg;
+    fn_init init;
+    fn_prerun in_prerun, out_prerun;
+    fn_collect collect;
+    fn_collect_ctx collect_ctx;
+    fn_cleanup cleanup;
+    fn_cleanup_ctx cleanup_ctx;
+    fn_void pause, resume;
+    fn_flush flush;
+    fn_flush_ctx flush_ctx;
+    fn_preexit in_preexit, out_preexit;
+    fn_exit exit;
+    fn_exit_ctx exit_ctx;
+    fn_unregister unreg;
+};
+
+struct chunk;
+struct task;
+
+struct instance {
+    int type; /* FLB_PROXY_INPUT_PLUGIN / FLB_PROXY_OUTPUT_PLUGIN */
+    char *plugin_name;
+    char name[96]; /* "cin.0" */
+    int idx;
+    struct plugin_so *so;
+    struct props props;
+    char *tag;
+    char *match;
+    int workers;
+    int retry_limit; /* -1 unlimited */
+    int log_level;   /* -1: global */
+    int cfg_line;
+    char cmt_dummy[128];
+    struct flbgo_input_plugin *go_in;
+    struct flbgo_output_plugin *go_out;
+    struct flb_plugin_input_proxy_context *in_ctx;
+    struct flb_plugin_proxy_context *out_ctx;
+    int initialized;
+    int init_ret;
+
+    /* run-time state (pipeline.c) */
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int init_done; /* input: 1 when init ran on its thread */
+    int cmd;     /* input: pending command */
+    int cmd_ack; /* input: commands done */
+    int cmd_seq; /* input: commands issued */
+    int paused;
+    unsigned char *buf; /* input: buffered records not yet flushed */
+    size_t buf_len, buf_cap;
+    uint64_t buf_records;
+    /* output worker queue */
+    struct task *q_head, *q_tail;
+    int q_stop;
+    int inflight;
+    pthread_t *worker_threads;
+    int nworkers_started;
+
+    /* statistics */
+    _Atomic uint64_t collects, collect_empty, collect_fail, records_in, bytes_in, invalid;
+    _Atomic uint64_t chunks, flushes, flush_ok, retries, dropped, errors, records_out, records_ok;
+    _Atomic int cur_conc, max_conc;
+};
+
+struct host {
+    enum abi_profile abi;
+    double interval;
+    double flush;
+    double duration;
+    double pause_after;
+    double resume_after;
+    double grace;
+    double retry_wait;
+    size_t coro_stack;
+    int log_level;
+    int retry_limit;
+    uint64_t max_records;
+    char *config_dir;
+    char **so_paths;
+    size_t nso_paths;
+    struct plugin_so **sos;
+    size_t nsos;
+    struct instance **ins;
+    size_t nins;
+};
+
+extern struct host g_host;
+extern struct flb_api g_api;
+extern int g_log_level;
+
+/* logging for the host itself */
+void host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void host_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int log_level_parse(const char *s);
+
+/* config.c */
+int config_load(struct host *h, const char *path);
+int plugins_file_load(struct host *h, const char *path);
+struct instance *instance_new(struct host *h, int type, const char *plugin_name);
+int instance_set(struct instance *in, const char *key, const char *val, const char *where);
+int host_add_so_path(struct host *h, const char *path);
+char *path_resolve(const char *dir, const char *path);
+int tag_match(const char *pattern, const char *tag);
+double parse_seconds(const char *s, int *ok);
+int parse_size(const char *s, size_t *out);
+
+/* loader.c */
+struct plugin_so *loader_open(const char *path, enum abi_profile abi);
+int loader_register(struct plugin_so *so, enum abi_profile abi);
+void loader_unregister(struct plugin_so *so);
+void loader_close(struct plugin_so *so);
+int loader_load_all(struct host *h);
+int loader_bind_instances(struct host *h);
+void loader_teardown(struct host *h); /* Unregister (inputs first) + dlclose, main thread */
+int instance_prepare(struct instance *in, enum abi_profile abi);
+int instance_init(struct instance *in, enum abi_profile abi);
+void instance_prerun(struct instance *in, enum abi_profile abi);
+void instance_exit(struct instance *in, enum abi_profile abi);
+void instance_free(struct instance *in);
+/* collect exactly as Fluent Bit: returns -2 empty (len 0), -1 failed, 0 ok (copy appended via sink) */
+typedef void (*collect_sink)(void *arg, const void *data, size_t len, uint64_t records);
+int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sink, void *arg,
+                     uint64_t *records, size_t *bytes);
+int instance_flush(struct instance *in, const void *data, size_t len, const char *tag);
+void instance_pause(struct instance *in, enum abi_profile abi);
+void instance_resume(struct instance *in, enum abi_profile abi);
+
+/* api.c */
+void api_setup(void);
+void cmt_reset_counters(void);
+
+/* msgpack_check.c */
+struct mp_check {
+    uint64_t records;
+    uint64_t groups;
+    uint64_t legacy;
+    uint64_t modern;
+    size_t err_offset;
+    const char *err;
+};
+int mp_check_records(const unsigned char *p, size_t len, struct mp_check *out);
+int mp_skip_object(const unsigned char *p, size_t len, size_t *used);
+
+/* sample.c */
+int sample_chunk(unsigned int nrecords, int legacy, unsigned char **out, size_t *out_len);
+
+/* coro.c */
+int coro_thread_init(size_t stack_size);
+void coro_thread_fini(void);
+void coro_run(void (*fn)(void *), void *arg);
+void coro_install_handler(void);
+
+/* malloc_count.c */
+struct mc_stats {
+    uint64_t mallocs, frees, malloc_bytes;
+    uint64_t live_count, live_bytes;
+    uint64_t writes;
+    uint64_t untracked;
+};
+void mc_enter(void);
+void mc_leave(void);
+void mc_snapshot(struct mc_stats *s);
+int mc_enabled(void);
+#define PLUGIN_CALL(stmt) \
+    do {                  \
+        mc_enter();       \
+        stmt;             \
+        mc_leave();       \
+    } while (0)
+
+/* pipeline.c, check.c, bench.c */
+int pipeline_run(struct host *h);
+int check_main(int argc, char **argv);
+int bench_main(int argc, char **argv);
+void host_free(struct host *h);
+
+int main_apply_kv(struct instance *cur, const char *kv);
+
+/* helpers */
+double now_mono(void);
+void set_thread_name(const char *name);
+void *xcalloc(size_t n, size_t sz);
+char *xstrdup(const char *s);
+long rss_kb(const char *field);
+
+#endif

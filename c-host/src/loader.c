@@ -1,0 +1,452 @@
+/* flb-host: dlopen, symbol lookup per ABI profile, register/unregister, per-instance calls. */
+#include "flb_host.h"
+
+#include <dlfcn.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SYM(so, field, type, name) (so)->field = (type) dlsym((so)->dl, name)
+
+static int is_input(const struct plugin_so *so)
+{
+    return so->registered && so->def->type == FLB_PROXY_INPUT_PLUGIN;
+}
+
+struct plugin_so *loader_open(const char *path, enum abi_profile abi)
+{
+    struct plugin_so *so;
+    void *dl;
+    char *copy = xstrdup(path);
+    const char *base = basename(copy);
+
+    if (strncmp(base, "flb-", 4) == 0) {
+        host_error("'%s': a file named flb-*.so is taken for a native plugin by Fluent Bit and "
+                   "refused; rename it",
+                   path);
+        free(copy);
+        return NULL;
+    }
+    free(copy);
+    dlerror();
+    dl = dlopen(path, RTLD_LAZY);
+    if (dl == NULL) {
+        const char *e = dlerror();
+        host_error("cannot load plugin '%s': %s", path, e ? e : "unknown dlopen error");
+        return NULL;
+    }
+    so = xcalloc(1, sizeof *so);
+    so->path = xstrdup(path);
+    so->dl = dl;
+    SYM(so, reg, fn_register, "FLBPluginRegister");
+    SYM(so, init, fn_init, "FLBPluginInit");
+    SYM(so, collect, fn_collect, "FLBPluginInputCallback");
+    SYM(so, flush, fn_flush, "FLBPluginFlush");
+    SYM(so, flush_ctx, fn_flush_ctx, "FLBPluginFlushCtx");
+    SYM(so, exit, fn_exit, "FLBPluginExit");
+    SYM(so, exit_ctx, fn_exit_ctx, "FLBPluginExitCtx");
+    SYM(so, unreg, fn_unregister, "FLBPluginUnregister");
+    if (abi >= ABI_2_2) {
+        SYM(so, cleanup, fn_cleanup, "FLBPluginInputCleanupCallback");
+        SYM(so, pre_register, fn_pre_register, "FLBPluginPreRegister");
+        SYM(so, in_prerun, fn_prerun, "FLBPluginInputPreRun");
+        SYM(so, out_prerun, fn_prerun, "FLBPluginOutputPreRun");
+        SYM(so, pause, fn_void, "FLBPluginInputPause");
+        SYM(so, resume, fn_void, "FLBPluginInputResume");
+        SYM(so, in_preexit, fn_preexit, "FLBPluginInputPreExit");
+        SYM(so, out_preexit, fn_preexit, "FLBPluginOutputPreExit");
+    }
+    if (abi >= ABI_4_1) {
+        SYM(so, collect_ctx, fn_collect_ctx, "FLBPluginInputCallbackCtx");
+        SYM(so, cleanup_ctx, fn_cleanup_ctx, "FLBPluginInputCleanupCallbackCtx");
+    }
+    if (so->reg == NULL) {
+        host_error("'%s' is not a proxy plugin: symbol FLBPluginRegister not found", path);
+        dlclose(so->dl);
+        free(so->path);
+        free(so);
+        return NULL;
+    }
+    if (so->init == NULL) {
+        host_error("'%s' is not a proxy plugin: symbol FLBPluginInit not found", path);
+        dlclose(so->dl);
+        free(so->path);
+        free(so);
+        return NULL;
+    }
+    return so;
+}
+
+/* returns 0 (registered or silently ignored), -1 fatal */
+int loader_register(struct plugin_so *so, enum abi_profile abi)
+{
+    int ret;
+    so->def_size = abi >= ABI_5_1 ? sizeof(struct flb_plugin_proxy_def) : FLB_DEF_SIZE_5;
+    so->def = xcalloc(1, so->def_size);
+    if (so->pre_register) {
+        PLUGIN_CALL(ret = so->pre_register(0));
+        if (ret == -1) {
+            host_error("'%s': FLBPluginPreRegister returned -1, aborting", so->path);
+            return -1;
+        }
+    }
+    PLUGIN_CALL(ret = so->reg(so->def));
+    if (ret == -1) {
+        /* Fluent Bit ignores this silently: the plugin just does not exist */
+        host_log(FLB_LOG_DEBUG, "'%s': FLBPluginRegister returned -1, plugin ignored", so->path);
+        return 0;
+    }
+    if (so->def->proxy != FLB_PROXY_GOLANG) {
+        host_error("'%s': unrecognized proxy handler %d (expected %d)", so->path, so->def->proxy,
+                   FLB_PROXY_GOLANG);
+        return -1;
+    }
+    if (so->def->type != FLB_PROXY_INPUT_PLUGIN && so->def->type != FLB_PROXY_OUTPUT_PLUGIN &&
+        so->def->type != FLB_PROXY_CUSTOM_PLUGIN) {
+        host_error("'%s': invalid plugin type %d", so->path, so->def->type);
+        return -1;
+    }
+    if (so->def->name == NULL || so->def->name[0] == '\0') {
+        host_error("'%s': FLBPluginRegister left the plugin name empty", so->path);
+        return -1;
+    }
+    if (abi >= ABI_5_1 && so->def->config_map != NULL) {
+        host_log(FLB_LOG_DEBUG, "'%s': plugin declares a config_map (not validated by flb-host)",
+                 so->path);
+    }
+    so->registered = 1;
+    host_log(FLB_LOG_DEBUG, "registered %s plugin '%s' from %s",
+             so->def->type == FLB_PROXY_INPUT_PLUGIN ? "input" : "output", so->def->name,
+             so->path);
+    return 0;
+}
+
+void loader_unregister(struct plugin_so *so)
+{
+    if (so->registered && so->unreg) {
+        PLUGIN_CALL(so->unreg(so->def));
+    }
+    so->registered = 0;
+}
+
+void loader_close(struct plugin_so *so)
+{
+    free(so->def);
+    so->def = NULL;
+    if (so->dl && dlclose(so->dl) != 0) {
+        const char *e = dlerror();
+        host_error("dlclose('%s') failed: %s", so->path, e ? e : "?");
+    }
+    so->dl = NULL;
+    free(so->path);
+    free(so);
+}
+
+int loader_load_all(struct host *h)
+{
+    h->sos = xcalloc(h->nso_paths, sizeof *h->sos);
+    for (size_t i = 0; i < h->nso_paths; i++) {
+        struct plugin_so *so = loader_open(h->so_paths[i], h->abi);
+        if (so == NULL) {
+            return -1;
+        }
+        h->sos[h->nsos++] = so;
+        if (loader_register(so, h->abi) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int loader_bind_instances(struct host *h)
+{
+    for (size_t i = 0; i < h->nins; i++) {
+        struct instance *in = h->ins[i];
+        int idx = 0;
+        for (size_t j = 0; j < h->nsos && in->so == NULL; j++) {
+            struct plugin_so *so = h->sos[j];
+            if (so->registered && so->def->type == in->type &&
+                strcasecmp(so->def->name, in->plugin_name) == 0) {
+                in->so = so;
+            }
+        }
+        if (in->so == NULL) {
+            char names[1024] = "";
+            size_t off = 0;
+            for (size_t j = 0; j < h->nsos; j++) {
+                struct plugin_so *so = h->sos[j];
+                if (so->registered && so->def->type == in->type && off < sizeof names - 64) {
+                    off += (size_t) snprintf(names + off, sizeof names - off, "%s%s",
+                                             off ? ", " : "", so->def->name);
+                }
+            }
+            host_error("unknown %s plugin '%s' (loaded %s plugins: %s)",
+                       in->type == FLB_PROXY_INPUT_PLUGIN ? "input" : "output", in->plugin_name,
+                       in->type == FLB_PROXY_INPUT_PLUGIN ? "input" : "output",
+                       off ? names : "none");
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (h->ins[j]->so == in->so) {
+                idx++;
+            }
+        }
+        in->idx = idx;
+        snprintf(in->name, sizeof in->name, "%s.%d", in->so->def->name, idx);
+        if (in->retry_limit == -2) {
+            in->retry_limit = h->retry_limit;
+        }
+        if (in->type == FLB_PROXY_INPUT_PLUGIN && in->tag == NULL) {
+            in->tag = xstrdup(in->name); /* Fluent Bit's default tag is the instance name */
+        }
+        if (instance_prepare(in, h->abi) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void loader_teardown(struct host *h)
+{
+    /* Unregister on the calling (main) thread: inputs first, then the rest */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t j = 0; j < h->nsos; j++) {
+            struct plugin_so *so = h->sos[j];
+            if (so && so->registered && (pass == 0) == is_input(so)) {
+                loader_unregister(so);
+            }
+        }
+    }
+    for (size_t j = 0; j < h->nsos; j++) {
+        if (h->sos[j]) {
+            loader_close(h->sos[j]);
+            h->sos[j] = NULL;
+        }
+    }
+}
+
+int instance_prepare(struct instance *in, enum abi_profile abi)
+{
+    struct plugin_so *so = in->so;
+    snprintf(in->cmt_dummy, sizeof in->cmt_dummy, "cmt:%s", in->name);
+    if (in->type == FLB_PROXY_INPUT_PLUGIN) {
+        in->in_ctx = xcalloc(1, sizeof *in->in_ctx);
+        in->in_ctx->coll_fd = -1;
+        in->in_ctx->proxy = so;
+        in->go_in = xcalloc(1, sizeof *in->go_in);
+        in->go_in->name = so->def->name;
+        in->go_in->api = &g_api;
+        in->go_in->i_ins = in;
+        in->go_in->context = in->in_ctx;
+        in->go_in->cb_init = so->init;
+        in->go_in->cb_collect = so->collect;
+        in->go_in->cb_cleanup = so->cleanup;
+        in->go_in->cb_exit = so->exit;
+        if (so->collect == NULL && !(abi >= ABI_4_1 && so->collect_ctx)) {
+            host_error("input plugin '%s' exports no FLBPluginInputCallback%s", so->def->name,
+                       abi >= ABI_4_1 ? "(Ctx)" : " (profile < 4.1 has no Ctx variant)");
+            return -1;
+        }
+    } else {
+        in->out_ctx = xcalloc(1, sizeof *in->out_ctx);
+        in->out_ctx->proxy = so;
+        in->go_out = xcalloc(1, sizeof *in->go_out);
+        in->go_out->name = so->def->name;
+        in->go_out->api = &g_api;
+        in->go_out->o_ins = in;
+        in->go_out->context = in->out_ctx;
+        in->go_out->cb_init = so->init;
+        in->go_out->cb_flush = so->flush;
+        in->go_out->cb_flush_ctx = so->flush_ctx;
+        in->go_out->cb_exit = so->exit;
+        in->go_out->cb_exit_ctx = so->exit_ctx;
+        if (so->flush == NULL && so->flush_ctx == NULL) {
+            host_error("output plugin '%s' exports neither FLBPluginFlush nor FLBPluginFlushCtx",
+                       so->def->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int instance_init(struct instance *in, enum abi_profile abi)
+{
+    int ret;
+    (void) abi;
+    if (in->type == FLB_PROXY_INPUT_PLUGIN) {
+        PLUGIN_CALL(ret = in->so->init(in->go_in));
+    } else {
+        PLUGIN_CALL(ret = in->so->init(in->go_out));
+    }
+    in->init_ret = ret;
+    if (ret <= 0) {
+        host_error("plugin '%s' (%s) failed to initialize (FLBPluginInit returned %d)", in->name,
+                   in->so->path, ret);
+        return -1;
+    }
+    in->initialized = 1;
+    return 0;
+}
+
+void instance_prerun(struct instance *in, enum abi_profile abi)
+{
+    int ret = 0;
+    if (abi < ABI_2_2) {
+        return;
+    }
+    if (in->type == FLB_PROXY_INPUT_PLUGIN && in->so->in_prerun) {
+        PLUGIN_CALL(ret = in->so->in_prerun(0));
+    } else if (in->type == FLB_PROXY_OUTPUT_PLUGIN && in->so->out_prerun) {
+        PLUGIN_CALL(ret = in->so->out_prerun(0));
+    }
+    (void) ret; /* Fluent Bit ignores it */
+}
+
+static void *remote_ctx(struct instance *in)
+{
+    return in->type == FLB_PROXY_INPUT_PLUGIN ? in->in_ctx->remote_context
+                                              : in->out_ctx->remote_context;
+}
+
+int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sink, void *arg,
+                     uint64_t *records, size_t *bytes)
+{
+    struct plugin_so *so = in->so;
+    void *data = NULL;
+    size_t len = 0;
+    int ret, cret = 0;
+    int use_ctx = abi >= ABI_4_1 && so->collect_ctx != NULL;
+    struct mp_check chk;
+
+    *records = 0;
+    *bytes = 0;
+    atomic_fetch_add(&in->collects, 1);
+    if (use_ctx) {
+        PLUGIN_CALL(ret = so->collect_ctx(remote_ctx(in), &data, &len));
+    } else {
+        PLUGIN_CALL(ret = so->collect(&data, &len));
+    }
+    if (len == 0) {
+        /* exactly as Fluent Bit: return at once, no cleanup */
+        atomic_fetch_add(&in->collect_empty, 1);
+        return -2;
+    }
+    if (ret == -1) {
+        /* Fluent Bit returns here too (the buffer is neither copied nor cleaned up) */
+        atomic_fetch_add(&in->collect_fail, 1);
+        atomic_fetch_add(&in->errors, 1);
+        host_log(FLB_LOG_WARN, "[%s] collect returned -1 with %zu bytes (failed collect)",
+                 in->name, len);
+        return -1;
+    }
+    if (data == NULL) {
+        atomic_fetch_add(&in->invalid, 1);
+        atomic_fetch_add(&in->errors, 1);
+        host_log(FLB_LOG_ERROR, "[%s] collect returned len=%zu with data=NULL; dropped", in->name,
+                 len);
+        return -1;
+    }
+    if (mp_check_records(data, len, &chk) != 0) {
+        atomic_fetch_add(&in->invalid, 1);
+        atomic_fetch_add(&in->errors, 1);
+        host_log(FLB_LOG_ERROR,
+                 "[%s] invalid log records from collect (%zu bytes): %s at offset %zu; dropped",
+                 in->name, len, chk.err ? chk.err : "?", chk.err_offset);
+    } else {
+        *records = chk.records;
+        *bytes = len;
+        atomic_fetch_add(&in->records_in, chk.records);
+        atomic_fetch_add(&in->bytes_in, len);
+        if (sink) {
+            sink(arg, data, len, chk.records);
+        }
+    }
+    if (abi >= ABI_4_1 && so->cleanup_ctx) {
+        PLUGIN_CALL(cret = so->cleanup_ctx(remote_ctx(in), data));
+    } else if (abi >= ABI_2_2 && so->cleanup) {
+        PLUGIN_CALL(cret = so->cleanup(data));
+    } else {
+        free(data); /* no cleanup exported: the host frees with libc free */
+    }
+    if (cret == -1) {
+        atomic_fetch_add(&in->errors, 1);
+        return -1;
+    }
+    return 0;
+}
+
+int instance_flush(struct instance *in, const void *data, size_t len, const char *tag)
+{
+    struct plugin_so *so = in->so;
+    char *t = xstrdup(tag); /* fresh NUL-terminated copy, freed after the call */
+    int ret;
+    if (so->flush_ctx) {
+        PLUGIN_CALL(ret = so->flush_ctx(in->out_ctx->remote_context, data, len, t));
+    } else {
+        PLUGIN_CALL(ret = so->flush(data, len, t));
+    }
+    free(t);
+    return ret;
+}
+
+void instance_pause(struct instance *in, enum abi_profile abi)
+{
+    if (abi >= ABI_2_2 && in->so->pause) {
+        PLUGIN_CALL(in->so->pause());
+    }
+}
+
+void instance_resume(struct instance *in, enum abi_profile abi)
+{
+    if (abi >= ABI_2_2 && in->so->resume) {
+        PLUGIN_CALL(in->so->resume());
+    }
+}
+
+void instance_exit(struct instance *in, enum abi_profile abi)
+{
+    int ret = 0;
+    if (!in->initialized) {
+        return;
+    }
+    if (in->type == FLB_PROXY_INPUT_PLUGIN) {
+        if (abi >= ABI_2_2 && in->so->in_preexit) {
+            PLUGIN_CALL(in->so->in_preexit(0));
+        }
+        if (in->so->exit) {
+            PLUGIN_CALL(ret = in->so->exit());
+        }
+    } else {
+        if (abi >= ABI_2_2 && in->so->out_preexit) {
+            PLUGIN_CALL(in->so->out_preexit(0));
+        }
+        if (in->so->exit_ctx) {
+            PLUGIN_CALL(ret = in->so->exit_ctx(in->out_ctx->remote_context));
+        } else if (in->so->exit) {
+            PLUGIN_CALL(ret = in->so->exit());
+        }
+    }
+    (void) ret;
+    in->initialized = 0;
+}
+
+void instance_free(struct instance *in)
+{
+    if (in == NULL) {
+        return;
+    }
+    free(in->go_in);
+    free(in->go_out);
+    free(in->in_ctx);
+    free(in->out_ctx);
+    props_free(&in->props);
+    free(in->plugin_name);
+    free(in->tag);
+    free(in->match);
+    free(in->buf);
+    free(in->worker_threads);
+    pthread_mutex_destroy(&in->mu);
+    pthread_cond_destroy(&in->cv);
+    free(in);
+}

@@ -1,0 +1,300 @@
+/* flb-host: command line (run / check / bench). */
+#include "flb_host.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct host g_host;
+
+static const char *usage_text =
+    "usage:\n"
+    "  flb-host [run] -e plugin.so ... -i NAME [-p key=value]... [-t TAG]\n"
+    "                 -o NAME [-p key=value]... [-m MATCH] [-c fluent-bit.conf]\n"
+    "                 [--interval S] [--flush S] [--duration S] [--max-records N]\n"
+    "                 [--pause-after S] [--resume-after S] [--abi 1.9|2.2|4.1|5.1]\n"
+    "                 [--coro-stack BYTES|64K] [--log-level LEVEL] [--retry-limit N]\n"
+    "                 [--retry-wait S] [--grace S]\n"
+    "  flb-host check plugin.so [-p key=value]... [--bad key=value] [--abi X] [--count N]\n"
+    "  flb-host bench -e plugin.so (-i NAME | -o NAME) [-p key=value]... [--count N |\n"
+    "                 --duration S] [--records-per-chunk N] [--chunk-file FILE] [--legacy]\n"
+    "                 [--warmup N] [--json FILE] [--abi X] [--coro-stack BYTES]\n";
+
+static void usage(void)
+{
+    fputs(usage_text, stderr);
+}
+
+static void host_defaults(struct host *h)
+{
+    memset(h, 0, sizeof *h);
+    h->abi = ABI_5_1;
+    h->interval = 1.0;
+    h->flush = 1.0;
+    h->grace = 5.0;
+    h->retry_wait = 1.0;
+    h->coro_stack = 64 * 1024;
+    h->log_level = FLB_LOG_INFO;
+    h->retry_limit = 1; /* Fluent Bit's default retry_limit */
+}
+
+void host_free(struct host *h)
+{
+    for (size_t i = 0; i < h->nins; i++) {
+        instance_free(h->ins[i]);
+    }
+    free(h->ins);
+    for (size_t i = 0; i < h->nso_paths; i++) {
+        free(h->so_paths[i]);
+    }
+    free(h->so_paths);
+    free(h->sos);
+    free(h->config_dir);
+    memset(h, 0, sizeof *h);
+}
+
+/* "--name value" or "--name=value"; returns the value or NULL (and advances *i) */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=') {
+        return argv[*i] + n + 1;
+    }
+    if (strcmp(argv[*i], name) == 0) {
+        if (*i + 1 >= argc) {
+            host_error("option %s needs a value", name);
+            return NULL;
+        }
+        (*i)++;
+        return argv[*i];
+    }
+    return NULL;
+}
+
+static int is_opt(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strcmp(arg, name) == 0 || (strncmp(arg, name, n) == 0 && arg[n] == '=');
+}
+
+static int seconds_opt(const char *v, const char *name, double *out)
+{
+    int ok;
+    double d = parse_seconds(v, &ok);
+    if (!ok) {
+        host_error("invalid value '%s' for %s (seconds)", v, name);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+int main_apply_kv(struct instance *cur, const char *kv)
+{
+    char *copy, *eq;
+    int rc;
+    if (cur == NULL) {
+        host_error("-p %s: no -i or -o before it", kv);
+        return -1;
+    }
+    copy = xstrdup(kv);
+    eq = strchr(copy, '=');
+    if (eq == NULL || eq == copy) {
+        host_error("-p '%s': expected key=value", kv);
+        free(copy);
+        return -1;
+    }
+    *eq = '\0';
+    rc = instance_set(cur, copy, eq + 1, "command line");
+    free(copy);
+    return rc;
+}
+
+static int run_main(int argc, char **argv)
+{
+    struct host *h = &g_host;
+    struct instance *cur = NULL;
+    int rc;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage();
+            host_free(h);
+            return 0;
+        }
+        if (strcmp(a, "-e") == 0 || strcmp(a, "-i") == 0 || strcmp(a, "-o") == 0 ||
+            strcmp(a, "-p") == 0 || strcmp(a, "-t") == 0 || strcmp(a, "-m") == 0 ||
+            strcmp(a, "-c") == 0 || strcmp(a, "-f") == 0) {
+            if (i + 1 >= argc) {
+                host_error("option %s needs a value", a);
+                goto usage_err;
+            }
+            v = argv[++i];
+            switch (a[1]) {
+            case 'e':
+                host_add_so_path(h, v);
+                break;
+            case 'i':
+                cur = instance_new(h, FLB_PROXY_INPUT_PLUGIN, v);
+                break;
+            case 'o':
+                cur = instance_new(h, FLB_PROXY_OUTPUT_PLUGIN, v);
+                if (cur) {
+                    cur->match = xstrdup("*"); /* unlike Fluent Bit: -m defaults to '*' */
+                }
+                break;
+            case 'p':
+                if (main_apply_kv(cur, v) != 0) {
+                    goto fail;
+                }
+                break;
+            case 't':
+            case 'm':
+                if (cur == NULL || cur->type != (a[1] == 't' ? FLB_PROXY_INPUT_PLUGIN
+                                                             : FLB_PROXY_OUTPUT_PLUGIN)) {
+                    host_error("%s %s: no %s before it", a, v, a[1] == 't' ? "-i" : "-o");
+                    goto usage_err;
+                }
+                instance_set(cur, a[1] == 't' ? "tag" : "match", v, "command line");
+                break;
+            case 'c':
+                if (config_load(h, v) != 0) {
+                    goto fail;
+                }
+                cur = NULL;
+                break;
+            case 'f':
+                if (seconds_opt(v, "-f", &h->flush) != 0 || h->flush <= 0) {
+                    goto fail;
+                }
+                break;
+            }
+            continue;
+        }
+        if (is_opt(a, "--interval")) {
+            if ((v = opt_value(argc, argv, &i, "--interval")) == NULL ||
+                seconds_opt(v, a, &h->interval) != 0 || h->interval <= 0) {
+                goto fail;
+            }
+        } else if (is_opt(a, "--flush")) {
+            if ((v = opt_value(argc, argv, &i, "--flush")) == NULL ||
+                seconds_opt(v, a, &h->flush) != 0 || h->flush <= 0) {
+                goto fail;
+            }
+        } else if (is_opt(a, "--duration")) {
+            if ((v = opt_value(argc, argv, &i, "--duration")) == NULL ||
+                seconds_opt(v, a, &h->duration) != 0) {
+                goto fail;
+            }
+        } else if (is_opt(a, "--pause-after")) {
+            if ((v = opt_value(argc, argv, &i, "--pause-after")) == NULL ||
+                seconds_opt(v, a, &h->pause_after) != 0) {
+                goto fail;
+            }
+        } else if (is_opt(a, "--resume-after")) {
+            if ((v = opt_value(argc, argv, &i, "--resume-after")) == NULL ||
+                seconds_opt(v, a, &h->resume_after) != 0) {
+                goto fail;
+            }
+        } else if (is_opt(a, "--grace")) {
+            if ((v = opt_value(argc, argv, &i, "--grace")) == NULL ||
+                seconds_opt(v, a, &h->grace) != 0) {
+                goto fail;
+            }
+        } else if (is_opt(a, "--retry-wait")) {
+            if ((v = opt_value(argc, argv, &i, "--retry-wait")) == NULL ||
+                seconds_opt(v, a, &h->retry_wait) != 0) {
+                goto fail;
+            }
+        } else if (is_opt(a, "--abi")) {
+            if ((v = opt_value(argc, argv, &i, "--abi")) == NULL) {
+                goto fail;
+            }
+            if (abi_parse(v, &h->abi) != 0) {
+                host_error("unknown --abi '%s' (1.9, 2.2, 4.1, 5.1)", v);
+                goto fail;
+            }
+        } else if (is_opt(a, "--coro-stack")) {
+            if ((v = opt_value(argc, argv, &i, "--coro-stack")) == NULL) {
+                goto fail;
+            }
+            if (parse_size(v, &h->coro_stack) != 0 || h->coro_stack < 8192) {
+                host_error("invalid --coro-stack '%s' (bytes, or e.g. 64K; at least 8K)", v);
+                goto fail;
+            }
+        } else if (is_opt(a, "--log-level")) {
+            if ((v = opt_value(argc, argv, &i, "--log-level")) == NULL) {
+                goto fail;
+            }
+            if ((h->log_level = log_level_parse(v)) < 0) {
+                host_error("unknown --log-level '%s'", v);
+                goto fail;
+            }
+        } else if (is_opt(a, "--retry-limit")) {
+            char *end = NULL;
+            long r;
+            if ((v = opt_value(argc, argv, &i, "--retry-limit")) == NULL) {
+                goto fail;
+            }
+            r = strtol(v, &end, 10);
+            if (end == v || *end != '\0' || r < -1) {
+                host_error("invalid --retry-limit '%s' (-1 = unlimited)", v);
+                goto fail;
+            }
+            h->retry_limit = (int) r;
+        } else if (is_opt(a, "--max-records")) {
+            char *end = NULL;
+            if ((v = opt_value(argc, argv, &i, "--max-records")) == NULL) {
+                goto fail;
+            }
+            h->max_records = strtoull(v, &end, 10);
+            if (end == v || *end != '\0') {
+                host_error("invalid --max-records '%s'", v);
+                goto fail;
+            }
+        } else {
+            host_error("unknown argument '%s'", a);
+            goto usage_err;
+        }
+    }
+    g_log_level = h->log_level;
+    if (h->nso_paths == 0) {
+        host_error("no plugin given (-e plugin.so or [PLUGINS] Path)");
+        goto usage_err;
+    }
+    if (h->nins == 0) {
+        host_error("no -i or -o instance given");
+        goto usage_err;
+    }
+    for (size_t k = 0; k < h->nins; k++) {
+        if (h->ins[k]->type == FLB_PROXY_OUTPUT_PLUGIN && h->ins[k]->match == NULL) {
+            host_log(FLB_LOG_WARN, "output '%s' has no Match: it receives nothing",
+                     h->ins[k]->plugin_name);
+        }
+    }
+    rc = pipeline_run(h);
+    host_free(h);
+    return rc;
+usage_err:
+    usage();
+fail:
+    host_free(h);
+    return EXIT_HOST_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    host_defaults(&g_host);
+    api_setup();
+    coro_install_handler();
+    if (argc > 1 && strcmp(argv[1], "check") == 0) {
+        return check_main(argc - 2, argv + 2);
+    }
+    if (argc > 1 && strcmp(argv[1], "bench") == 0) {
+        return bench_main(argc - 2, argv + 2);
+    }
+    if (argc > 1 && strcmp(argv[1], "run") == 0) {
+        return run_main(argc - 2, argv + 2);
+    }
+    return run_main(argc - 1, argv + 1);
+}

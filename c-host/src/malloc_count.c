@@ -1,0 +1,321 @@
+/* flb-host: malloc-family and write(2) interposition in the executable.
+ *
+ * The binary is linked with -rdynamic, so a plugin's calls to malloc/free/... and write/writev
+ * bind to the definitions below. Allocations made while a plugin callback runs on the calling
+ * thread (thread-local flag set by PLUGIN_CALL) are counted and remembered per pointer in an
+ * open-addressing table (linear probing, backward-shift deletion) that lives in mmap'd memory
+ * and is protected by a spin lock. Any free of a remembered pointer, by the plugin or by the
+ * host (free(data) when a plugin has no cleanup), is matched. Compiled out under ASan. */
+#include "flb_host.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static __thread int tl_in_plugin;
+
+#if FLB_HOST_COUNTING
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+
+struct slot {
+    uintptr_t ptr; /* 0 = empty */
+    size_t size;
+};
+
+#define TABLE_BITS 22 /* 4M slots, 64 MiB of address space, touched on demand */
+#define TABLE_SLOTS ((size_t) 1 << TABLE_BITS)
+#define TABLE_MAX_FILL (TABLE_SLOTS / 2)
+
+static struct slot *g_table;
+static atomic_flag g_lock = ATOMIC_FLAG_INIT;
+static int g_table_failed;
+static _Atomic uint64_t g_live_count, g_live_bytes;
+static _Atomic uint64_t g_mallocs, g_frees, g_malloc_bytes, g_writes, g_untracked;
+
+static void lock(void)
+{
+    while (atomic_flag_test_and_set_explicit(&g_lock, memory_order_acquire)) {
+    }
+}
+
+static void unlock(void)
+{
+    atomic_flag_clear_explicit(&g_lock, memory_order_release);
+}
+
+static size_t hash_ptr(uintptr_t p)
+{
+    uint64_t x = (uint64_t) p;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return (size_t) x & (TABLE_SLOTS - 1);
+}
+
+static int table_ready(void)
+{
+    if (g_table == NULL && !g_table_failed) {
+        void *m = mmap(NULL, TABLE_SLOTS * sizeof(struct slot), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (m == MAP_FAILED) {
+            g_table_failed = 1;
+        } else {
+            g_table = m;
+        }
+    }
+    return g_table != NULL;
+}
+
+/* called with the lock held */
+static void table_insert(void *p, size_t size)
+{
+    size_t i;
+    if (!table_ready() || atomic_load(&g_live_count) >= TABLE_MAX_FILL) {
+        atomic_fetch_add(&g_untracked, 1);
+        return;
+    }
+    i = hash_ptr((uintptr_t) p);
+    while (g_table[i].ptr != 0 && g_table[i].ptr != (uintptr_t) p) {
+        i = (i + 1) & (TABLE_SLOTS - 1);
+    }
+    if (g_table[i].ptr == 0) {
+        atomic_fetch_add(&g_live_count, 1);
+    } else {
+        atomic_fetch_sub(&g_live_bytes, g_table[i].size);
+    }
+    g_table[i].ptr = (uintptr_t) p;
+    g_table[i].size = size;
+    atomic_fetch_add(&g_live_bytes, size);
+}
+
+/* called with the lock held; returns 1 when p was tracked */
+static int table_remove(void *p)
+{
+    size_t i, j;
+    if (g_table == NULL) {
+        return 0;
+    }
+    i = hash_ptr((uintptr_t) p);
+    while (g_table[i].ptr != (uintptr_t) p) {
+        if (g_table[i].ptr == 0) {
+            return 0;
+        }
+        i = (i + 1) & (TABLE_SLOTS - 1);
+    }
+    atomic_fetch_sub(&g_live_count, 1);
+    atomic_fetch_sub(&g_live_bytes, g_table[i].size);
+    g_table[i].ptr = 0;
+    /* backward-shift deletion keeps probe chains intact without tombstones */
+    j = i;
+    for (;;) {
+        size_t h;
+        j = (j + 1) & (TABLE_SLOTS - 1);
+        if (g_table[j].ptr == 0) {
+            break;
+        }
+        h = hash_ptr(g_table[j].ptr);
+        /* move j to i when h is not cyclically in (i, j] */
+        if ((j > i && (h <= i || h > j)) || (j < i && (h <= i && h > j))) {
+            g_table[i] = g_table[j];
+            g_table[j].ptr = 0;
+            i = j;
+        }
+    }
+    return 1;
+}
+
+static void note_alloc(void *p, size_t size)
+{
+    if (p == NULL) {
+        return;
+    }
+    atomic_fetch_add(&g_mallocs, 1);
+    atomic_fetch_add(&g_malloc_bytes, size);
+    lock();
+    table_insert(p, size);
+    unlock();
+}
+
+static void note_free(void *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    if (tl_in_plugin) {
+        atomic_fetch_add(&g_frees, 1);
+    }
+    if (atomic_load_explicit(&g_live_count, memory_order_relaxed) == 0) {
+        return;
+    }
+    lock();
+    table_remove(p);
+    unlock();
+}
+
+void *malloc(size_t n)
+{
+    void *p = __libc_malloc(n);
+    if (tl_in_plugin) {
+        note_alloc(p, n);
+    }
+    return p;
+}
+
+void *calloc(size_t a, size_t b)
+{
+    void *p = __libc_calloc(a, b);
+    if (tl_in_plugin && p) {
+        note_alloc(p, a * b);
+    }
+    return p;
+}
+
+void *realloc(void *old, size_t n)
+{
+    void *p;
+    int tracked = 0;
+    if (old == NULL) {
+        return malloc(n);
+    }
+    if (atomic_load_explicit(&g_live_count, memory_order_relaxed) != 0) {
+        lock();
+        tracked = table_remove(old); /* forget it now: realloc may move or free it */
+        unlock();
+    }
+    p = __libc_realloc(old, n);
+    if (p == NULL && n != 0) {
+        if (tracked) {
+            /* the old block is still alive: remember it again (size unknown: keep 0) */
+            lock();
+            table_insert(old, 0);
+            unlock();
+        }
+        return NULL;
+    }
+    if (tl_in_plugin) {
+        atomic_fetch_add(&g_mallocs, 1);
+        atomic_fetch_add(&g_malloc_bytes, n);
+        if (p) {
+            lock();
+            table_insert(p, n);
+            unlock();
+        }
+    } else if (tracked && p) {
+        lock();
+        table_insert(p, n);
+        unlock();
+    }
+    return p;
+}
+
+void free(void *p)
+{
+    note_free(p);
+    __libc_free(p);
+}
+
+void cfree(void *p);
+void cfree(void *p)
+{
+    free(p);
+}
+
+void *memalign(size_t align, size_t n)
+{
+    void *p = __libc_memalign(align, n);
+    if (tl_in_plugin) {
+        note_alloc(p, n);
+    }
+    return p;
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+    return memalign(align, n);
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    void *p;
+    if (align < sizeof(void *) || (align & (align - 1)) != 0) {
+        return EINVAL;
+    }
+    p = __libc_memalign(align, n);
+    if (p == NULL) {
+        return ENOMEM;
+    }
+    if (tl_in_plugin) {
+        note_alloc(p, n);
+    }
+    *out = p;
+    return 0;
+}
+
+void *valloc(size_t n)
+{
+    return memalign((size_t) sysconf(_SC_PAGESIZE), n);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    if (tl_in_plugin && (fd == 1 || fd == 2)) {
+        atomic_fetch_add(&g_writes, 1);
+    }
+    return syscall(SYS_write, fd, buf, n);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    if (tl_in_plugin && (fd == 1 || fd == 2)) {
+        atomic_fetch_add(&g_writes, 1);
+    }
+    return syscall(SYS_writev, fd, iov, cnt);
+}
+
+void mc_snapshot(struct mc_stats *s)
+{
+    s->mallocs = atomic_load(&g_mallocs);
+    s->frees = atomic_load(&g_frees);
+    s->malloc_bytes = atomic_load(&g_malloc_bytes);
+    s->live_count = atomic_load(&g_live_count);
+    s->live_bytes = atomic_load(&g_live_bytes);
+    s->writes = atomic_load(&g_writes);
+    s->untracked = atomic_load(&g_untracked);
+}
+
+int mc_enabled(void)
+{
+    return 1;
+}
+
+#else /* !FLB_HOST_COUNTING */
+
+void mc_snapshot(struct mc_stats *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+int mc_enabled(void)
+{
+    return 0;
+}
+
+#endif
+
+void mc_enter(void)
+{
+    tl_in_plugin++;
+}
+
+void mc_leave(void)
+{
+    tl_in_plugin--;
+}
