@@ -5,3 +5,14 @@
 mod malloc_buf;
 
 pub use malloc_buf::{AllocError, MallocBuf};
+
+mod decoder;
+mod encoder;
+mod time;
+
+pub use decoder::{
+    decode_value, skip_value, validate_chunk, Array, ArrayIter, DecodeError, DecodeErrorKind, Event, EventReader, Map,
+    MapIter, Value,
+};
+pub use encoder::{encode_str_map, EncodeError, EventWriter, RecordForm, RecordSpan};
+pub use time::{EventTime, TimeKind};
