@@ -39,6 +39,7 @@ demo: plugins host
 		-o gstdout -m '*' --duration 4
 
 test: plugins test-plugins host
+	plugins/check-exports.sh $(PLUGIN_DIR)/*.so $(TEST_PLUGIN_DIR)/*.so
 	$(CARGO) test --workspace --release
 	$(MAKE) --no-print-directory bench-quick
 
