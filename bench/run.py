@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""`make bench`: Rust plugins against Go plugins against C floor plugins, in one run.
+
+Builds the Go baselines and C floor plugins, runs `flb-host bench` on every implementation (the real
+.so files, called through the proxy ABI as Fluent Bit calls them), runs the criterion benches, and
+prints one markdown table per plugin kind. Raw numbers go to bench/results/latest.json and a chart
+(records/s against batch size) to bench/results/latest.svg. `--quick` is the CI smoke mode: tiny
+counts, one run, no criterion; it checks the harness works, never a speed.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HOST = os.path.join(ROOT, "target/flb-host/flb-host")
+PLUGINS = os.path.join(ROOT, "target/plugins")
+BENCH_PLUGINS = os.path.join(ROOT, "target/bench-plugins")
+RESULTS = os.path.join(ROOT, "bench/results")
+BATCHES = [1, 100, 10000]
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def build_baselines():
+    os.makedirs(BENCH_PLUGINS, exist_ok=True)
+    for script in ("bench/c-floor/build.sh", "bench/go/build.sh"):
+        r = subprocess.run(["bash", os.path.join(ROOT, script), BENCH_PLUGINS], cwd=ROOT, capture_output=True, text=True)
+        log(f"{script}: {'ok' if r.returncode == 0 else 'FAILED'} {r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ''}")
+        if r.returncode != 0:
+            log(r.stderr)
+    versions = {}
+    try:
+        with open(os.path.join(BENCH_PLUGINS, "go-versions.json")) as f:
+            versions = json.load(f)
+    except (OSError, ValueError):
+        pass
+    return versions
+
+
+def host_bench(so, kind, name, props, count=None, duration=None, records_per_chunk=None):
+    """One `flb-host bench` run; returns its JSON report, or None with a log line on failure."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
+        out = tmp.name
+    cmd = [HOST, "bench", "-e", so, "-i" if kind == "input" else "-o", name]
+    for k, v in props:
+        cmd += ["-p", f"{k}={v}"]
+    if count:
+        cmd += ["--count", str(count)]
+    if duration:
+        cmd += ["--duration", str(duration)]
+    if records_per_chunk:
+        cmd += ["--records-per-chunk", str(records_per_chunk)]
+    cmd += ["--json", out]
+    try:
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
+        if r.returncode != 0:
+            log(f"  failed ({r.returncode}): {' '.join(cmd)}\n{r.stderr[-2000:]}")
+            return None
+        with open(out) as f:
+            return json.load(f)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as e:
+        log(f"  failed: {' '.join(cmd)}: {e}")
+        return None
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+
+
+def median_run(runs, *args, **kwargs):
+    reports = [r for r in (host_bench(*args, **kwargs) for _ in range(runs)) if r]
+    if not reports:
+        return None
+    # The run with the median throughput, so every column comes from one real run.
+    reports.sort(key=lambda r: r["records_per_sec"])
+    best = dict(reports[len(reports) // 2])
+    best["runs"] = len(reports)
+    best["records_per_sec_all"] = [r["records_per_sec"] for r in reports]
+    return best
+
+
+def implementations(go_versions):
+    """(kind, label, so, plugin name, props per batch size) for every implementation present."""
+    impls = []
+    rust_in = os.path.join(PLUGINS, "in_gdummy.so")
+    rust_out = os.path.join(PLUGINS, "out_gstdout.so")
+    impls.append(("input", "Rust gdummy", rust_in, "gdummy", lambda n: [("rate_mode", "per_collect"), ("copies", n)]))
+    impls.append(("input", "C floor", os.path.join(BENCH_PLUGINS, "in_cfloor.so"), "cfloor", lambda n: [("records", n)]))
+    for so, ver in sorted(go_versions.items()):
+        path = os.path.join(BENCH_PLUGINS, so)
+        if so.startswith("in_gdummy") and "nosleep" in so:
+            impls.append(("input", f"Go gdummy ({ver}, no sleep)", path, "gdummy", None))
+        elif so.startswith("out_gstdout"):
+            impls.append(("output", f"Go gstdout ({ver})", path, "gstdout", None))
+    impls.append(("output", "Rust gstdout msgpack", rust_out, "gstdout", [("format", "msgpack")]))
+    impls.append(("output", "Rust gstdout json_lines", rust_out, "gstdout", [("format", "json_lines")]))
+    impls.append(("output", "C floor", os.path.join(BENCH_PLUGINS, "out_cfloor.so"), "cfloorout", [("write", "on")]))
+    return impls
+
+
+def run_host_benches(quick, go_versions):
+    runs = 1 if quick else 5
+    rows = []
+    for kind, label, so, name, props in implementations(go_versions):
+        if not os.path.exists(so):
+            log(f"skip {label}: {so} not built")
+            rows.append({"kind": kind, "label": label, "missing": True})
+            continue
+        for batch in BATCHES:
+            if kind == "input":
+                if props is None and batch != 1:
+                    continue  # the Go gdummy emits one record per collect, as published
+                p = props(batch) if props else []
+                calls = max(3, (2000 if quick else 1_000_000) // batch)
+                log(f"bench {label}, {batch} record(s) per collect, {calls} collects")
+                rep = median_run(runs, so, kind, name, p, count=calls)
+            else:
+                chunks = 3 if quick else None
+                log(f"bench {label}, {batch} record(s) per chunk")
+                rep = median_run(runs, so, kind, name, props or [], count=chunks, duration=None if quick else 2,
+                                 records_per_chunk=batch)
+            if rep:
+                rep.update({"kind": kind, "label": label, "batch": batch})
+                rows.append(rep)
+            else:
+                rows.append({"kind": kind, "label": label, "batch": batch, "failed": True})
+    return rows
+
+
+def run_criterion(quick):
+    if quick:
+        return []
+    log("criterion benches (cargo bench -p flb-bench)")
+    r = subprocess.run(["cargo", "bench", "-p", "flb-bench", "--", "--output-format", "bencher"], cwd=ROOT,
+                       capture_output=True, text=True)
+    results = []
+    for line in r.stdout.splitlines():
+        m = re.match(r"test (\S+) \.\.\. bench:\s+([\d,]+) ns/iter", line)
+        if m:
+            name, ns = m.group(1), int(m.group(2).replace(",", ""))
+            batch = int(name.rsplit("/", 1)[-1]) if name.rsplit("/", 1)[-1].isdigit() else 1
+            results.append({"name": name, "ns_per_iter": ns, "records": batch,
+                            "records_per_sec": batch * 1e9 / ns if ns else 0})
+    if r.returncode != 0:
+        log(f"criterion failed:\n{r.stderr[-3000:]}")
+    return results
+
+
+def fmt_rate(x):
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= div:
+            return f"{x / div:.2f}{unit}"
+    return f"{x:.0f}"
+
+
+def table(rows, kind, batch):
+    sel = [r for r in rows if r.get("kind") == kind and (r.get("batch") == batch or (r.get("missing") and batch == 1))]
+    go = [r for r in sel if r["label"].startswith("Go") and r.get("records") and "1.23" in r["label"]]
+    go_rate = go[0]["records_per_sec"] if go else None
+    unit = "collect" if kind == "input" else "flush"
+    head = (f"| {kind} ({batch} record{'s' if batch > 1 else ''} per {unit}) | records/s | ns/record | "
+            f"mallocs/{unit} | malloc bytes/{unit} | writes/{unit} | RSS growth | vs Go 1.23 |")
+    lines = [head, "|" + "---|" * 8]
+    for r in sel:
+        if r.get("missing") or r.get("failed"):
+            lines.append(f"| {r['label']} | {'not built' if r.get('missing') else 'run failed'} | | | | | | |")
+            continue
+        ratio = f"{r['records_per_sec'] / go_rate:.1f}x" if go_rate and not r["label"].startswith("Go") else ""
+        lines.append(
+            f"| {r['label']} | {fmt_rate(r['records_per_sec'])} | {r['ns_per_record']:.1f} | "
+            f"{r['mallocs_per_call']:.2f} | {r['malloc_bytes_per_call']:.0f} | {r.get('writes_per_call', 0):.2f} | "
+            f"{r['rss_growth_kb']} KiB | {ratio} |")
+    return "\n".join(lines)
+
+
+def chart(rows, path):
+    """A small SVG: records/s (log) against batch size (log), one line per implementation."""
+    import math
+    rows = [r for r in rows if r.get("records_per_sec")]
+    w, h, pad = 900, 380, 60
+    panels = [("input", "inputs: records per collect"), ("output", "outputs: records per chunk")]
+    colors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+    rates = [r["records_per_sec"] for r in rows if r.get("records_per_sec")]
+    if not rates:
+        return
+    lo, hi = math.log10(max(1, min(rates)) / 2), math.log10(max(rates) * 2)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">',
+           f'<rect width="{w}" height="{h}" fill="white"/>']
+    pw = (w - 3 * pad) / 2
+    for i, (kind, title) in enumerate(panels):
+        x0 = pad + i * (pw + pad)
+        out.append(f'<text x="{x0}" y="20" font-size="13">{title} (records/s, log scale)</text>')
+        out.append(f'<rect x="{x0}" y="30" width="{pw}" height="{h - 30 - pad}" fill="none" stroke="#999"/>')
+        ys = lambda v: 30 + (h - 30 - pad) * (1 - (math.log10(v) - lo) / (hi - lo))
+        xs = lambda b: x0 + pw * (math.log10(b) / math.log10(BATCHES[-1]) * 0.9 + 0.05)
+        for b in BATCHES:
+            out.append(f'<text x="{xs(b) - 10}" y="{h - pad + 15}">{b}</text>')
+        for e in range(int(math.ceil(lo)), int(hi) + 1):
+            out.append(f'<text x="{x0 - 40}" y="{ys(10 ** e) + 4}">1e{e}</text>')
+        labels = sorted({r["label"] for r in rows if r.get("kind") == kind and not r.get("missing")})
+        for j, label in enumerate(labels):
+            pts = sorted((r["batch"], r["records_per_sec"]) for r in rows if r.get("label") == label and r.get("kind") == kind)
+            c = colors[j % len(colors)]
+            path_d = " ".join(f"{'M' if k == 0 else 'L'}{xs(b):.1f},{ys(v):.1f}" for k, (b, v) in enumerate(pts))
+            out.append(f'<path d="{path_d}" fill="none" stroke="{c}" stroke-width="2"/>')
+            for b, v in pts:
+                out.append(f'<circle cx="{xs(b):.1f}" cy="{ys(v):.1f}" r="3" fill="{c}"/>')
+            out.append(f'<text x="{x0 + 8}" y="{48 + 14 * j}" fill="{c}">{label}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="CI smoke run: tiny counts, one run, no criterion")
+    ap.add_argument("--out", default=os.path.join(RESULTS, "latest.json"))
+    args = ap.parse_args()
+    if not os.path.exists(HOST):
+        sys.exit(f"bench: {HOST} missing: run `make host plugins` first")
+    go_versions = build_baselines()
+    if not go_versions:
+        log("Go not installed: the Go rows say so")
+    rows = run_host_benches(args.quick, go_versions)
+    crit = run_criterion(args.quick)
+    info = machine()
+    if not args.quick or args.out != os.path.join(RESULTS, "latest.json"):
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump({"machine": info, "go_versions": go_versions, "host": rows, "criterion": crit}, f, indent=1)
+        chart(rows, os.path.splitext(args.out)[0] + ".svg")
+    print(f"Machine: {info['cores']} cores, {info['cpu']}, {info['date']}\n")
+    for kind in ("input", "output"):
+        for batch in BATCHES:
+            print(table(rows, kind, batch) + "\n")
+    if crit:
+        print("| criterion bench | records/s | ns/iter |\n|---|---|---|")
+        for c in crit:
+            print(f"| {c['name']} | {fmt_rate(c['records_per_sec'])} | {c['ns_per_iter']} |")
+    # Sanity, not speed: every implementation that was built ran and produced records. A Go baseline
+    # that fails is reported, not fatal: it is someone else's runtime.
+    broken = sorted({r["label"] for r in rows if not r.get("missing") and not r.get("records")})
+    ours = [b for b in broken if not b.startswith("Go")]
+    if broken:
+        log(f"bench: no records from {', '.join(broken)}")
+    if ours:
+        sys.exit(1)
+    if not any(r.get("records") for r in rows):
+        sys.exit("bench: no implementation produced records")
+
+
+if __name__ == "__main__":
+    main()
