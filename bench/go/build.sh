@@ -9,7 +9,7 @@
 # Outputs, per toolchain X.Y:
 #   in_gdummy_goX.Y.so                faithful gdummy (1 s sleep, leaking cleanup)
 #   in_gdummy_goX.Y_nosleep.so        same without the sleep (per-call cost)
-#   in_gdummy_goX.Y_nosleep_fixed.so  no sleep, cleanup frees the buffer
+#   in_gdummy_goX.Y_fixed.so          no sleep, cleanup frees the buffer
 #   out_gstdout_goX.Y.so              faithful gstdout
 #   go-versions.json                  { "<file>": "goX.Y.Z", ... }
 #
@@ -104,7 +104,7 @@ for go in $toolchains; do
     built=
     for spec in "in_gdummy::in_gdummy_go$label.so" \
         "in_gdummy:nosleep:in_gdummy_go${label}_nosleep.so" \
-        "in_gdummy:nosleep,fixed:in_gdummy_go${label}_nosleep_fixed.so" \
+        "in_gdummy:nosleep,fixed:in_gdummy_go${label}_fixed.so" \
         "out_gstdout::out_gstdout_go$label.so"; do
         pkg=${spec%%:*}
         rest=${spec#*:}
