@@ -1,2 +1,335 @@
+/* flb-host: bench mode, collect or flush in a tight loop on one thread. */
 #include "flb_host.h"
-int bench_main(int argc, char **argv) { (void) argc; (void) argv; return 1; }
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct copy_sink {
+    unsigned char *buf;
+    size_t cap;
+    uint64_t records;
+    uint64_t bytes;
+};
+
+/* Fluent Bit copies every collected buffer into its chunk: memcpy into a reused host buffer */
+static void bench_sink(void *arg, const void *data, size_t len, uint64_t records)
+{
+    struct copy_sink *s = arg;
+    if (len > s->cap) {
+        unsigned char *nb = realloc(s->buf, len);
+        if (nb == NULL) {
+            return;
+        }
+        s->buf = nb;
+        s->cap = len;
+    }
+    memcpy(s->buf, data, len);
+    s->records += records;
+    s->bytes += len;
+}
+
+struct bflush {
+    struct instance *out;
+    const unsigned char *data;
+    size_t len;
+    int ret;
+};
+
+static void bench_flush_fn(void *arg)
+{
+    struct bflush *f = arg;
+    f->ret = instance_flush(f->out, f->data, f->len, "bench");
+}
+
+static int read_file(const char *path, unsigned char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0;
+    if (f == NULL) {
+        host_error("cannot open --chunk-file '%s': %s", path, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        size_t r;
+        if (n == cap) {
+            unsigned char *nb;
+            cap = cap ? cap * 2 : 65536;
+            nb = realloc(buf, cap);
+            if (nb == NULL) {
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            buf = nb;
+        }
+        r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) {
+            break;
+        }
+    }
+    fclose(f);
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char) *s;
+        if (c == '"' || c == '\\') {
+            fprintf(f, "\\%c", c);
+        } else if (c < 0x20) {
+            fprintf(f, "\\u%04x", c);
+        } else {
+            fputc(c, f);
+        }
+    }
+    fputc('"', f);
+}
+
+int bench_main(int argc, char **argv)
+{
+    struct host *h = &g_host;
+    struct instance *in = NULL;
+    long count = -1, warmup = 10;
+    unsigned long rpc = 1;
+    double duration = 0;
+    int legacy = 0;
+    const char *chunk_file = NULL, *json = NULL;
+    unsigned char *chunk = NULL;
+    size_t chunk_len = 0;
+    uint64_t chunk_records = 0;
+    struct copy_sink sink = {0};
+    struct mc_stats m0, m1;
+    long rss_warm, rss_end, hwm;
+    double t0, t1, secs;
+    uint64_t calls = 0, records = 0, bytes = 0, not_ok = 0, empty = 0;
+    int rc = EXIT_HOST_ERROR;
+
+    set_thread_name("fluent-bit");
+    for (int i = 0; i < argc; i++) {
+        const char *x = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = 1;
+        if (v == NULL && x[0] == '-' && strcmp(x, "--legacy") != 0) {
+            host_error("option %s needs a value", x);
+            goto out;
+        }
+        if (strcmp(x, "-e") == 0) {
+            host_add_so_path(h, v);
+            i++;
+        } else if (strcmp(x, "-i") == 0 || strcmp(x, "-o") == 0) {
+            if (in != NULL) {
+                host_error("bench drives exactly one instance");
+                goto out;
+            }
+            in = instance_new(h, x[1] == 'i' ? FLB_PROXY_INPUT_PLUGIN : FLB_PROXY_OUTPUT_PLUGIN,
+                              v);
+            i++;
+        } else if (strcmp(x, "-p") == 0) {
+            if (main_apply_kv(in, v) != 0) {
+                goto out;
+            }
+            i++;
+        } else if (strcmp(x, "--count") == 0) {
+            count = strtol(v, NULL, 10);
+            ok = count > 0;
+            i++;
+        } else if (strcmp(x, "--duration") == 0) {
+            duration = parse_seconds(v, &ok);
+            i++;
+        } else if (strcmp(x, "--records-per-chunk") == 0) {
+            rpc = strtoul(v, NULL, 10);
+            ok = rpc > 0 && rpc < 10000000UL;
+            i++;
+        } else if (strcmp(x, "--chunk-file") == 0) {
+            chunk_file = v;
+            i++;
+        } else if (strcmp(x, "--legacy") == 0) {
+            legacy = 1;
+        } else if (strcmp(x, "--warmup") == 0) {
+            warmup = strtol(v, NULL, 10);
+            ok = warmup >= 0;
+            i++;
+        } else if (strcmp(x, "--json") == 0) {
+            json = v;
+            i++;
+        } else if (strcmp(x, "--abi") == 0) {
+            ok = abi_parse(v, &h->abi) == 0;
+            i++;
+        } else if (strcmp(x, "--coro-stack") == 0) {
+            ok = parse_size(v, &h->coro_stack) == 0 && h->coro_stack >= 8192;
+            i++;
+        } else if (strcmp(x, "--log-level") == 0) {
+            g_log_level = log_level_parse(v);
+            ok = g_log_level >= 0;
+            i++;
+        } else {
+            host_error("bench: unknown argument '%s'", x);
+            goto out;
+        }
+        if (!ok) {
+            host_error("bench: invalid value '%s' for %s", v ? v : "", x);
+            goto out;
+        }
+    }
+    if (h->nso_paths == 0 || in == NULL) {
+        host_error("bench needs -e plugin.so and one -i NAME or -o NAME");
+        goto out;
+    }
+    if (count < 0 && duration <= 0) {
+        count = 1000;
+    }
+    if (in->type == FLB_PROXY_OUTPUT_PLUGIN) {
+        if (chunk_file) {
+            struct mp_check chk;
+            if (read_file(chunk_file, &chunk, &chunk_len) != 0) {
+                goto out;
+            }
+            if (mp_check_records(chunk, chunk_len, &chk) != 0) {
+                host_error("--chunk-file '%s' is not valid log records: %s at offset %zu",
+                           chunk_file, chk.err ? chk.err : "?", chk.err_offset);
+                goto out;
+            }
+            chunk_records = chk.records;
+        } else {
+            sample_chunk((unsigned int) rpc, legacy, &chunk, &chunk_len);
+            chunk_records = rpc;
+        }
+    }
+    if (loader_load_all(h) != 0 || loader_bind_instances(h) != 0) {
+        goto teardown;
+    }
+    if (instance_init(in, h->abi) != 0) {
+        goto teardown;
+    }
+    instance_prerun(in, h->abi);
+    coro_thread_init(h->coro_stack);
+
+    for (long i = 0; i < warmup; i++) {
+        if (in->type == FLB_PROXY_INPUT_PLUGIN) {
+            uint64_t r;
+            size_t b;
+            instance_collect(in, h->abi, bench_sink, &sink, &r, &b);
+        } else {
+            struct bflush f = {in, chunk, chunk_len, 0};
+            coro_run(bench_flush_fn, &f);
+        }
+    }
+    sink.records = sink.bytes = 0;
+    rss_warm = rss_kb("VmRSS");
+    mc_snapshot(&m0);
+    t0 = now_mono();
+    for (;;) {
+        if (count > 0 && calls >= (uint64_t) count) {
+            break;
+        }
+        if (count <= 0 && (calls & 15) == 0 && now_mono() - t0 >= duration) {
+            break;
+        }
+        if (in->type == FLB_PROXY_INPUT_PLUGIN) {
+            uint64_t r;
+            size_t b;
+            if (instance_collect(in, h->abi, bench_sink, &sink, &r, &b) == -2) {
+                empty++;
+            }
+        } else {
+            struct bflush f = {in, chunk, chunk_len, 0};
+            coro_run(bench_flush_fn, &f);
+            if (f.ret != FLB_OK) {
+                not_ok++;
+            }
+            records += chunk_records;
+            bytes += chunk_len;
+        }
+        calls++;
+    }
+    t1 = now_mono();
+    mc_snapshot(&m1);
+    if (in->type == FLB_PROXY_INPUT_PLUGIN) {
+        records = sink.records;
+        bytes = sink.bytes;
+    }
+    rss_end = rss_kb("VmRSS");
+    hwm = rss_kb("VmHWM");
+    secs = t1 - t0;
+    {
+        double c = calls ? (double) calls : 1.0;
+        double r = records ? (double) records : 1.0;
+        double rps = secs > 0 ? (double) records / secs : 0;
+        int cnt = mc_enabled();
+        fprintf(stderr,
+                "flb-host bench: %s %s (%s, abi %s)\n"
+                "  calls            %llu (%llu empty, %llu not FLB_OK)\n"
+                "  records          %llu\n"
+                "  bytes            %llu\n"
+                "  seconds          %.6f\n"
+                "  records/s        %.0f\n"
+                "  ns/call          %.1f\n"
+                "  ns/record        %.1f\n"
+                "  bytes/record     %.1f\n"
+                "  mallocs/call     %.3f%s\n"
+                "  malloc bytes/call %.1f\n"
+                "  frees/call       %.3f\n"
+                "  writes/call      %.3f\n"
+                "  peak RSS         %ld KiB\n"
+                "  RSS growth       %ld KiB\n",
+                in->type == FLB_PROXY_INPUT_PLUGIN ? "input" : "output", in->name,
+                in->so->path, abi_name(h->abi), (unsigned long long) calls,
+                (unsigned long long) empty, (unsigned long long) not_ok,
+                (unsigned long long) records, (unsigned long long) bytes, secs, rps,
+                secs * 1e9 / c, secs * 1e9 / r, (double) bytes / r,
+                (double) (m1.mallocs - m0.mallocs) / c, cnt ? "" : " (counting off: ASan)",
+                (double) (m1.malloc_bytes - m0.malloc_bytes) / c,
+                (double) (m1.frees - m0.frees) / c, (double) (m1.writes - m0.writes) / c, hwm,
+                rss_end - rss_warm);
+        if (json) {
+            FILE *f = fopen(json, "w");
+            if (f == NULL) {
+                host_error("cannot write --json '%s': %s", json, strerror(errno));
+                goto finish;
+            }
+            fprintf(f, "{\"mode\":\"%s\",\"plugin\":",
+                    in->type == FLB_PROXY_INPUT_PLUGIN ? "input" : "output");
+            json_str(f, in->so->path);
+            fprintf(f, ",\"name\":");
+            json_str(f, in->name);
+            fprintf(f,
+                    ",\"abi\":\"%s\",\"calls\":%llu,\"empty_calls\":%llu,\"not_ok\":%llu,"
+                    "\"records\":%llu,\"bytes\":%llu,\"seconds\":%.9f,\"records_per_sec\":%.3f,"
+                    "\"ns_per_call\":%.3f,\"ns_per_record\":%.3f,\"bytes_per_record\":%.3f,"
+                    "\"malloc_counting\":%s,\"mallocs_per_call\":%.6f,"
+                    "\"malloc_bytes_per_call\":%.3f,\"frees_per_call\":%.6f,"
+                    "\"writes_per_call\":%.6f,\"peak_rss_kb\":%ld,\"rss_growth_kb\":%ld,"
+                    "\"records_per_chunk\":%llu,\"legacy\":%s}\n",
+                    abi_name(h->abi), (unsigned long long) calls, (unsigned long long) empty,
+                    (unsigned long long) not_ok, (unsigned long long) records,
+                    (unsigned long long) bytes, secs, rps, secs * 1e9 / c, secs * 1e9 / r,
+                    (double) bytes / r, cnt ? "true" : "false",
+                    (double) (m1.mallocs - m0.mallocs) / c,
+                    (double) (m1.malloc_bytes - m0.malloc_bytes) / c,
+                    (double) (m1.frees - m0.frees) / c, (double) (m1.writes - m0.writes) / c, hwm,
+                    rss_end - rss_warm,
+                    (unsigned long long) (in->type == FLB_PROXY_OUTPUT_PLUGIN ? chunk_records
+                                                                              : 0),
+                    legacy ? "true" : "false");
+            fclose(f);
+        }
+    }
+    rc = 0;
+finish:
+    instance_exit(in, h->abi);
+teardown:
+    loader_teardown(h);
+    coro_thread_fini();
+out:
+    free(chunk);
+    free(sink.buf);
+    host_free(h);
+    return rc;
+}

@@ -1,2 +1,444 @@
+/* flb-host: check mode, a conformance run of one plugin .so (one line per check). */
 #include "flb_host.h"
-int check_main(int argc, char **argv) { (void) argc; (void) argv; return 1; }
+
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int g_fails;
+
+static void report(const char *verdict, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report(const char *verdict, const char *name, const char *fmt, ...)
+{
+    char detail[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    if (strcmp(verdict, "FAIL") == 0) {
+        g_fails++;
+    }
+    printf("%s %s: %s\n", verdict, name, detail);
+    fflush(stdout);
+}
+
+struct coll_sink_state {
+    uint64_t records;
+};
+
+static void count_sink(void *arg, const void *data, size_t len, uint64_t records)
+{
+    struct coll_sink_state *st = arg;
+    (void) data;
+    (void) len;
+    st->records += records;
+}
+
+struct flush_arg {
+    struct instance *out;
+    const unsigned char *data;
+    size_t len;
+    int ret;
+};
+
+static void flush_fn(void *arg)
+{
+    struct flush_arg *fa = arg;
+    fa->ret = instance_flush(fa->out, fa->data, fa->len, "check.tag");
+}
+
+static int printable(const char *s)
+{
+    if (s == NULL || *s == '\0') {
+        return 0;
+    }
+    for (; *s; s++) {
+        if ((unsigned char) *s < 0x20 || *s == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static struct instance *new_instance(struct host *h, struct plugin_so *so, char **kvs, size_t nkv,
+                                     const char *bad)
+{
+    struct instance *in = instance_new(h, so->def->type, so->def->name);
+    if (in == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < nkv; i++) {
+        if (main_apply_kv(in, kvs[i]) != 0) {
+            return NULL;
+        }
+    }
+    if (bad) {
+        /* the bad value goes first so that props_get (first match) sees it */
+        struct props p = {0};
+        char *copy = xstrdup(bad);
+        char *eq = strchr(copy, '=');
+        if (eq == NULL) {
+            free(copy);
+            return NULL;
+        }
+        *eq = '\0';
+        props_add(&p, copy, eq + 1);
+        for (size_t i = 0; i < in->props.n; i++) {
+            props_add(&p, in->props.v[i].key, in->props.v[i].val);
+        }
+        props_free(&in->props);
+        in->props = p;
+        free(copy);
+    }
+    in->so = so;
+    in->idx = (int) h->nins - 1;
+    snprintf(in->name, sizeof in->name, "%s.%d", so->def->name, in->idx);
+    in->tag = xstrdup("check.tag");
+    if (instance_prepare(in, h->abi) != 0) {
+        return NULL;
+    }
+    return in;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts;
+    if (s <= 0) {
+        return;
+    }
+    ts.tv_sec = (time_t) s;
+    ts.tv_nsec = (long) ((s - (double) ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+}
+
+int check_main(int argc, char **argv)
+{
+    struct host *h = &g_host;
+    const char *path = NULL;
+    const char *bad = NULL;
+    char **kvs = NULL;
+    size_t nkv = 0;
+    long count = 5;
+    double interval = 0.05;
+    struct plugin_so *so;
+    struct instance *a = NULL, *b = NULL, *bi = NULL;
+    struct mc_stats m0, m1, m2;
+    int counting = mc_enabled();
+    int is_in;
+
+    kvs = xcalloc((size_t) argc + 1, sizeof *kvs);
+    for (int i = 0; i < argc; i++) {
+        const char *x = argv[i];
+        if (strcmp(x, "-p") == 0 && i + 1 < argc) {
+            kvs[nkv++] = argv[++i];
+        } else if (strcmp(x, "--bad") == 0 && i + 1 < argc) {
+            bad = argv[++i];
+            if (strchr(bad, '=') == NULL) {
+                host_error("--bad '%s': expected key=value", bad);
+                free(kvs);
+                return EXIT_HOST_USAGE;
+            }
+        } else if (strcmp(x, "--abi") == 0 && i + 1 < argc) {
+            if (abi_parse(argv[++i], &h->abi) != 0) {
+                host_error("unknown --abi '%s'", argv[i]);
+                free(kvs);
+                return EXIT_HOST_USAGE;
+            }
+        } else if (strcmp(x, "--count") == 0 && i + 1 < argc) {
+            count = strtol(argv[++i], NULL, 10);
+            if (count < 1) {
+                host_error("--count must be >= 1");
+                free(kvs);
+                return EXIT_HOST_USAGE;
+            }
+        } else if (strcmp(x, "--interval") == 0 && i + 1 < argc) {
+            int ok;
+            interval = parse_seconds(argv[++i], &ok);
+            if (!ok) {
+                host_error("invalid --interval '%s'", argv[i]);
+                free(kvs);
+                return EXIT_HOST_USAGE;
+            }
+        } else if (strcmp(x, "--coro-stack") == 0 && i + 1 < argc) {
+            if (parse_size(argv[++i], &h->coro_stack) != 0 || h->coro_stack < 8192) {
+                host_error("invalid --coro-stack '%s'", argv[i]);
+                free(kvs);
+                return EXIT_HOST_USAGE;
+            }
+        } else if (strcmp(x, "--log-level") == 0 && i + 1 < argc) {
+            g_log_level = log_level_parse(argv[++i]);
+            if (g_log_level < 0) {
+                host_error("unknown --log-level '%s'", argv[i]);
+                free(kvs);
+                return EXIT_HOST_USAGE;
+            }
+        } else if (x[0] != '-' && path == NULL) {
+            path = x;
+        } else {
+            host_error("check: unknown argument '%s'", x);
+            free(kvs);
+            return EXIT_HOST_USAGE;
+        }
+    }
+    if (path == NULL) {
+        host_error("check: no plugin .so given");
+        free(kvs);
+        return EXIT_HOST_USAGE;
+    }
+    set_thread_name("fluent-bit");
+    printf("flb-host check %s (abi %s, %ld calls, malloc counting %s)\n", path, abi_name(h->abi),
+           count, counting ? "on" : "off (ASan build)");
+    mc_snapshot(&m0);
+
+    /* load + register */
+    so = loader_open(path, h->abi);
+    if (so == NULL) {
+        report("FAIL", "load", "dlopen or symbol lookup failed (see the error above)");
+        free(kvs);
+        return EXIT_HOST_ERROR;
+    }
+    report("PASS", "load", "dlopen ok, FLBPluginRegister and FLBPluginInit found");
+    g_def_canary = 1;
+    if (loader_register(so, h->abi) != 0 || !so->registered) {
+        report("FAIL", "register", "registration failed or FLBPluginRegister returned -1");
+        loader_close(so);
+        free(kvs);
+        return EXIT_HOST_ERROR;
+    }
+    {
+        struct flb_plugin_proxy_def *d = so->def;
+        const unsigned char *tail = (const unsigned char *) d + so->def_size;
+        int canary_ok = 1;
+        for (size_t i = 0; i < DEF_CANARY_SIZE; i++) {
+            canary_ok &= tail[i] == 0xA5;
+        }
+        is_in = d->type == FLB_PROXY_INPUT_PLUGIN;
+        if (d->type != FLB_PROXY_INPUT_PLUGIN && d->type != FLB_PROXY_OUTPUT_PLUGIN) {
+            report("FAIL", "register", "type=%d: flb-host checks inputs (1) and outputs (2)",
+                   d->type);
+            loader_unregister(so);
+            loader_close(so);
+            free(kvs);
+            return EXIT_HOST_ERROR;
+        }
+        if (!printable(d->name) || !printable(d->description) || d->proxy != FLB_PROXY_GOLANG) {
+            report("FAIL", "register", "type=%d proxy=%d name=%s description=%s", d->type,
+                   d->proxy, d->name ? d->name : "(null)",
+                   d->description ? d->description : "(null)");
+        } else {
+            report("PASS", "register", "type=%s proxy=%d name=%s description=\"%s\" flags=%d",
+                   is_in ? "input" : "output", d->proxy, d->name, d->description, d->flags);
+        }
+        if (canary_ok) {
+            report("PASS", "def-size", "nothing written beyond the %zu-byte def of abi %s",
+                   so->def_size, abi_name(h->abi));
+        } else {
+            report("FAIL", "def-size",
+                   "plugin wrote beyond the %zu-byte def of abi %s (event_type/config_map "
+                   "exist only since 5.0/5.1.1)",
+                   so->def_size, abi_name(h->abi));
+        }
+    }
+    h->sos = xcalloc(1, sizeof *h->sos);
+    h->sos[0] = so;
+    h->nsos = 1;
+
+    /* bad configuration */
+    if (bad) {
+        bi = new_instance(h, so, kvs, nkv, bad);
+        if (bi == NULL) {
+            report("FAIL", "init-bad-config", "cannot set up the instance");
+        } else {
+            int ret;
+            if (is_in) {
+                PLUGIN_CALL(ret = so->init(bi->go_in));
+            } else {
+                PLUGIN_CALL(ret = so->init(bi->go_out));
+            }
+            if (ret <= 0) {
+                report("PASS", "init-bad-config", "init with %s returned %d (refused cleanly)",
+                       bad, ret);
+            } else {
+                report("FAIL", "init-bad-config", "init with %s returned %d: accepted", bad, ret);
+                bi->initialized = 1;
+                instance_exit(bi, h->abi);
+            }
+        }
+    } else {
+        report("SKIP", "init-bad-config", "no --bad key=value given");
+    }
+
+    /* two good instances */
+    a = new_instance(h, so, kvs, nkv, NULL);
+    if (a == NULL || instance_init(a, h->abi) != 0) {
+        report("FAIL", "init", "FLBPluginInit with the given properties failed (returned %d)",
+               a ? a->init_ret : -1);
+        goto teardown;
+    }
+    report("PASS", "init", "returned %d", a->init_ret);
+    instance_prerun(a, h->abi);
+    b = new_instance(h, so, kvs, nkv, NULL);
+    if (b == NULL || instance_init(b, h->abi) != 0) {
+        report("FAIL", "two-instances", "second FLBPluginInit failed");
+    } else {
+        void *ra = is_in ? a->in_ctx->remote_context : a->out_ctx->remote_context;
+        void *rb = is_in ? b->in_ctx->remote_context : b->out_ctx->remote_context;
+        int has_ctx = is_in ? (h->abi >= ABI_4_1 && so->collect_ctx) : so->flush_ctx != NULL;
+        instance_prerun(b, h->abi);
+        if (!has_ctx) {
+            report("PASS", "two-instances",
+                   "both initialised; no Ctx callbacks (abi %s): instances share global state",
+                   abi_name(h->abi));
+        } else if (ra == NULL || rb == NULL || ra == rb) {
+            report("FAIL", "two-instances",
+                   "Ctx callbacks exported but remote_context is %s",
+                   ra == rb && ra ? "shared by both instances" : "NULL");
+        } else {
+            report("PASS", "two-instances", "each has its own remote_context");
+        }
+    }
+
+    /* N collects / flushes, interleaved between the instances */
+    mc_snapshot(&m1);
+    {
+        uint64_t recs = 0, empty = 0, failed = 0, invalid0 = a->invalid + (b ? b->invalid : 0);
+        int bad_flush = 0, last_ret = FLB_OK;
+        uint64_t live_after_first = 0;
+        unsigned char *modern = NULL, *legacy = NULL;
+        size_t modern_len = 0, legacy_len = 0;
+        sample_chunk(3, 0, &modern, &modern_len);
+        sample_chunk(3, 1, &legacy, &legacy_len);
+        for (long i = 0; i < count; i++) {
+            struct instance *t = (b && b->initialized && (i % 2)) ? b : a;
+            if (is_in) {
+                struct coll_sink_state st = {0};
+                uint64_t r;
+                size_t by;
+                int rc = instance_collect(t, h->abi, count_sink, &st, &r, &by);
+                if (rc == -2) {
+                    empty++;
+                } else if (rc == -1) {
+                    failed++;
+                }
+                recs += st.records;
+                sleep_s(interval);
+            } else {
+                struct flush_arg fa = {t, (i % 2) ? legacy : modern,
+                                       (i % 2) ? legacy_len : modern_len, 0};
+                coro_run(flush_fn, &fa);
+                if (fa.ret != FLB_OK) {
+                    bad_flush++;
+                    last_ret = fa.ret;
+                }
+                recs += 3;
+            }
+            if (i == 0) {
+                struct mc_stats ms;
+                mc_snapshot(&ms);
+                live_after_first = ms.live_bytes;
+            }
+        }
+        free(modern);
+        free(legacy);
+        mc_snapshot(&m2);
+        if (is_in) {
+            uint64_t inv = a->invalid + (b ? b->invalid : 0) - invalid0;
+            if (inv || failed) {
+                report("FAIL", "collect",
+                       "%ld collects: %llu invalid buffers, %llu failed (-1), %llu records",
+                       count, (unsigned long long) inv, (unsigned long long) failed,
+                       (unsigned long long) recs);
+            } else if (recs == 0) {
+                report("FAIL", "collect", "%ld collects gave no records (%llu empty)", count,
+                       (unsigned long long) empty);
+            } else {
+                report("PASS", "collect", "%ld collects: %llu valid records, %llu empty", count,
+                       (unsigned long long) recs, (unsigned long long) empty);
+            }
+        } else if (bad_flush) {
+            report("FAIL", "flush",
+                   "%d of %ld flushes (sample chunk, both record forms) did not return FLB_OK "
+                   "(last %d)",
+                   bad_flush, count, last_ret);
+        } else {
+            report("PASS", "flush", "%ld flushes of the sample chunk (modern and legacy) "
+                   "returned FLB_OK", count);
+        }
+        if (!counting) {
+            report("SKIP", "leak-per-call", "malloc counting is off in the ASan build");
+        } else if (count < 2) {
+            report("SKIP", "leak-per-call", "needs --count >= 2");
+        } else if (m2.live_bytes > live_after_first) {
+            report("FAIL", "leak-per-call",
+                   "plugin-allocated live bytes grew by %llu over %ld calls "
+                   "(%llu mallocs, %llu frees in the calls)",
+                   (unsigned long long) (m2.live_bytes - live_after_first), count - 1,
+                   (unsigned long long) (m2.mallocs - m1.mallocs),
+                   (unsigned long long) (m2.frees - m1.frees));
+        } else {
+            report("PASS", "leak-per-call",
+                   "no growth over %ld calls (%llu mallocs, %llu frees in the calls)", count - 1,
+                   (unsigned long long) (m2.mallocs - m1.mallocs),
+                   (unsigned long long) (m2.frees - m1.frees));
+        }
+    }
+
+teardown:
+    {
+        int exited = 0;
+        for (size_t i = 0; i < h->nins; i++) {
+            if (h->ins[i]->initialized) {
+                instance_exit(h->ins[i], h->abi);
+                exited++;
+            }
+        }
+        report(exited ? "PASS" : "SKIP", "exit", "%d instance(s) exited (%s)", exited,
+               is_in ? "FLBPluginExit" : (so->exit_ctx ? "FLBPluginExitCtx" : "FLBPluginExit"));
+    }
+    loader_unregister(so);
+    report("PASS", "unregister", "%s", so->unreg ? "FLBPluginUnregister returned"
+                                                  : "no FLBPluginUnregister exported");
+    {
+        struct mc_stats me;
+        mc_snapshot(&me);
+        if (!counting) {
+            report("SKIP", "all-freed", "malloc counting is off in the ASan build");
+        } else if (me.live_bytes > m0.live_bytes || me.live_count > m0.live_count) {
+            report("FAIL", "all-freed",
+                   "%llu bytes in %llu allocations made during callbacks are still live after "
+                   "exit and unregister (%llu mallocs, %llu frees in total)",
+                   (unsigned long long) (me.live_bytes - m0.live_bytes),
+                   (unsigned long long) (me.live_count - m0.live_count),
+                   (unsigned long long) me.mallocs, (unsigned long long) me.frees);
+        } else {
+            report("PASS", "all-freed",
+                   "every byte allocated during callbacks was freed (%llu mallocs, %llu bytes)",
+                   (unsigned long long) me.mallocs, (unsigned long long) me.malloc_bytes);
+        }
+    }
+    {
+        void *dl = so->dl;
+        int rc;
+        free(so->def);
+        so->def = NULL;
+        rc = dlclose(dl);
+        so->dl = NULL;
+        if (rc == 0) {
+            report("PASS", "dlclose", "ok");
+        } else {
+            const char *e = dlerror();
+            report("FAIL", "dlclose", "%s", e ? e : "failed");
+        }
+        free(so->path);
+        free(so);
+        h->sos[0] = NULL;
+    }
+    printf("%s: %d check(s) failed\n", g_fails ? "FAILED" : "OK", g_fails);
+    coro_thread_fini();
+    host_free(h);
+    free(kvs);
+    return g_fails ? EXIT_HOST_ERROR : 0;
+}

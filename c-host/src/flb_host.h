@@ -251,6 +251,8 @@ double parse_seconds(const char *s, int *ok);
 int parse_size(const char *s, size_t *out);
 
 /* loader.c */
+#define DEF_CANARY_SIZE 64
+extern int g_def_canary;
 struct plugin_so *loader_open(const char *path, enum abi_profile abi);
 int loader_register(struct plugin_so *so, enum abi_profile abi);
 void loader_unregister(struct plugin_so *so);

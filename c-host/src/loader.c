@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+int g_def_canary;
+
 #define SYM(so, field, type, name) (so)->field = (type) dlsym((so)->dl, name)
 
 static int is_input(const struct plugin_so *so)
@@ -83,7 +85,13 @@ int loader_register(struct plugin_so *so, enum abi_profile abi)
 {
     int ret;
     so->def_size = abi >= ABI_5_1 ? sizeof(struct flb_plugin_proxy_def) : FLB_DEF_SIZE_5;
-    so->def = xcalloc(1, so->def_size);
+    if (g_def_canary) {
+        /* check mode: a canary after the def shows writes beyond the profile's def size */
+        so->def = xcalloc(1, so->def_size + DEF_CANARY_SIZE);
+        memset((char *) so->def + so->def_size, 0xA5, DEF_CANARY_SIZE);
+    } else {
+        so->def = xcalloc(1, so->def_size);
+    }
     if (so->pre_register) {
         PLUGIN_CALL(ret = so->pre_register(0));
         if (ret == -1) {

@@ -741,5 +741,17 @@ int pipeline_run(struct host *h)
     }
     loader_teardown(h);
     print_summary(h, now_mono() - start);
+    if (mc_enabled()) {
+        struct mc_stats ms;
+        mc_snapshot(&ms);
+        fprintf(stderr,
+                "flb-host:   plugin-malloc all: mallocs=%llu malloc_bytes=%llu frees=%llu "
+                "live=%llu live_bytes=%llu untracked=%llu\n",
+                (unsigned long long) ms.mallocs, (unsigned long long) ms.malloc_bytes,
+                (unsigned long long) ms.frees, (unsigned long long) ms.live_count,
+                (unsigned long long) ms.live_bytes, (unsigned long long) ms.untracked);
+    } else {
+        fprintf(stderr, "flb-host:   plugin-malloc all: counting disabled (ASan build)\n");
+    }
     return rc;
 }

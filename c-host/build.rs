@@ -1,0 +1,119 @@
+//! Compiles the C host (src/*.c) into two executables and the C test plugins
+//! (tests/plugins/*.c, plus the shared tracer plugins when ../shared is present) into .so files,
+//! all in OUT_DIR, and exports their paths to the crate as compile-time env vars.
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn c_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = match fs::read_dir(dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "c" || x == "h"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    v.sort();
+    v
+}
+
+fn run(mut cmd: Command, what: &str) {
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler for {what}: {e}"));
+    assert!(status.success(), "C compile of {what} failed: {cmd:?}");
+}
+
+fn compiler() -> Command {
+    let mut b = cc::Build::new();
+    b.cargo_metadata(false).warnings(false).opt_level(2).debug(true);
+    b.get_compiler().to_command()
+}
+
+fn main() {
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let src_dir = manifest.join("src");
+    let plugin_dir = manifest.join("tests").join("plugins");
+    println!("cargo:rerun-if-changed={}", src_dir.display());
+    println!("cargo:rerun-if-changed={}", plugin_dir.display());
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let all = c_files(&src_dir);
+    for f in &all {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    let sources: Vec<&PathBuf> = all
+        .iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    let common = [
+        "-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic",
+    ];
+
+    let host = out.join("flb-host");
+    let mut cmd = compiler();
+    cmd.args(common).arg("-o").arg(&host).args(&sources).args(["-ldl", "-lm"]);
+    run(cmd, "flb-host");
+
+    let asan = out.join("flb-host-asan");
+    let mut cmd = compiler();
+    cmd.args(common)
+        .args([
+            "-fsanitize=address,undefined",
+            "-fno-omit-frame-pointer",
+            "-DFLB_HOST_NO_INTERPOSE",
+        ])
+        .arg("-o")
+        .arg(&asan)
+        .args(&sources)
+        .args(["-ldl", "-lm"]);
+    run(cmd, "flb-host-asan");
+
+    let plugins_out = out.join("plugins");
+    fs::create_dir_all(&plugins_out).expect("create OUT_DIR/plugins");
+    for f in c_files(&plugin_dir) {
+        println!("cargo:rerun-if-changed={}", f.display());
+        if f.extension().is_some_and(|x| x != "c") {
+            continue;
+        }
+        let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
+        let so = plugins_out.join(format!("{stem}.so"));
+        let mut cmd = compiler();
+        cmd.args(["-O1", "-g", "-shared", "-fPIC", "-Wall", "-Werror", "-o"])
+            .arg(&so)
+            .arg(&f)
+            .arg("-lpthread");
+        run(cmd, stem);
+    }
+
+    // The tracer plugins from ../shared/traces/tracer, built with the README's command.
+    let tracer_src = manifest.join("..").join("..").join("shared").join("traces").join("tracer");
+    let tracer_out = out.join("tracer");
+    let mut tracer_env = String::new();
+    if tracer_src.join("in_ctest.c").is_file() {
+        fs::create_dir_all(&tracer_out).expect("create OUT_DIR/tracer");
+        for (name, extra) in [("in_ctest", None), ("out_ctest", Some("-ldl"))] {
+            let src = tracer_src.join(format!("{name}.c"));
+            println!("cargo:rerun-if-changed={}", src.display());
+            let mut cmd = Command::new(env::var("CC").unwrap_or_else(|_| "cc".to_string()));
+            cmd.args(["-O1", "-g", "-shared", "-fPIC", "-o"])
+                .arg(tracer_out.join(format!("{name}.so")))
+                .arg(&src)
+                .arg("-lpthread");
+            if let Some(x) = extra {
+                cmd.arg(x);
+            }
+            run(cmd, name);
+        }
+        tracer_env = tracer_out.display().to_string();
+    }
+    let traces = manifest.join("..").join("..").join("shared").join("traces");
+
+    println!("cargo:rustc-env=FLB_HOST_BIN={}", host.display());
+    println!("cargo:rustc-env=FLB_HOST_ASAN_BIN={}", asan.display());
+    println!("cargo:rustc-env=FLB_TEST_PLUGIN_DIR={}", plugins_out.display());
+    println!("cargo:rustc-env=FLB_TRACER_DIR={tracer_env}");
+    println!("cargo:rustc-env=FLB_TRACES_DIR={}", traces.display());
+}

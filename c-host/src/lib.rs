@@ -1,0 +1,437 @@
+//! Test support for `flb-host`, the C program that drives Fluent Bit proxy plugins exactly as
+//! Fluent Bit 5.1.1 does. The build script compiles the host (normal and ASan builds), the C test
+//! plugins and, when `../shared` is beside the repository, the reference tracer plugins.
+//!
+//! Helpers here run the host, capture its output, locate plugins and normalise traces.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Exit code of the host when a flush overflowed the coroutine stack (guard page hit).
+pub const EXIT_CORO_OVERFLOW: i32 = 87;
+
+/// Path of the normal `flb-host` build (malloc counting on).
+pub fn host_bin() -> PathBuf {
+    PathBuf::from(env!("FLB_HOST_BIN"))
+}
+
+/// Path of the `-fsanitize=address,undefined` build (malloc counting compiled out).
+pub fn host_asan_bin() -> PathBuf {
+    PathBuf::from(env!("FLB_HOST_ASAN_BIN"))
+}
+
+/// A C test plugin from `c-host/tests/plugins/<name>.c`, built into a `.so`.
+pub fn test_plugin(name: &str) -> PathBuf {
+    PathBuf::from(env!("FLB_TEST_PLUGIN_DIR")).join(format!("{name}.so"))
+}
+
+/// Directory holding `in_ctest.so` and `out_ctest.so` built from `../shared/traces/tracer`, or
+/// `None` when `../shared` was not beside the repository at build time.
+pub fn tracer_dir() -> Option<PathBuf> {
+    let d = env!("FLB_TRACER_DIR");
+    if d.is_empty() {
+        None
+    } else {
+        Some(PathBuf::from(d))
+    }
+}
+
+/// `../shared/traces` (the reference traces of a real Fluent Bit 5.1.1).
+pub fn traces_dir() -> PathBuf {
+    PathBuf::from(env!("FLB_TRACES_DIR"))
+}
+
+/// Repository root (the workspace holding `c-host/`).
+pub fn workspace_root() -> PathBuf {
+    let m = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    m.parent().map(Path::to_path_buf).unwrap_or(m)
+}
+
+/// What a host run produced.
+#[derive(Debug)]
+pub struct Run {
+    /// exit status (None when it had to be killed after the timeout)
+    pub status: Option<ExitStatus>,
+    /// exit code, when it exited normally
+    pub code: Option<i32>,
+    /// everything written to stdout
+    pub stdout: String,
+    /// everything written to stderr
+    pub stderr: String,
+    /// the run was killed after the timeout
+    pub timed_out: bool,
+}
+
+impl Run {
+    /// stdout and stderr together, for assertion messages.
+    pub fn all(&self) -> String {
+        format!(
+            "exit={:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Run `bin` with `args` and extra environment; kill it after `timeout`.
+pub fn run_with(bin: &Path, args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Run {
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return Run {
+                status: None,
+                code: None,
+                stdout: String::new(),
+                stderr: format!("cannot start {}: {e}", bin.display()),
+                timed_out: false,
+            }
+        }
+    };
+    let mut out_pipe = child.stdout.take();
+    let mut err_pipe = child.stderr.take();
+    let out_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(p) = out_pipe.as_mut() {
+            let _ = p.read_to_end(&mut s);
+        }
+        s
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        if let Some(p) = err_pipe.as_mut() {
+            let _ = p.read_to_end(&mut s);
+        }
+        s
+    });
+    let start = Instant::now();
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) => {
+                if start.elapsed() > timeout {
+                    let _ = child.kill();
+                    timed_out = true;
+                    break child.wait().ok();
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(_) => break None,
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
+    let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
+    Run {
+        code: status.and_then(|s| s.code()),
+        status,
+        stdout,
+        stderr,
+        timed_out,
+    }
+}
+
+/// Run the normal host build with a 60 s safety timeout.
+pub fn run_host(args: &[&str]) -> Run {
+    run_with(&host_bin(), args, &[], Duration::from_secs(60))
+}
+
+/// Run the host with extra environment variables (60 s safety timeout).
+pub fn run_host_env(args: &[&str], envs: &[(&str, &str)]) -> Run {
+    run_with(&host_bin(), args, envs, Duration::from_secs(60))
+}
+
+/// `path.to_str()` for arguments (test paths are UTF-8).
+pub fn s(p: &Path) -> String {
+    p.display().to_string()
+}
+
+static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+
+/// Build one of our Rust plugin packages (`cargo build --release -p <pkg>`, once per package
+/// per test process) and return `target/release/lib<lib>.so`.
+pub fn rust_plugin(pkg: &str, lib: &str) -> PathBuf {
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let so = target.join("release").join(format!("lib{lib}.so"));
+    let mut guard = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let set = guard.get_or_insert_with(HashSet::new);
+    if !set.contains(pkg) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+        let status = Command::new(cargo)
+            .args(["build", "--release", "-p", pkg])
+            .current_dir(&root)
+            .status();
+        match status {
+            Ok(st) if st.success() => {}
+            other => panic!("cargo build --release -p {pkg} failed: {other:?}"),
+        }
+        set.insert(pkg.to_string());
+    }
+    so
+}
+
+/// Whether workspace package directory `plugins/**/<pkg>` exists (our Rust plugins appear there).
+pub fn rust_package_exists(pkg: &str) -> bool {
+    let root = workspace_root().join("plugins");
+    let mut stack = vec![root];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n == pkg) && p.join("Cargo.toml").is_file() {
+                    return true;
+                }
+                stack.push(p);
+            }
+        }
+    }
+    false
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traces
+
+/// The README's sed expression, in Rust:
+/// `s/^\[[0-9.]+\] //; s/ \(pid=[0-9]+ tid=[0-9]+ thread=/ (thread=/; s/0x[0-9a-f]+/X/g`.
+pub fn strip_trace_line(line: &str) -> String {
+    let mut l = line.to_string();
+    // 1. leading "[<digits and dots>] "
+    if let Some(rest) = l.strip_prefix('[') {
+        if let Some(end) = rest.find("] ") {
+            let ts = &rest[..end];
+            if !ts.is_empty() && ts.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                l = rest[end + 2..].to_string();
+            }
+        }
+    }
+    // 2. " (pid=N tid=N thread=" -> " (thread="
+    if let Some(at) = l.find(" (pid=") {
+        let rest = &l[at + 6..];
+        let digits = |s: &str| s.chars().take_while(char::is_ascii_digit).count();
+        let n1 = digits(rest);
+        if n1 > 0 {
+            if let Some(r2) = rest[n1..].strip_prefix(" tid=") {
+                let n2 = digits(r2);
+                if n2 > 0 {
+                    if let Some(r3) = r2[n2..].strip_prefix(" thread=") {
+                        l = format!("{} (thread={}", &l[..at], r3);
+                    }
+                }
+            }
+        }
+    }
+    // 3. 0x[0-9a-f]+ -> X
+    let b = l.as_bytes();
+    let mut out = String::with_capacity(l.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'0' && b.get(i + 1) == Some(&b'x') {
+            let mut j = i + 2;
+            while j < b.len() && (b[j].is_ascii_digit() || (b'a'..=b'f').contains(&b[j])) {
+                j += 1;
+            }
+            if j > i + 2 {
+                out.push('X');
+                i = j;
+                continue;
+            }
+        }
+        out.push(b[i] as char);
+        i += 1;
+    }
+    out
+}
+
+/// One normalised trace line: the plugin, the callback text and the thread it ran on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TraceLine {
+    /// thread name
+    pub thread: String,
+    /// "[in_ctest] FLBPluginInputCallback legacy=0" etc. (counters and sizes removed)
+    pub text: String,
+    /// collect / cleanup / flush / stack lines, whose counts depend on the run length
+    pub repeating: bool,
+}
+
+fn drop_word_with_prefix(s: &str, prefix: &str) -> String {
+    s.split(' ')
+        .filter(|w| !w.starts_with(prefix))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Strip (README sed) and normalise a tracer trace: keep only tracer callback lines
+/// (`[in_ctest] ...` / `[out_ctest] ...` with a thread), drop the `touched N KiB` lines, and drop
+/// the run-length dependent fields `#N` and `size=N`, and `first_bytes=..` (printed by the
+/// current tracer, absent from the reference traces, which an older tracer printed).
+pub fn normalise_trace(raw: &str) -> Vec<TraceLine> {
+    let mut v = Vec::new();
+    for line in raw.lines() {
+        let l = strip_trace_line(line);
+        if !(l.starts_with("[in_ctest] ") || l.starts_with("[out_ctest] ")) {
+            continue;
+        }
+        let Some(tpos) = l.rfind(" (thread='") else {
+            continue;
+        };
+        let thread = l[tpos + 10..].trim_end_matches(')').trim_end_matches('\'');
+        let mut text = l[..tpos].to_string();
+        if text.contains(" touched ") {
+            continue;
+        }
+        if let Some(fb) = text.find(" first_bytes=") {
+            text.truncate(fb);
+        }
+        let repeating = text.contains("FLBPluginInputCallback")
+            || text.contains("FLBPluginInputCleanupCallback")
+            || text.contains("FLBPluginFlush")
+            || text.contains(" stack: ");
+        if repeating {
+            text = drop_word_with_prefix(&text, "#");
+            text = drop_word_with_prefix(&text, "size=");
+        }
+        v.push(TraceLine {
+            thread: thread.to_string(),
+            text,
+            repeating,
+        });
+    }
+    v
+}
+
+/// A per-thread sequence with counts aside: each lifecycle line as is, each maximal run of
+/// repeating lines (between two lifecycle lines of that thread) as the sorted set of its
+/// distinct lines.
+pub fn per_thread_shape(t: &[TraceLine]) -> BTreeMap<String, Vec<String>> {
+    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for l in t {
+        let seq = m.entry(l.thread.clone()).or_default();
+        let g = groups.entry(l.thread.clone()).or_default();
+        if l.repeating {
+            g.insert(l.text.clone());
+        } else {
+            if !g.is_empty() {
+                seq.push(format!("{{{}}}", g.iter().cloned().collect::<Vec<_>>().join(" | ")));
+                g.clear();
+            }
+            seq.push(l.text.clone());
+        }
+    }
+    for (th, g) in groups {
+        if !g.is_empty() {
+            m.entry(th)
+                .or_default()
+                .push(format!("{{{}}}", g.iter().cloned().collect::<Vec<_>>().join(" | ")));
+        }
+    }
+    m
+}
+
+/// The global order of lifecycle lines, except the input's second `FLBPluginInputPause`, which
+/// runs concurrently with the output's exit in Fluent Bit (the three references disagree on its
+/// position).
+pub fn global_lifecycle(t: &[TraceLine]) -> Vec<String> {
+    let mut pauses = 0;
+    let mut v = Vec::new();
+    for l in t.iter().filter(|l| !l.repeating) {
+        if l.text.contains("FLBPluginInputPause") {
+            pauses += 1;
+            if pauses == 2 {
+                continue;
+            }
+        }
+        v.push(format!("{} ({})", l.text, l.thread));
+    }
+    v
+}
+
+/// Compare two traces "counts aside". Returns a description of every difference.
+pub fn compare_traces(reference: &[TraceLine], ours: &[TraceLine]) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let a = per_thread_shape(reference);
+    let b = per_thread_shape(ours);
+    let threads: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    for th in threads {
+        let empty = Vec::new();
+        let x = a.get(th).unwrap_or(&empty);
+        let y = b.get(th).unwrap_or(&empty);
+        if x != y {
+            diffs.push(format!(
+                "thread '{th}':\n  reference: {x:#?}\n  ours:      {y:#?}"
+            ));
+        }
+    }
+    let ga = global_lifecycle(reference);
+    let gb = global_lifecycle(ours);
+    if ga != gb {
+        diffs.push(format!(
+            "global lifecycle order:\n  reference: {ga:#?}\n  ours:      {gb:#?}"
+        ));
+    }
+    diffs
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment probes
+
+/// `Some(path)` when valgrind is installed.
+pub fn valgrind() -> Option<PathBuf> {
+    for p in ["/usr/bin/valgrind", "/usr/local/bin/valgrind"] {
+        if Path::new(p).is_file() {
+            return Some(PathBuf::from(p));
+        }
+    }
+    None
+}
+
+/// Lines `TP <plugin> <event...> thread=<name>` printed by the C test plugins.
+pub fn tp_events(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("TP "))
+        .map(|l| l.to_string())
+        .collect()
+}
+
+/// Parse the `key=value` fields of the host's summary line for an instance (e.g. "tout.0").
+pub fn summary_fields(stderr: &str, instance: &str) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for l in stderr.lines() {
+        let Some(rest) = l.strip_prefix("flb-host:   ") else {
+            continue;
+        };
+        let mut words = rest.split_whitespace();
+        let _kind = words.next();
+        if words.next() != Some(instance) {
+            continue;
+        }
+        for w in words {
+            if let Some((k, v)) = w.split_once('=') {
+                m.insert(k.to_string(), v.trim_end_matches(':').to_string());
+            }
+        }
+    }
+    m
+}
+
+/// The numeric value of `key` in a summary map (0 when absent).
+pub fn field(m: &BTreeMap<String, String>, key: &str) -> u64 {
+    m.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
+}

@@ -1,0 +1,28 @@
+/* Input "tnocl": hands over malloc'ed buffers and exports no cleanup callback: the host must
+ * free them with libc free. Only the 1.9-era symbols. */
+#include "tp_common.h"
+#define P "tnocl"
+static unsigned long n;
+
+int FLBPluginRegister(struct tp_def *def)
+{
+    def->type = 1;
+    def->proxy = 11;
+    def->name = "tnocl";
+    def->description = "flb-host test input without cleanup";
+    return 0;
+}
+int FLBPluginInit(void *plugin) { (void) plugin; tp_event(P, "init"); return 1; }
+int FLBPluginInputCallback(void **data, size_t *size)
+{
+    unsigned char *buf = malloc(TP_RECORD_MAX), *p;
+    if (buf == NULL) {
+        return -1;
+    }
+    p = tp_put_record(buf, (uint32_t) ++n, 7, 0);
+    *data = buf;
+    *size = (size_t) (p - buf);
+    tp_event(P, "collect len=%zu", *size);
+    return 0;
+}
+int FLBPluginExit(void) { tp_event(P, "exit"); return 1; }

@@ -1,0 +1,128 @@
+/* Input "trules": exercises the collect rules.
+ * Properties: mode = normal | empty | invalid | legacy ; records = N per collect (default 1).
+ * A non-numeric `records` fails init (for check --bad). Exports Ctx and plain callbacks. */
+#include "tp_common.h"
+#define P "trules"
+
+struct ictx {
+    int mode;
+    int records;
+    uint32_t id;
+    unsigned long n;
+};
+static struct ictx *g_last; /* for the plain (non-Ctx) callbacks: one shared state */
+static struct ictx *g_all[64];
+static int g_nall;
+static atomic_uint g_ids;
+static char g_sentinel[8];  /* handed out with len 0: must never reach cleanup */
+
+int FLBPluginRegister(struct tp_def *def)
+{
+    def->type = 1;
+    def->proxy = 11;
+    def->flags = 0;
+    def->name = "trules";
+    def->description = "flb-host test input";
+    return 0;
+}
+
+int FLBPluginInit(void *plugin)
+{
+    struct tp_plugin *pl = plugin;
+    struct tp_in_ctx *ctx = pl->context;
+    const char *mode = pl->api->input_get_property("mode", pl->ins);
+    int ok = 1;
+    struct ictx *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return 0;
+    }
+    c->records = tp_prop_int(pl->api->input_get_property("Records", pl->ins), 1, &ok);
+    if (!ok || c->records < 1 || c->records > 100000) {
+        tp_event(P, "init failed: bad records");
+        free(c);
+        return 0;
+    }
+    if (mode == NULL || strcmp(mode, "normal") == 0) c->mode = 0;
+    else if (strcmp(mode, "empty") == 0) c->mode = 1;
+    else if (strcmp(mode, "invalid") == 0) c->mode = 2;
+    else if (strcmp(mode, "legacy") == 0) c->mode = 3;
+    else {
+        tp_event(P, "init failed: bad mode");
+        free(c);
+        return 0;
+    }
+    c->id = atomic_fetch_add(&g_ids, 1);
+    if (g_nall == 64) {
+        free(c);
+        return 0;
+    }
+    ctx->remote_context = c;
+    g_last = c;
+    g_all[g_nall++] = c;
+    tp_event(P, "init id=%u", c->id);
+    return 1;
+}
+
+static int collect(struct ictx *c, void **data, size_t *size)
+{
+    unsigned char *buf, *p;
+    c->n++;
+    if (c->mode == 1 && c->n % 2 == 1) {
+        if (c->n % 4 == 1) {
+            *data = g_sentinel; /* len 0 with a pointer: the host must not clean it up */
+        }
+        *size = 0;
+        tp_event(P, "collect id=%u len=0", c->id);
+        return 0;
+    }
+    if (c->mode == 2) {
+        buf = malloc(4);
+        memcpy(buf, "\xc1\x92\x01\x02", 4);
+        *data = buf;
+        *size = 4;
+        tp_event(P, "collect id=%u len=4 invalid", c->id);
+        return 0;
+    }
+    buf = malloc((size_t) c->records * TP_RECORD_MAX);
+    if (buf == NULL) {
+        return -1;
+    }
+    p = buf;
+    for (int i = 0; i < c->records; i++) {
+        p = tp_put_record(p, (uint32_t) c->n, c->id, c->mode == 3);
+    }
+    *data = buf;
+    *size = (size_t) (p - buf);
+    tp_event(P, "collect id=%u len=%zu", c->id, *size);
+    return 0;
+}
+
+static int cleanup(struct ictx *c, void *data)
+{
+    if (data == g_sentinel) {
+        tp_event(P, "VIOLATION cleanup called after a len=0 collect");
+        return 0;
+    }
+    tp_event(P, "cleanup id=%u", c ? c->id : 999);
+    free(data);
+    return 0;
+}
+
+int FLBPluginInputCallbackCtx(void *rc, void **data, size_t *size) { return collect(rc, data, size); }
+int FLBPluginInputCallback(void **data, size_t *size) { return collect(g_last, data, size); }
+int FLBPluginInputCleanupCallbackCtx(void *rc, void *data) { return cleanup(rc, data); }
+int FLBPluginInputCleanupCallback(void *data) { return cleanup(g_last, data); }
+void FLBPluginInputPause(void) { tp_event(P, "pause"); }
+void FLBPluginInputResume(void) { tp_event(P, "resume"); }
+void FLBPluginInputPreExit(int h) { tp_event(P, "preexit %d", h); }
+int FLBPluginExit(void)
+{
+    /* plain Exit has no context: free the instance state we can find */
+    tp_event(P, "exit");
+    if (g_nall > 0) {
+        free(g_all[--g_nall]);
+        g_last = g_nall > 0 ? g_all[g_nall - 1] : NULL;
+    }
+    return 1;
+}
+void FLBPluginUnregister(struct tp_def *def) { (void) def; tp_event(P, "unregister"); }

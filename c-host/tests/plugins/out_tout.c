@@ -1,0 +1,109 @@
+/* Output "tout": exercises the flush rules.
+ * Properties: ret = flush return code (default 1), retry_first = N (return FLB_RETRY for the
+ * first N flushes, then ret), sleep_ms = N, stack_kb = N (alloca and touch N KiB), leak = N
+ * (malloc N bytes per flush and never free them). A non-numeric ret fails init. */
+#include "tp_common.h"
+#define P "tout"
+
+struct octx {
+    int ret, retry_first, sleep_ms, stack_kb, leak;
+    atomic_int flushes, cur, max;
+    atomic_ulong records;
+};
+
+int FLBPluginRegister(struct tp_def *def)
+{
+    def->type = 2;
+    def->proxy = 11;
+    def->flags = 0;
+    def->name = "tout";
+    def->description = "flb-host test output";
+    return 0;
+}
+
+int FLBPluginInit(void *plugin)
+{
+    struct tp_plugin *pl = plugin;
+    struct tp_out_ctx *ctx = pl->context;
+    int ok = 1;
+    struct octx *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return 0;
+    }
+#define GET(k) pl->api->output_get_property(k, pl->ins)
+    c->ret = tp_prop_int(GET("ret"), 1, &ok);
+    c->retry_first = tp_prop_int(GET("retry_first"), 0, &ok);
+    c->sleep_ms = tp_prop_int(GET("sleep_ms"), 0, &ok);
+    c->stack_kb = tp_prop_int(GET("stack_kb"), 0, &ok);
+    c->leak = tp_prop_int(GET("leak"), 0, &ok);
+    if (!ok) {
+        tp_event(P, "init failed: bad property");
+        free(c);
+        return -1;
+    }
+    ctx->remote_context = c;
+    tp_event(P, "init");
+    return 1;
+}
+
+int FLBPluginOutputPreRun(int h) { tp_event(P, "prerun %d", h); return 0; }
+
+static unsigned long count_records(const unsigned char *d, size_t n)
+{
+    /* our inputs and the sample chunk: every record starts with 0x92 at top level; rely on the
+     * size of the fixed records instead: count 0x92 0x92 0xd7 / 0x92 0xd7 starts */
+    unsigned long r = 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (d[i] == 0x92 && ((d[i + 1] == 0x92 && d[i + 2] == 0xd7) ||
+                             (d[i + 1] == 0xd7 && (i == 0 || d[i - 1] != 0x92)))) {
+            r++;
+        }
+    }
+    return r;
+}
+
+int FLBPluginFlushCtx(void *rc, const void *data, size_t size, char *tag)
+{
+    struct octx *c = rc;
+    int n = atomic_fetch_add(&c->flushes, 1) + 1;
+    int cur = atomic_fetch_add(&c->cur, 1) + 1;
+    int m = atomic_load(&c->max);
+    int ret;
+    while (cur > m && !atomic_compare_exchange_weak(&c->max, &m, cur)) {
+    }
+    atomic_fetch_add(&c->records, count_records(data, size));
+    tp_event(P, "flush #%d size=%zu tag=%s taglen=%zu", n, size, tag, strlen(tag));
+    if (c->sleep_ms) {
+        struct timespec ts = {c->sleep_ms / 1000, (c->sleep_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (c->stack_kb) {
+        size_t b = (size_t) c->stack_kb * 1024;
+        volatile char *big = __builtin_alloca(b);
+        /* touch from the top down, as a real deep call chain would */
+        for (size_t i = b; i > 0; i -= 256) {
+            big[i - 1] = (char) i;
+        }
+        tp_event(P, "touched %d KiB of stack", c->stack_kb);
+    }
+    if (c->leak) {
+        void *volatile p = malloc((size_t) c->leak);
+        (void) p;
+    }
+    atomic_fetch_sub(&c->cur, 1);
+    ret = n <= c->retry_first ? 2 : c->ret;
+    return ret;
+}
+
+void FLBPluginOutputPreExit(int h) { tp_event(P, "preexit %d", h); }
+
+int FLBPluginExitCtx(void *rc)
+{
+    struct octx *c = rc;
+    tp_event(P, "exit flushes=%d max_concurrency=%d records=%lu", atomic_load(&c->flushes),
+             atomic_load(&c->max), (unsigned long) atomic_load(&c->records));
+    free(c);
+    return 1;
+}
+
+void FLBPluginUnregister(struct tp_def *def) { (void) def; tp_event(P, "unregister"); }

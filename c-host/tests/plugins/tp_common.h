@@ -1,0 +1,101 @@
+/* Test plugins for flb-host: minimal ABI declarations (own code) and helpers. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct tp_def {
+    int type;
+    int proxy;
+    int flags;
+    char *name;
+    char *description;
+    int event_type; /* 5.0+: beyond a 1.9 host's allocation */
+    void *config_map;
+};
+
+struct tp_api {
+    const char *(*output_get_property)(const char *, void *);
+    const char *(*input_get_property)(const char *, void *);
+    void *(*output_get_cmt_instance)(void *);
+    void *(*input_get_cmt_instance)(void *);
+    void (*log_print)(int, const char *, int, const char *, ...);
+    int (*input_log_check)(void *, int);
+    int (*output_log_check)(void *, int);
+};
+
+struct tp_in_ctx {
+    int coll_fd;
+    void *remote_context;
+    void *proxy;
+};
+struct tp_out_ctx {
+    void *remote_context;
+    void *proxy;
+};
+struct tp_plugin {
+    char *name;
+    struct tp_api *api;
+    void *ins;
+    void *context;
+};
+
+/* one line per event: "TP <plugin> <event> thread=<name>" */
+static void tp_event(const char *plugin, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void tp_event(const char *plugin, const char *fmt, ...)
+{
+    char msg[256], line[400], tname[32] = "?";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    pthread_getname_np(pthread_self(), tname, sizeof tname);
+    snprintf(line, sizeof line, "TP %s %s thread=%s\n", plugin, msg, tname);
+    fputs(line, stderr);
+}
+
+static int tp_prop_int(const char *v, int dflt, int *ok)
+{
+    char *end = NULL;
+    long r;
+    if (v == NULL) {
+        return dflt;
+    }
+    r = strtol(v, &end, 10);
+    if (end == v || *end != '\0') {
+        *ok = 0;
+        return dflt;
+    }
+    return (int) r;
+}
+
+/* append a modern record [[EventTime, {}], {"n": n, "id": id}] */
+static unsigned char *tp_put_record(unsigned char *p, uint32_t n, uint32_t id, int legacy)
+{
+    *p++ = 0x92;
+    if (!legacy) {
+        *p++ = 0x92;
+    }
+    *p++ = 0xd7;
+    *p++ = 0x00;
+    *p++ = 0x65; *p++ = 0x53; *p++ = 0xf1; *p++ = 0x00; /* 1700000000 */
+    *p++ = 0; *p++ = 0; *p++ = 0; *p++ = 0;
+    if (!legacy) {
+        *p++ = 0x80;
+    }
+    *p++ = 0x82;
+    *p++ = 0xa1; *p++ = 'n';
+    *p++ = 0xce; *p++ = (unsigned char) (n >> 24); *p++ = (unsigned char) (n >> 16);
+    *p++ = (unsigned char) (n >> 8); *p++ = (unsigned char) n;
+    *p++ = 0xa2; *p++ = 'i'; *p++ = 'd';
+    *p++ = 0xce; *p++ = (unsigned char) (id >> 24); *p++ = (unsigned char) (id >> 16);
+    *p++ = (unsigned char) (id >> 8); *p++ = (unsigned char) id;
+    return p;
+}
+#define TP_RECORD_MAX 40
