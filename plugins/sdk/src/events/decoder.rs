@@ -47,11 +47,6 @@ impl DecodeError {
     fn new(offset: usize, kind: DecodeErrorKind) -> Self {
         DecodeError { offset, kind }
     }
-
-    #[inline]
-    fn rebase(self, base: usize) -> Self {
-        DecodeError { offset: self.offset.saturating_add(base), kind: self.kind }
-    }
 }
 
 #[cold]
@@ -210,27 +205,18 @@ impl<'a> Value<'a> {
             Value::Map(_) => "map",
         }
     }
-
-    /// Shifts the base offset of a container (errors from its iterators then point into the
-    /// enclosing buffer).
-    #[inline]
-    fn rebase(self, base: usize) -> Self {
-        match self {
-            Value::Array(a) => Value::Array(Array { base: a.base.saturating_add(base), ..a }),
-            Value::Map(m) => Value::Map(Map { base: m.base.saturating_add(base), ..m }),
-            v => v,
-        }
-    }
 }
 
 /// A lazily decoded msgpack array: its element count and its bytes (already checked to be well
 /// formed). Iterate with [`Array::iter`].
+///
+/// Because [`decode_value`] checked the whole container, iterating it does not fail in practice; the
+/// iterators still return `Result` rather than trusting that. Offsets in errors from a container's
+/// iterators or [`Map::get`] are relative to its [`raw`](Array::raw) bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Array<'a> {
     /// The whole encoded array, header included.
     raw: &'a [u8],
-    /// Offset of `raw` in the buffer it was decoded from (for error offsets).
-    base: usize,
     /// Element count.
     len: u32,
     /// Header length in bytes (1, 3 or 5).
@@ -259,7 +245,7 @@ impl<'a> Array<'a> {
     /// The elements, in order.
     #[inline]
     pub fn iter(&self) -> ArrayIter<'a> {
-        ArrayIter { raw: self.raw, base: self.base, pos: usize::from(self.hdr), remaining: self.len }
+        ArrayIter { raw: self.raw, pos: usize::from(self.hdr), remaining: self.len }
     }
 }
 
@@ -276,7 +262,6 @@ impl<'a> IntoIterator for Array<'a> {
 #[derive(Clone, Debug)]
 pub struct ArrayIter<'a> {
     raw: &'a [u8],
-    base: usize,
     pos: usize,
     remaining: u32,
 }
@@ -293,11 +278,11 @@ impl<'a> Iterator for ArrayIter<'a> {
             Ok((v, next)) => {
                 self.pos = next;
                 self.remaining -= 1;
-                Some(Ok(v.rebase(self.base)))
+                Some(Ok(v))
             }
             Err(e) => {
                 self.remaining = 0;
-                Some(Err(e.rebase(self.base)))
+                Some(Err(e))
             }
         }
     }
@@ -311,13 +296,12 @@ impl<'a> Iterator for ArrayIter<'a> {
 impl core::iter::FusedIterator for ArrayIter<'_> {}
 
 /// A lazily decoded msgpack map: its pair count and its bytes (already checked to be well formed).
-/// Iterate with [`Map::iter`], look up string keys with [`Map::get`].
+/// Iterate with [`Map::iter`], look up string keys with [`Map::get`]. As for [`Array`], errors are not
+/// expected from these, and their offsets are relative to [`raw`](Map::raw).
 #[derive(Clone, Copy, Debug)]
 pub struct Map<'a> {
     /// The whole encoded map, header included.
     raw: &'a [u8],
-    /// Offset of `raw` in the buffer it was decoded from (for error offsets).
-    base: usize,
     /// Number of key/value pairs.
     len: u32,
     /// Header length in bytes (1, 3 or 5).
@@ -346,21 +330,21 @@ impl<'a> Map<'a> {
     /// The key/value pairs, in encoded order.
     #[inline]
     pub fn iter(&self) -> MapIter<'a> {
-        MapIter { raw: self.raw, base: self.base, pos: usize::from(self.hdr), remaining: self.len }
+        MapIter { raw: self.raw, pos: usize::from(self.hdr), remaining: self.len }
     }
 
-    /// The value of the first pair whose key is a string equal to `key` (byte comparison). Values of
-    /// non-matching pairs are skipped without being decoded.
+    /// The value of the first pair whose key is a string equal to `key` (byte comparison; bin keys
+    /// never match). A linear scan: O(bytes of the pairs before the match).
     pub fn get(&self, key: &[u8]) -> Result<Option<Value<'a>>, DecodeError> {
         let raw = self.raw;
         let mut pos = usize::from(self.hdr);
         for _ in 0..self.len {
-            let (k, after_key) = decode_value(raw, pos).map_err(|e| e.rebase(self.base))?;
+            let (k, after_key) = decode_value(raw, pos)?;
             if matches!(k, Value::Str(s) if s == key) {
-                let (v, _) = decode_value(raw, after_key).map_err(|e| e.rebase(self.base))?;
-                return Ok(Some(v.rebase(self.base)));
+                let (v, _) = decode_value(raw, after_key)?;
+                return Ok(Some(v));
             }
-            pos = skip_value(raw, after_key).map_err(|e| e.rebase(self.base))?;
+            pos = decode_value(raw, after_key)?.1;
         }
         Ok(None)
     }
@@ -379,13 +363,12 @@ impl<'a> IntoIterator for Map<'a> {
 #[derive(Clone, Debug)]
 pub struct MapIter<'a> {
     raw: &'a [u8],
-    base: usize,
     pos: usize,
     remaining: u32,
 }
 
 impl<'a> MapIter<'a> {
-    #[inline]
+    #[inline(always)]
     fn pair(&self) -> Result<(Value<'a>, Value<'a>, usize), DecodeError> {
         let (k, p) = decode_value(self.raw, self.pos)?;
         let (v, p) = decode_value(self.raw, p)?;
@@ -405,11 +388,11 @@ impl<'a> Iterator for MapIter<'a> {
             Ok((k, v, next)) => {
                 self.pos = next;
                 self.remaining -= 1;
-                Some(Ok((k.rebase(self.base), v.rebase(self.base))))
+                Some(Ok((k, v)))
             }
             Err(e) => {
                 self.remaining = 0;
-                Some(Err(e.rebase(self.base)))
+                Some(Err(e))
             }
         }
     }
@@ -551,18 +534,36 @@ fn skip_values(data: &[u8], mut pos: usize, mut pending: usize, at: usize) -> Re
     while pending > 0 {
         pending -= 1;
         let start = pos;
-        let (head, p) = read_head(data, pos)?;
-        pos = match head {
-            Head::Str(n) | Head::Bin(n) | Head::Ext(_, n) => payload_end(data, start, p, n)?,
-            Head::Array(n) => {
-                pending = add_pending(data, start, p, pending, n as usize)?;
-                p
+        let Some(&b) = data.get(pos) else {
+            return Err(truncated(pos));
+        };
+        // Fast paths for the common one-byte headers; everything else goes through read_head.
+        pos = match b {
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => pos + 1,
+            0xa0..=0xbf => payload_end(data, start, pos + 1, u32::from(b & 0x1f))?,
+            0x90..=0x9f => {
+                pending = add_pending(data, start, pos + 1, pending, usize::from(b & 0x0f))?;
+                pos + 1
             }
-            Head::Map(n) => {
-                pending = add_pending(data, start, p, pending, (n as usize).saturating_mul(2))?;
-                p
+            0x80..=0x8f => {
+                pending = add_pending(data, start, pos + 1, pending, usize::from(b & 0x0f) * 2)?;
+                pos + 1
             }
-            Head::Nil | Head::Bool(_) | Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) => p,
+            _ => {
+                let (head, p) = read_head(data, pos)?;
+                match head {
+                    Head::Str(n) | Head::Bin(n) | Head::Ext(_, n) => payload_end(data, start, p, n)?,
+                    Head::Array(n) => {
+                        pending = add_pending(data, start, p, pending, n as usize)?;
+                        p
+                    }
+                    Head::Map(n) => {
+                        pending = add_pending(data, start, p, pending, (n as usize).saturating_mul(2))?;
+                        p
+                    }
+                    Head::Nil | Head::Bool(_) | Head::Int(_) | Head::UInt(_) | Head::F32(_) | Head::F64(_) => p,
+                }
+            }
         };
     }
     Ok(pos)
@@ -591,8 +592,25 @@ pub fn skip_value(data: &[u8], pos: usize) -> Result<usize, DecodeError> {
 /// Scalars, strings, bins and exts are decoded directly (strings borrow from `data`). Containers are
 /// lazy: their extent is found (and their contents checked) by an iterative skip, and their elements
 /// are decoded on demand by [`Array::iter`], [`Map::iter`] and [`Map::get`].
-#[inline]
+#[inline(always)]
 pub fn decode_value(data: &[u8], pos: usize) -> Result<(Value<'_>, usize), DecodeError> {
+    // Fast paths for the most common values: short strings and small integers.
+    match data.get(pos) {
+        Some(&b @ 0xa0..=0xbf) => {
+            let end = pos + 1 + usize::from(b & 0x1f);
+            match data.get(pos + 1..end) {
+                Some(s) => Ok((Value::Str(s), end)),
+                None => Err(truncated(pos)),
+            }
+        }
+        Some(&b @ 0x00..=0x7f) => Ok((Value::Int(i64::from(b)), pos + 1)),
+        _ => decode_value_general(data, pos),
+    }
+}
+
+/// [`decode_value`] for every marker.
+#[inline]
+fn decode_value_general(data: &[u8], pos: usize) -> Result<(Value<'_>, usize), DecodeError> {
     let (head, p) = read_head(data, pos)?;
     let r = match head {
         Head::Nil => (Value::Nil, p),
@@ -616,12 +634,12 @@ pub fn decode_value(data: &[u8], pos: usize) -> Result<(Value<'_>, usize), Decod
         Head::Array(n) => {
             let end = skip_values(data, p, n as usize, pos)?;
             let raw = slice(data, pos, end, pos)?;
-            (Value::Array(Array { raw, base: pos, len: n, hdr: (p - pos) as u8 }), end)
+            (Value::Array(Array { raw, len: n, hdr: (p - pos) as u8 }), end)
         }
         Head::Map(n) => {
             let end = skip_values(data, p, (n as usize).saturating_mul(2), pos)?;
             let raw = slice(data, pos, end, pos)?;
-            (Value::Map(Map { raw, base: pos, len: n, hdr: (p - pos) as u8 }), end)
+            (Value::Map(Map { raw, len: n, hdr: (p - pos) as u8 }), end)
         }
     };
     Ok(r)
@@ -663,6 +681,7 @@ pub struct Event<'a> {
 }
 
 /// Decodes the record at `start`; returns it and the offset just past it.
+#[inline]
 fn decode_event(data: &[u8], start: usize) -> Result<(Event<'_>, usize), DecodeError> {
     let not_a_record = |at| DecodeError::new(at, DecodeErrorKind::NotARecord);
     let (head, p) = read_head(data, start)?;
@@ -833,6 +852,12 @@ mod tests {
         let b = [0x00, 0x92, 0xc0, 0xc1];
         assert_eq!(skip_value(&b, 1).unwrap_err(), DecodeError { offset: 3, kind: DecodeErrorKind::ReservedMarker });
         assert_eq!(format!("{}", truncated(17)), "truncated msgpack at byte 17");
+    }
+
+    #[test]
+    fn values_stay_small() {
+        assert!(core::mem::size_of::<Value<'_>>() <= 32);
+        assert!(core::mem::size_of::<DecodeError>() <= 16);
     }
 
     #[test]

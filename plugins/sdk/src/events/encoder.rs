@@ -230,9 +230,10 @@ impl EventWriter {
         self.finish(start, res)
     }
 
-    /// Appends one record whose body `f` writes (e.g. with `rmp::encode` functions on the buffer).
-    /// The body must be a msgpack map. On error (from `f`, or a body not starting with a map marker)
-    /// the buffer is truncated back so no partial record remains.
+    /// Appends one record whose body `f` writes (e.g. with `rmp::encode` functions on the buffer;
+    /// `?` converts their errors). `f` must only append, and must write exactly one msgpack map (only
+    /// its first byte is checked). On error (from `f`, or a body not starting with a map marker) the
+    /// buffer is truncated back so no partial record remains.
     pub fn append_with<F>(&mut self, time: EventTime, metadata: &[u8], f: F) -> Result<RecordSpan, EncodeError>
     where
         F: FnOnce(&mut MallocBuf) -> Result<(), EncodeError>,
@@ -241,6 +242,9 @@ impl EventWriter {
         let res = self.write_head(time, metadata, 0).and_then(|time_at| {
             let body_at = self.buf.len();
             f(&mut self.buf)?;
+            if self.buf.len() < body_at {
+                return Err(EncodeError::Invalid("the body writer shrank the buffer"));
+            }
             match self.buf.as_slice().get(body_at) {
                 Some(&b) if is_map_marker(b) => Ok(time_at),
                 _ => Err(EncodeError::Invalid("body is not a msgpack map")),
