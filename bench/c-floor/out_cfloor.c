@@ -7,6 +7,8 @@
  * prints nothing and returns FLB_OK (FLB_ERROR if the chunk is malformed or
  * truncated).
  *
+ * Exports: Register, Init, FlushCtx, Flush, ExitCtx, Exit, Unregister.
+ *
  * Properties:
  *   write    on|off (default off): also write the whole chunk, unchanged, to
  *            stdout with write(2) (one call unless it is partial)
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -27,11 +30,12 @@ struct cfloor_out_config {
     int summary;
 };
 
-/* Per-instance configuration lives in static storage: nothing to free. */
-static const struct cfloor_out_config configs[4] = {
-    {0, 0}, {1, 0}, {0, 1}, {1, 1},
-};
-static const struct cfloor_out_config *last_config = &configs[0];
+/*
+ * Each instance gets its own small config block (malloc'ed in Init, freed in
+ * ExitCtx) as its remote_context. The non-Ctx Flush/Exit use a copy of the
+ * last instance's configuration.
+ */
+static struct cfloor_out_config last_config;
 
 static unsigned long long total_records;    /* atomic adds only */
 static unsigned long long total_flushes;
@@ -228,24 +232,30 @@ CFLOOR_EXPORT int FLBPluginInit(void *plugin)
     struct flbgo_output_plugin *p = plugin;
     int w = get_bool(p, "write");
     int s = get_bool(p, "summary");
-    const struct cfloor_out_config *cfg;
+    struct cfloor_out_config *cfg;
 
     if (w < 0 || s < 0) {
         log_error(p, "properties 'write' and 'summary' take on or off");
         return FLB_ERROR;
     }
-    cfg = &configs[w + 2 * s];
+    last_config.write = w;
+    last_config.summary = s;
     if (p != NULL && p->context != NULL) {
-        p->context->remote_context = (void *) cfg;
+        cfg = malloc(sizeof(*cfg));
+        if (cfg == NULL) {
+            log_error(p, "out of memory");
+            return FLB_ERROR;
+        }
+        *cfg = last_config;
+        p->context->remote_context = cfg;
     }
-    last_config = cfg;
     return FLB_OK;
 }
 
 CFLOOR_EXPORT int FLBPluginFlushCtx(void *remote_ctx, const void *data, size_t size,
                                     char *tag)
 {
-    const struct cfloor_out_config *cfg = remote_ctx != NULL ? remote_ctx : last_config;
+    const struct cfloor_out_config *cfg = remote_ctx != NULL ? remote_ctx : &last_config;
 
     (void) tag;
     return flush(cfg, data, size);
@@ -254,7 +264,7 @@ CFLOOR_EXPORT int FLBPluginFlushCtx(void *remote_ctx, const void *data, size_t s
 CFLOOR_EXPORT int FLBPluginFlush(const void *data, size_t size, const char *tag)
 {
     (void) tag;
-    return flush(last_config, data, size);
+    return flush(&last_config, data, size);
 }
 
 static int summary_printed;
@@ -272,12 +282,13 @@ static void print_summary(const struct cfloor_out_config *cfg)
 
 CFLOOR_EXPORT int FLBPluginExitCtx(void *remote_ctx)
 {
-    print_summary(remote_ctx != NULL ? remote_ctx : last_config);
+    print_summary(remote_ctx != NULL ? remote_ctx : &last_config);
+    free(remote_ctx);
     return FLB_OK;
 }
 
 CFLOOR_EXPORT int FLBPluginExit(void)
 {
-    print_summary(last_config);
+    print_summary(&last_config);
     return FLB_OK;
 }

@@ -19,6 +19,7 @@ import "C"
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -43,8 +44,14 @@ func FLBPluginInit(plugin unsafe.Pointer) int {
 	// (on stderr here, so stdout only carries records).
 	param := output.FLBPluginConfigKey(plugin, "param")
 	fmt.Fprintf(os.Stderr, "[flb-go] plugin parameter = '%s'\n", param)
+	// Per-instance context, as fluent-bit-go's out_multiinstance example
+	// does for FLBPluginFlushCtx.
+	id := fmt.Sprintf("gstdout.%d", atomic.AddInt64(&instances, 1)-1)
+	output.FLBPluginSetContext(plugin, id)
 	return output.FLB_OK
 }
+
+var instances int64
 
 func flush(data unsafe.Pointer, length int, tag *C.char) int {
 	var count int
@@ -98,11 +105,16 @@ func FLBPluginFlush(data unsafe.Pointer, length C.size_t, tag *C.char) int {
 	return flush(data, int(length), tag)
 }
 
-// FLBPluginFlushCtx is what a 2.x+ host prefers; the instance context is not
-// used (the published example keeps no per-instance state).
+// FLBPluginFlushCtx is what the host prefers when exported. Like fluent-bit-go's
+// out_multiinstance example it looks its instance context up (one sync.Map
+// load per flush; the example also logs it, we do not), then does what the
+// published gstdout's FLBPluginFlush does.
 //
 //export FLBPluginFlushCtx
 func FLBPluginFlushCtx(ctx, data unsafe.Pointer, length C.size_t, tag *C.char) int {
+	if _, ok := output.FLBPluginGetContext(ctx).(string); !ok {
+		return output.FLB_ERROR
+	}
 	return flush(data, int(length), tag)
 }
 
@@ -113,6 +125,7 @@ func FLBPluginExit() int {
 
 //export FLBPluginExitCtx
 func FLBPluginExitCtx(ctx unsafe.Pointer) int {
+	output.FLBPluginDeleteContext(ctx)
 	return output.FLB_OK
 }
 

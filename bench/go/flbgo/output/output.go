@@ -58,7 +58,10 @@ static const char *output_get_property(const char *key, void *plugin)
 }
 */
 import "C"
-import "unsafe"
+import (
+	"sync"
+	"unsafe"
+)
 
 // Return codes and proxy constants, as in Fluent Bit's flb_macros.h.
 const (
@@ -104,4 +107,32 @@ func FLBPluginConfigKey(plugin unsafe.Pointer, key string) string {
 	value := C.GoString(C.output_get_property(_key, plugin))
 	C.free(unsafe.Pointer(_key))
 	return value
+}
+
+var contexts sync.Map
+
+// FLBPluginSetContext stores ctx for this instance, as fluent-bit-go does:
+// the key is a unique 1-byte C allocation written to remote_context, which
+// the host passes back to the Ctx callbacks.
+func FLBPluginSetContext(plugin unsafe.Pointer, ctx interface{}) {
+	i := unsafe.Pointer(C.CString(""))
+	contexts.Store(uintptr(i), ctx)
+	p := (*FLBOutPlugin)(plugin)
+	p.context.remote_context = i
+}
+
+// FLBPluginGetContext returns what FLBPluginSetContext stored for proxyCtx.
+func FLBPluginGetContext(proxyCtx unsafe.Pointer) interface{} {
+	v, _ := contexts.Load(uintptr(proxyCtx))
+	return v
+}
+
+// FLBPluginDeleteContext forgets an instance's context and frees its key
+// (fluent-bit-go has no such call and leaks one byte per instance).
+func FLBPluginDeleteContext(proxyCtx unsafe.Pointer) {
+	if proxyCtx == nil {
+		return
+	}
+	contexts.Delete(uintptr(proxyCtx))
+	C.free(proxyCtx)
 }
