@@ -422,7 +422,11 @@ teardown:
     {
         void *dl = so->dl;
         int rc;
-        free(so->def);
+        if (so->def_map) {
+            guarded_tail_free(so->def_map, so->def_map_size);
+        } else {
+            free(so->def);
+        }
         so->def = NULL;
         rc = dlclose(dl);
         so->dl = NULL;

@@ -69,10 +69,69 @@ static void fmt_size(char *b, size_t n)
     strcpy(b, (n % 1024 == 0) ? " KiB" : " bytes");
 }
 
+/* ---- tail-guarded allocations (the plugin definition struct) ---- */
+#define MAX_TAIL_GUARDS 64
+struct tail_guard {
+    unsigned char *volatile lo, *volatile hi; /* the PROT_NONE page */
+    const char *volatile msg;
+};
+static struct tail_guard g_tail_guards[MAX_TAIL_GUARDS];
+static pthread_mutex_t g_tail_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void *guarded_tail_alloc(size_t size, const char *msg, void **map, size_t *map_size)
+{
+    size_t ps = page_size();
+    size_t data_pages = (size + ps - 1) / ps;
+    unsigned char *m;
+    size_t len = (data_pages + 1) * ps;
+    m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        return NULL;
+    }
+    if (mprotect(m + data_pages * ps, ps, PROT_NONE) != 0) {
+        munmap(m, len);
+        return NULL;
+    }
+    pthread_mutex_lock(&g_tail_mu);
+    for (int i = 0; i < MAX_TAIL_GUARDS; i++) {
+        if (g_tail_guards[i].lo == NULL) {
+            g_tail_guards[i].msg = msg;
+            g_tail_guards[i].hi = m + len;
+            g_tail_guards[i].lo = m + data_pages * ps;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_tail_mu);
+    *map = m;
+    *map_size = len;
+    return m + data_pages * ps - size; /* ends exactly at the guard page */
+}
+
+void guarded_tail_free(void *map, size_t map_size)
+{
+    pthread_mutex_lock(&g_tail_mu);
+    for (int i = 0; i < MAX_TAIL_GUARDS; i++) {
+        if (g_tail_guards[i].hi == (unsigned char *) map + map_size) {
+            g_tail_guards[i].lo = NULL;
+            g_tail_guards[i].hi = NULL;
+        }
+    }
+    pthread_mutex_unlock(&g_tail_mu);
+    munmap(map, map_size);
+}
+
 static void segv_handler(int sig, siginfo_t *si, void *uctx)
 {
     unsigned char *a = si ? (unsigned char *) si->si_addr : NULL;
     struct sigaction *old = sig == SIGBUS ? &g_old_bus : &g_old_segv;
+    for (int i = 0; a && i < MAX_TAIL_GUARDS; i++) {
+        if (g_tail_guards[i].lo && a >= g_tail_guards[i].lo && a < g_tail_guards[i].hi) {
+            write_str("flb-host: ");
+            write_str(g_tail_guards[i].msg);
+            write_str("\n");
+            _exit(EXIT_DEF_OVERFLOW);
+        }
+    }
     if (a && tl_guard_lo && a >= tl_guard_lo && a < tl_guard_hi) {
         char sz[48];
         fmt_size(sz, g_stack_size_for_msg);

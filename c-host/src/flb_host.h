@@ -42,6 +42,7 @@
 #define EXIT_HOST_ERROR 1
 #define EXIT_HOST_USAGE 2
 #define EXIT_CORO_OVERFLOW 87 /* plugin flush hit the coroutine stack guard page */
+#define EXIT_DEF_OVERFLOW 88  /* plugin wrote beyond the def struct of the --abi profile */
 
 /* ---- ABI structs (C layout, field order is the ABI) ---- */
 struct flb_plugin_proxy_def {
@@ -140,6 +141,8 @@ struct plugin_so {
     void *dl;
     struct flb_plugin_proxy_def *def;
     size_t def_size;
+    void *def_map;
+    size_t def_map_size;
     int registered; /* Register returned 0 and def was accepted */
     fn_pre_register pre_register;
     fn_register reg;
@@ -297,6 +300,8 @@ int coro_thread_init(size_t stack_size);
 void coro_thread_fini(void);
 void coro_run(void (*fn)(void *), void *arg);
 void coro_install_handler(void);
+void *guarded_tail_alloc(size_t size, const char *msg, void **map, size_t *map_size);
+void guarded_tail_free(void *map, size_t map_size);
 
 /* malloc_count.c */
 struct mc_stats {

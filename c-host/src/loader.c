@@ -90,7 +90,21 @@ int loader_register(struct plugin_so *so, enum abi_profile abi)
         so->def = xcalloc(1, so->def_size + DEF_CANARY_SIZE);
         memset((char *) so->def + so->def_size, 0xA5, DEF_CANARY_SIZE);
     } else {
-        so->def = xcalloc(1, so->def_size);
+        /* the def ends exactly at a PROT_NONE page: a write beyond the profile's def size (e.g.
+         * event_type under 1.9) faults even in plugin code no sanitizer instruments */
+        so->def = guarded_tail_alloc(so->def_size,
+                                     abi >= ABI_5_1
+                                         ? "plugin wrote beyond the 48-byte plugin definition "
+                                           "struct in FLBPluginRegister"
+                                         : "plugin wrote beyond the 5-field (32-byte) plugin "
+                                           "definition of this --abi profile in "
+                                           "FLBPluginRegister (event_type exists only since "
+                                           "5.0, config_map since 5.1.1)",
+                                     &so->def_map, &so->def_map_size);
+        if (so->def == NULL) {
+            host_error("cannot map the plugin definition struct");
+            return -1;
+        }
     }
     if (so->pre_register) {
         PLUGIN_CALL(ret = so->pre_register(0));
@@ -140,7 +154,12 @@ void loader_unregister(struct plugin_so *so)
 
 void loader_close(struct plugin_so *so)
 {
-    free(so->def);
+    if (so->def_map) {
+        guarded_tail_free(so->def_map, so->def_map_size);
+        so->def_map = NULL;
+    } else {
+        free(so->def);
+    }
     so->def = NULL;
     if (so->dl && dlclose(so->dl) != 0) {
         const char *e = dlerror();

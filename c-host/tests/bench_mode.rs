@@ -1,0 +1,74 @@
+//! `flb-host bench`: sane numbers and valid JSON.
+
+use flb_host::*;
+use serde_json::Value;
+
+fn p(name: &str) -> String {
+    s(&test_plugin(name))
+}
+
+fn bench(args: &[&str]) -> Value {
+    let json = std::env::temp_dir().join(format!(
+        "flb-host-bench-{}-{}.json",
+        std::process::id(),
+        args.join("_").len()
+    ));
+    let j = s(&json);
+    let mut a = vec!["bench"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--json", &j]);
+    let run = run_host(&a);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stderr.contains("records/s"), "{}", run.all());
+    let text = std::fs::read_to_string(&json).expect("json written");
+    let _ = std::fs::remove_file(&json);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("invalid JSON {text}: {e}"))
+}
+
+fn num(v: &Value, k: &str) -> f64 {
+    v.get(k)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("missing {k} in {v}"))
+}
+
+#[test]
+fn output_bench_counts_records_and_allocations() {
+    let v = bench(&[
+        "-e", &p("out_tout"), "-o", "tout", "--count", "2000", "--records-per-chunk", "10",
+    ]);
+    assert_eq!(num(&v, "calls"), 2000.0);
+    assert_eq!(num(&v, "records"), 20000.0);
+    assert!(num(&v, "records_per_sec") > 0.0);
+    assert!(num(&v, "ns_per_record") > 0.0);
+    assert!(num(&v, "bytes_per_record") > 50.0);
+    assert_eq!(num(&v, "mallocs_per_call"), 0.0);
+    for k in ["peak_rss_kb", "rss_growth_kb", "writes_per_call", "frees_per_call"] {
+        num(&v, k);
+    }
+    let v = bench(&["-e", &p("out_tout"), "-o", "tout", "-p", "leak=64", "--count", "500"]);
+    assert_eq!(num(&v, "mallocs_per_call"), 1.0);
+    assert_eq!(num(&v, "malloc_bytes_per_call"), 64.0);
+    let v = bench(&["-e", &p("out_tout"), "-o", "tout", "--legacy", "--duration", "0.2"]);
+    assert!(num(&v, "calls") > 10.0);
+    assert_eq!(v.get("legacy"), Some(&Value::Bool(true)));
+}
+
+#[test]
+fn input_bench_walks_the_records() {
+    let v = bench(&["-e", &p("in_trules"), "-i", "trules", "-p", "records=5", "--count", "300"]);
+    assert_eq!(num(&v, "calls"), 300.0);
+    assert_eq!(num(&v, "records"), 1500.0);
+    assert_eq!(num(&v, "mallocs_per_call"), 1.0);
+    assert_eq!(num(&v, "frees_per_call"), 1.0);
+    assert_eq!(v.get("mode").and_then(Value::as_str), Some("input"));
+}
+
+#[test]
+fn chunk_file_is_validated() {
+    let f = std::env::temp_dir().join(format!("flb-host-chunk-{}.bin", std::process::id()));
+    std::fs::write(&f, b"\x92\x01\x02").expect("write");
+    let run = run_host(&["bench", "-e", &p("out_tout"), "-o", "tout", "--chunk-file", &s(&f)]);
+    let _ = std::fs::remove_file(&f);
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("is not valid log records"), "{}", run.all());
+}

@@ -1,0 +1,92 @@
+//! `flb-host check`: passes a good plugin, reports a leaking one and exits non-zero.
+
+use flb_host::*;
+
+fn p(name: &str) -> String {
+    s(&test_plugin(name))
+}
+
+fn lines(run: &Run, verdict: &str) -> Vec<String> {
+    run.stdout
+        .lines()
+        .filter(|l| l.starts_with(verdict))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn good_input_passes_every_check() {
+    let pl = p("in_trules");
+    let run = run_host(&["check", &pl, "-p", "records=2", "--bad", "records=abc"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(lines(&run, "FAIL").is_empty(), "{}", run.all());
+    for name in [
+        "load", "register", "def-size", "init-bad-config", "init", "two-instances", "collect",
+        "leak-per-call", "exit", "unregister", "all-freed", "dlclose",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("PASS {name}:")),
+            "no PASS {name}: {}",
+            run.all()
+        );
+    }
+}
+
+#[test]
+fn good_output_passes_under_every_profile() {
+    let pl = p("out_tout");
+    for abi in ["1.9", "2.2", "4.1", "5.1"] {
+        let run = run_host(&["check", &pl, "--abi", abi, "--bad", "ret=x", "--count", "6"]);
+        assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
+        assert!(run.stdout.contains("PASS flush:"), "{}", run.all());
+    }
+}
+
+#[test]
+fn leaking_output_fails_with_the_leak_reported() {
+    let pl = p("out_tout");
+    let run = run_host(&["check", &pl, "-p", "leak=100", "--count", "4"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    let fails = lines(&run, "FAIL");
+    assert!(
+        fails.iter().any(|l| l.starts_with("FAIL leak-per-call:") && l.contains("grew by 300")),
+        "{}",
+        run.all()
+    );
+    assert!(
+        fails
+            .iter()
+            .any(|l| l.starts_with("FAIL all-freed:") && l.contains("400 bytes in 4 allocations")),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn failing_checks_are_reported() {
+    // init accepts a bad value -> FAIL init-bad-config
+    let run = run_host(&["check", &p("out_tout"), "--bad", "greeting=whatever"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.stdout.contains("FAIL init-bad-config:"), "{}", run.all());
+    // flush not FLB_OK -> FAIL flush
+    let run = run_host(&["check", &p("out_tout"), "-p", "ret=2"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.stdout.contains("FAIL flush:"), "{}", run.all());
+    // invalid records -> FAIL collect
+    let run = run_host(&["check", &p("in_trules"), "-p", "mode=invalid"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.stdout.contains("FAIL collect:"), "{}", run.all());
+    // writes beyond the 5-field def -> FAIL def-size (check mode uses a canary, no crash)
+    let run = run_host(&["check", &p("out_tevtype"), "--abi", "1.9"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.stdout.contains("FAIL def-size:"), "{}", run.all());
+    let run = run_host(&["check", &p("out_tevtype"), "--abi", "5.1"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+}
+
+#[test]
+fn host_free_without_cleanup_counts_as_freed() {
+    let run = run_host(&["check", &p("in_tnocl"), "--abi", "1.9"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stdout.contains("PASS all-freed:"), "{}", run.all());
+}
