@@ -1,0 +1,232 @@
+//! JSON string escaping exactly as Fluent Bit 5.1.1 writes it (`flb_utils_write_str` with
+//! `json.escape_unicode` on, its default), on x86-64 where `char` is signed.
+//!
+//! - `"` `\` and `\n \r \t \b \f` get their short escapes; other bytes below 0x20 and 0x7f become
+//!   `\u00XX` (lowercase hex). `/` is not escaped.
+//! - A valid UTF-8 sequence becomes `\uXXXX` (lowercase), a surrogate pair above U+FFFF.
+//! - Invalid UTF-8: a lead byte whose sequence would run past the end of the string is dropped; any
+//!   other byte (or run of bytes) that does not form a valid sequence is written as the private-use
+//!   character U+E0XX (`XX` = the byte), raw UTF-8 (`EE 8x xx`). Overlong two-byte forms
+//!   (`C0 80`) decode as Fluent Bit's decoder decodes them (to `\u0000`).
+//!
+//! So every string comes out as valid JSON text.
+
+/// Short escapes and `\u00XX` escapes for ASCII bytes; 0 = copy as is.
+const fn escape_class() -> [u8; 128] {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x7f] = b'u';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t
+}
+
+static ESCAPE: [u8; 128] = escape_class();
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// True when the byte can be copied unchanged.
+#[inline(always)]
+fn plain(b: u8) -> bool {
+    b < 0x80 && ESCAPE[b as usize] == 0
+}
+
+/// `flb_utf8_len`: the sequence length a lead byte announces (1 for continuation bytes, up to 6).
+#[inline]
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0x00..=0xbf => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        0xf8..=0xfb => 5,
+        0xfc..=0xff => 6,
+    }
+}
+
+/// One step of `flb_utf8_decode`. `state`: 0 = start, n = continuation bytes expected.
+/// Returns Some(true) when a code point is complete, Some(false) to continue, None on reject.
+#[inline]
+fn decode_step(state: &mut u32, cp: &mut u32, b: u8) -> Option<bool> {
+    if *state == 0 {
+        if b <= 0x7f {
+            *cp = u32::from(b);
+            return Some(true);
+        } else if b & 0xe0 == 0xc0 {
+            *cp = u32::from(b & 0x1f);
+            *state = 1;
+        } else if b & 0xf0 == 0xe0 {
+            *cp = u32::from(b & 0x0f);
+            *state = 2;
+        } else if b & 0xf8 == 0xf0 {
+            *cp = u32::from(b & 0x07);
+            *state = 3;
+        } else {
+            return None;
+        }
+    } else if b & 0xc0 == 0x80 {
+        *cp = (*cp << 6) | u32::from(b & 0x3f);
+        *state -= 1;
+    } else {
+        return None;
+    }
+    if *state == 0 {
+        if (0xd800..=0xdfff).contains(cp) || *cp > 0x10ffff {
+            return None;
+        }
+        return Some(true);
+    }
+    Some(false)
+}
+
+#[inline]
+fn push_u4(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&[
+        b'\\',
+        b'u',
+        HEX[((v >> 12) & 0xf) as usize],
+        HEX[((v >> 8) & 0xf) as usize],
+        HEX[((v >> 4) & 0xf) as usize],
+        HEX[(v & 0xf) as usize],
+    ]);
+}
+
+/// Writes `s` escaped (without the surrounding quotes).
+#[inline]
+pub fn write_json_str(out: &mut Vec<u8>, s: &[u8]) {
+    let mut i = 0;
+    let n = s.len();
+    while i < n {
+        // Copy the longest run of plain bytes at once.
+        let start = i;
+        while i < n && plain(s[i]) {
+            i += 1;
+        }
+        if i > start {
+            out.extend_from_slice(&s[start..i]);
+        }
+        if i >= n {
+            break;
+        }
+        let b = s[i];
+        if b < 0x80 {
+            let e = ESCAPE[b as usize];
+            if e == b'u' {
+                push_u4(out, u32::from(b));
+            } else {
+                out.extend_from_slice(&[b'\\', e]);
+            }
+            i += 1;
+            continue;
+        }
+        i = write_high(out, s, i);
+    }
+}
+
+/// The branch of `flb_utils_write_str_escaped` a byte >= 0x80 takes when `char` is signed.
+/// Returns the index of the next byte to process.
+#[cold]
+#[inline(never)]
+fn write_high_cold(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
+    let len = utf8_len(s[i]);
+    if i + len > s.len() {
+        // "skip truncated UTF-8": the byte is dropped.
+        return i + 1;
+    }
+    let mut state = 0u32;
+    let mut cp = 0u32;
+    let mut taken = 0usize;
+    let mut valid = true;
+    for k in 0..len {
+        match decode_step(&mut state, &mut cp, s[i + k]) {
+            None => {
+                valid = false;
+                // A bad lead byte is consumed alone; a bad continuation byte is left for the next
+                // round and only the bytes before it are mapped.
+                taken = if k == 0 { 1 } else { k };
+                break;
+            }
+            Some(_) => taken = k + 1,
+        }
+    }
+    if valid {
+        if cp > 0xffff {
+            let c = cp - 0x10000;
+            push_u4(out, 0xd800 + (c >> 10));
+            push_u4(out, 0xdc00 + (c & 0x3ff));
+        } else {
+            push_u4(out, cp);
+        }
+    } else {
+        for &b in &s[i..i + taken] {
+            out.extend_from_slice(&[0xee, 0x80 | (b >> 6), 0x80 | (b & 0x3f)]);
+        }
+    }
+    i + taken
+}
+
+#[inline]
+fn write_high(out: &mut Vec<u8>, s: &[u8], i: usize) -> usize {
+    // Fast path for the common two-byte sequences (Latin-1 supplement and friends).
+    let b0 = s[i];
+    if (0xc2..=0xdf).contains(&b0) {
+        if let Some(&b1) = s.get(i + 1) {
+            if b1 & 0xc0 == 0x80 {
+                push_u4(out, (u32::from(b0 & 0x1f) << 6) | u32::from(b1 & 0x3f));
+                return i + 2;
+            }
+        }
+    }
+    write_high_cold(out, s, i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(s: &[u8]) -> String {
+        let mut v = Vec::new();
+        write_json_str(&mut v, s);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn ascii_escapes() {
+        assert_eq!(esc(b"say \"hi\"\\path"), "say \\\"hi\\\"\\\\path");
+        assert_eq!(esc(b"a\tb\nc\rd\x08e\x0cf/"), "a\\tb\\nc\\rd\\be\\ff/");
+        assert_eq!(esc(b"\x00\x01\x0b\x1f\x7f"), "\\u0000\\u0001\\u000b\\u001f\\u007f");
+    }
+
+    #[test]
+    fn unicode() {
+        assert_eq!(esc("café ü".as_bytes()), "caf\\u00e9 \\u00fc");
+        assert_eq!(esc("€".as_bytes()), "\\u20ac");
+        assert_eq!(esc("😀".as_bytes()), "\\ud83d\\ude00");
+        // overlong NUL, accepted by Fluent Bit's decoder
+        assert_eq!(esc(b"\xc0\x80"), "\\u0000");
+    }
+
+    #[test]
+    fn invalid_utf8() {
+        // truncated at the end: dropped
+        assert_eq!(esc(b"ab\xc3"), "ab");
+        assert_eq!(esc(b"a\xe9b"), "ab");
+        // bad lead byte / lone continuation: U+E0XX
+        // (0xff announces a 6-byte sequence: dropped when fewer bytes follow, else mapped)
+        assert_eq!(esc(b"\xff"), "");
+        assert_eq!(esc(b"\xffabcdef"), "\u{e0ff}abcdef");
+        assert_eq!(esc(b"\x80xyz"), "\u{e080}xyz");
+        // latin-1 e-acute followed by ASCII: the lead byte is mapped, the rest reprocessed
+        assert_eq!(esc(b"\xe9bcd"), "\u{e0e9}bcd");
+        // surrogate D800 encoded in UTF-8: the first two bytes mapped, then the last alone
+        assert_eq!(esc(b"\xed\xa0\x80"), "\u{e0ed}\u{e0a0}\u{e080}");
+    }
+}

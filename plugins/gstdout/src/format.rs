@@ -1,0 +1,427 @@
+//! Formatting a whole chunk, the way the native `stdout` output prints it.
+
+use crate::date::{write_date, DateFormat};
+use crate::escape::write_json_str;
+use crate::num::{write_i64, write_u64};
+use crate::walk::{self, dup_flags, has_key, write_map_members_json, write_sdk_value, Garbled, Scratch};
+use flb_plugin_sdk::events::{skip_value, DecodeError, Event, EventReader, RecordForm, TimeKind, Value};
+use flb_plugin_sdk::prelude::{Config, Error};
+
+/// The `format` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `[N] TAG: [[SECONDS.NANOSECONDS, {metadata}], {record}]` per record (the default).
+    Msgpack,
+    /// One JSON array of all the chunk's records, then a newline.
+    Json,
+    /// One JSON object per line.
+    JsonLines,
+    /// JSON objects back to back, a newline after the chunk.
+    JsonStream,
+}
+
+impl Format {
+    /// The allowed values, for error messages.
+    pub const ALLOWED: &'static str = "msgpack, json, json_lines, json_stream";
+
+    /// Parses a value case-insensitively, as `flb_pack_to_json_format_type`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let is = |t: &str| s.eq_ignore_ascii_case(t);
+        if is("msgpack") {
+            Some(Format::Msgpack)
+        } else if is("json") {
+            Some(Format::Json)
+        } else if is("json_lines") {
+            Some(Format::JsonLines)
+        } else if is("json_stream") {
+            Some(Format::JsonStream)
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything that decides the output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// `format`.
+    pub format: Format,
+    /// `json_date_key`; `None` when set to a false value (`false`, `off`, `no`).
+    pub date_key: Option<String>,
+    /// `json_date_format`.
+    pub date_format: DateFormat,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { format: Format::Msgpack, date_key: Some("date".to_string()), date_format: DateFormat::Double }
+    }
+}
+
+impl Options {
+    /// Reads `format`, `json_date_key` and `json_date_format`. Unknown values are refused (the
+    /// native plugin logs and falls back; a proxy plugin fails init instead so a typo is seen).
+    pub fn from_config(cfg: &Config<'_>) -> Result<Self, Error> {
+        let mut o = Options::default();
+        if let Some(v) = cfg.get("format")? {
+            o.format = Format::parse(v).ok_or_else(|| Error::config("format", v, Format::ALLOWED))?;
+        }
+        if let Some(v) = cfg.get("json_date_format")? {
+            o.date_format =
+                DateFormat::parse(v).ok_or_else(|| Error::config("json_date_format", v, DateFormat::ALLOWED))?;
+        }
+        if let Some(v) = cfg.get("json_date_key")? {
+            o.date_key = match flb_plugin_sdk::api::config::parse_bool(v) {
+                Some(false) => None,
+                _ => Some(v.to_string()),
+            };
+        }
+        Ok(o)
+    }
+}
+
+/// What one chunk held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChunkStats {
+    /// Records printed.
+    pub records: usize,
+    /// Group start/end markers seen (not printed as records).
+    pub group_markers: usize,
+    /// Records left out: well-formed msgpack that is not a log record, or an invalid time.
+    pub skipped: usize,
+    /// Why the first skipped record was left out.
+    pub first_skip: Option<SkipReason>,
+}
+
+/// Why a record was left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Not `[time, body]` / `[[time, metadata], body]`, or a time of a wrong type.
+    Decode(DecodeError),
+    /// A negative time other than the group markers, or nanoseconds >= 1e9.
+    InvalidTime {
+        /// Offset of the record in the chunk.
+        offset: usize,
+    },
+}
+
+impl core::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SkipReason::Decode(e) => write!(f, "{e}"),
+            SkipReason::InvalidTime { offset } => {
+                write!(f, "invalid record time (negative, or nanoseconds >= 1e9) at byte {offset}")
+            }
+        }
+    }
+}
+
+/// The chunk cannot be read at all (truncated or garbled msgpack): nothing of it is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkError {
+    /// Byte offset of the problem.
+    pub offset: usize,
+    /// What the decoder said, when it said it.
+    pub cause: Option<DecodeError>,
+}
+
+impl core::fmt::Display for ChunkError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.cause {
+            Some(e) => write!(f, "malformed chunk: {e}"),
+            None => write!(f, "malformed chunk at byte {}", self.offset),
+        }
+    }
+}
+
+impl std::error::Error for ChunkError {}
+
+impl From<Garbled> for ChunkError {
+    fn from(g: Garbled) -> Self {
+        ChunkError { offset: g.offset, cause: None }
+    }
+}
+
+/// Formats chunks; cheap to share between threads (`&self` only).
+#[derive(Debug, Clone)]
+pub struct Formatter {
+    opts: Options,
+    /// `"KEY":`, escaped, ready to copy.
+    date_member: Vec<u8>,
+}
+
+/// The group currently open: (metadata, attributes).
+type Group<'a> = (Option<Value<'a>>, Value<'a>);
+
+impl Formatter {
+    /// A formatter for these options.
+    pub fn new(opts: Options) -> Self {
+        let mut date_member = Vec::new();
+        if let Some(k) = &opts.date_key {
+            date_member.push(b'"');
+            write_json_str(&mut date_member, k.as_bytes());
+            date_member.extend_from_slice(b"\":");
+        }
+        Formatter { opts, date_member }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// Appends the chunk's text to `out`, allocating scratch space for this call.
+    pub fn format_chunk(&self, tag: &[u8], data: &[u8], out: &mut Vec<u8>) -> Result<ChunkStats, ChunkError> {
+        self.format_chunk_with(tag, data, out, &mut Scratch::new())
+    }
+
+    /// Appends the chunk's text to `out` using reusable `scratch`. On error `out` is left as it was.
+    pub fn format_chunk_with(
+        &self,
+        tag: &[u8],
+        data: &[u8],
+        out: &mut Vec<u8>,
+        scratch: &mut Scratch,
+    ) -> Result<ChunkStats, ChunkError> {
+        let start = out.len();
+        let r = self.format_inner(tag, data, out, scratch);
+        if r.is_err() {
+            out.truncate(start);
+        }
+        r
+    }
+
+    fn format_inner(
+        &self,
+        tag: &[u8],
+        data: &[u8],
+        out: &mut Vec<u8>,
+        s: &mut Scratch,
+    ) -> Result<ChunkStats, ChunkError> {
+        let mut st = ChunkStats::default();
+        let mut group: Option<Group<'_>> = None;
+        if self.opts.format == Format::Json {
+            out.push(b'[');
+        }
+        let mut base = 0usize;
+        'chunk: while base < data.len() {
+            let mut reader = EventReader::new(&data[base..]);
+            loop {
+                match reader.next() {
+                    None => break 'chunk,
+                    Some(Ok(ev)) => match ev.time.kind() {
+                        TimeKind::GroupStart => {
+                            st.group_markers += 1;
+                            group = Some((ev.metadata, ev.body));
+                        }
+                        TimeKind::GroupEnd => {
+                            st.group_markers += 1;
+                            group = None;
+                        }
+                        TimeKind::Invalid => {
+                            let offset = base + (ev.raw.as_ptr() as usize - data[base..].as_ptr() as usize);
+                            st.skipped += 1;
+                            st.first_skip.get_or_insert(SkipReason::InvalidTime { offset });
+                        }
+                        TimeKind::Normal => {
+                            let (secs, nsecs) = native_time(&ev);
+                            match self.opts.format {
+                                Format::Msgpack => {
+                                    self.msgpack_record(out, s, tag, st.records, secs, nsecs, &ev, group)?
+                                }
+                                _ => self.json_record(out, s, st.records == 0, secs, nsecs, &ev, group)?,
+                            }
+                            st.records += 1;
+                        }
+                    },
+                    Some(Err(e)) => {
+                        let at = base + reader.offset();
+                        let e = DecodeError { offset: e.offset + base, kind: e.kind };
+                        match skip_value(data, at) {
+                            Ok(end) if end > at => {
+                                st.skipped += 1;
+                                st.first_skip.get_or_insert(SkipReason::Decode(e));
+                                base = end;
+                                continue 'chunk;
+                            }
+                            _ => return Err(ChunkError { offset: e.offset, cause: Some(e) }),
+                        }
+                    }
+                }
+            }
+        }
+        match self.opts.format {
+            Format::Json => out.extend_from_slice(b"]\n"),
+            Format::JsonStream => out.push(b'\n'),
+            Format::JsonLines | Format::Msgpack => {}
+        }
+        Ok(st)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn msgpack_record(
+        &self,
+        out: &mut Vec<u8>,
+        s: &mut Scratch,
+        tag: &[u8],
+        n: usize,
+        secs: i64,
+        nsecs: u32,
+        ev: &Event<'_>,
+        group: Option<Group<'_>>,
+    ) -> Result<(), Garbled> {
+        if let Some((gmeta, gattr)) = group {
+            out.extend_from_slice(b"GROUP METADATA : \n\n");
+            meta_or_empty::<false>(out, s, gmeta)?;
+            out.extend_from_slice(b"\n\nGROUP ATTRIBUTES : \n\n");
+            write_sdk_value::<false>(out, s, &gattr)?;
+            out.extend_from_slice(b"\n\n");
+        }
+        out.push(b'[');
+        write_u64(out, n as u64);
+        out.extend_from_slice(b"] ");
+        out.extend_from_slice(tag);
+        out.extend_from_slice(b": [[");
+        write_i64(out, secs);
+        out.push(b'.');
+        let mut ns = [b'0'; 9];
+        let mut v = nsecs;
+        for i in (0..9).rev() {
+            ns[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.extend_from_slice(&ns);
+        out.extend_from_slice(b", ");
+        meta_or_empty::<false>(out, s, ev.metadata)?;
+        out.extend_from_slice(b"], ");
+        write_sdk_value::<false>(out, s, &ev.body)?;
+        out.extend_from_slice(b"]\n");
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn json_record(
+        &self,
+        out: &mut Vec<u8>,
+        s: &mut Scratch,
+        first_record: bool,
+        secs: i64,
+        nsecs: u32,
+        ev: &Event<'_>,
+        group: Option<Group<'_>>,
+    ) -> Result<(), Garbled> {
+        if self.opts.format == Format::Json && !first_record {
+            out.push(b',');
+        }
+        out.push(b'{');
+        // Fluent Bit builds one map [date, __internal__, body pairs...] and drops any string key
+        // that appears again later, so a body key named like the date key (or "__internal__")
+        // wins over ours. For a non-map body the only later key is "log".
+        let body_map = match ev.body {
+            Value::Map(m) if !m.is_empty() => {
+                let raw = m.raw();
+                let hdr = map_header_len(raw);
+                let base = dup_flags(raw, hdr, m.len() as u32, s)?;
+                Some((raw, hdr, m.len() as u32, base))
+            }
+            _ => None,
+        };
+        let later_has = |s: &Scratch, k: &[u8]| -> bool {
+            match (&ev.body, body_map) {
+                (_, Some((raw, ..))) => has_key(raw, s, k),
+                (Value::Map(_), None) => false,
+                _ => k == b"log",
+            }
+        };
+        let mut first = true;
+        if let Some(k) = &self.opts.date_key {
+            if !later_has(s, k.as_bytes()) {
+                out.extend_from_slice(&self.date_member);
+                write_date(out, self.opts.date_format, secs, nsecs);
+                first = false;
+            }
+        }
+        let nonempty_map = |v: &Option<Value<'_>>| matches!(v, Some(Value::Map(m)) if !m.is_empty());
+        let gattr = group.map(|(_, a)| a);
+        if (nonempty_map(&gattr) || nonempty_map(&ev.metadata)) && !later_has(s, b"__internal__") {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(b"\"__internal__\":{");
+            if let Some(a) = gattr {
+                out.extend_from_slice(b"\"group_attributes\":");
+                write_sdk_value::<true>(out, s, &a)?;
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"log_metadata\":");
+            meta_or_empty::<true>(out, s, ev.metadata)?;
+            out.push(b'}');
+        }
+        match (ev.body, body_map) {
+            (_, Some((raw, hdr, n, base))) => write_map_members_json(out, s, raw, hdr, n, base, first)?,
+            (Value::Map(_), None) => out.push(b'}'),
+            (body, _) => {
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"\"log\":");
+                write_sdk_value::<true>(out, s, &body)?;
+                out.push(b'}');
+            }
+        }
+        if self.opts.format == Format::JsonLines {
+            out.push(b'\n');
+        }
+        Ok(())
+    }
+}
+
+/// Record metadata, or `{}` for a legacy record (Fluent Bit substitutes an empty map).
+fn meta_or_empty<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, m: Option<Value<'_>>) -> Result<(), Garbled> {
+    match m {
+        Some(v) => write_sdk_value::<JSON>(out, s, &v),
+        None => {
+            out.extend_from_slice(b"{}");
+            Ok(())
+        }
+    }
+}
+
+fn map_header_len(raw: &[u8]) -> usize {
+    match raw.first() {
+        Some(0xde) => 3,
+        Some(0xdf) => 5,
+        _ => 1,
+    }
+}
+
+/// The record time as Fluent Bit's decoder reads it. The SDK rounds a float time to the nearest
+/// nanosecond; Fluent Bit truncates (`tv_sec = f; tv_nsec = (f - tv_sec) * 1e9`), which the
+/// `[[SECONDS.NANOSECONDS` of the msgpack format shows, so a float time is re-read here.
+fn native_time(ev: &Event<'_>) -> (i64, u32) {
+    let t = ev.time;
+    let raw = ev.raw;
+    let skip_arr = |p: usize| -> usize {
+        match raw.get(p) {
+            Some(0xdc) => p + 3,
+            Some(0xdd) => p + 5,
+            _ => p + 1,
+        }
+    };
+    let mut p = skip_arr(0);
+    if ev.form == RecordForm::Modern {
+        p = skip_arr(p);
+    }
+    let f = match walk::head(raw, p) {
+        Some((walk::Item::Float(f), _)) if matches!(raw.get(p), Some(0xca | 0xcb)) => f,
+        _ => return (t.secs, t.nsecs),
+    };
+    if !(0.0..9.2e18).contains(&f) {
+        return (t.secs, t.nsecs);
+    }
+    let secs = f.trunc();
+    let ns = ((f - secs) * 1e9) as u32;
+    (secs as i64, ns.min(999_999_999))
+}

@@ -1,0 +1,271 @@
+//! Numbers printed as Fluent Bit prints them, without allocating.
+//!
+//! - msgpack layout (`msgpack_object_print`): floats with `%f`.
+//! - JSON (`msgpack2json`): a float equal to its `(long long)` conversion with `%.1f`, any other with
+//!   `%.16g`; NaN and infinities as glibc prints them (`nan`, `-nan`, `inf`, `-inf`).
+//!
+//! Rust's fixed-precision float formatting is exact (correctly rounded from the binary value), as
+//! glibc's is, so `{:.6}` equals `%f` and `{:.15e}` carries the 16 significant digits of `%.16g`.
+
+use core::fmt::Write as _;
+
+/// A small stack buffer for `core::fmt` output (floats up to 1e308 with `%f` need ~320 bytes).
+struct StackBuf {
+    buf: [u8; 400],
+    len: usize,
+}
+
+impl StackBuf {
+    #[inline]
+    fn new() -> Self {
+        StackBuf { buf: [0; 400], len: 0 }
+    }
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl core::fmt::Write for StackBuf {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let b = s.as_bytes();
+        let end = self.len.checked_add(b.len()).ok_or(core::fmt::Error)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(core::fmt::Error)?;
+        dst.copy_from_slice(b);
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Writes a signed integer (`%PRId64`).
+#[inline]
+pub fn write_i64(out: &mut Vec<u8>, v: i64) {
+    let mut b = itoa::Buffer::new();
+    out.extend_from_slice(b.format(v).as_bytes());
+}
+
+/// Writes an unsigned integer (`%PRIu64`).
+#[inline]
+pub fn write_u64(out: &mut Vec<u8>, v: u64) {
+    let mut b = itoa::Buffer::new();
+    out.extend_from_slice(b.format(v).as_bytes());
+}
+
+/// NaN and infinities as glibc prints them; returns false for finite values.
+#[inline]
+fn write_non_finite(out: &mut Vec<u8>, v: f64) -> bool {
+    if v.is_nan() {
+        out.extend_from_slice(if v.is_sign_negative() { b"-nan" } else { b"nan" });
+        true
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v < 0.0 { b"-inf" } else { b"inf" });
+        true
+    } else {
+        false
+    }
+}
+
+/// `printf("%f", v)`.
+#[inline(never)]
+pub fn write_f64_fixed6(out: &mut Vec<u8>, v: f64) {
+    if write_non_finite(out, v) {
+        return;
+    }
+    let mut b = StackBuf::new();
+    if write!(b, "{v:.6}").is_ok() {
+        out.extend_from_slice(b.bytes());
+    }
+}
+
+/// A float as Fluent Bit's `msgpack2json` writes it.
+#[inline(never)]
+pub fn write_f64_json(out: &mut Vec<u8>, v: f64) {
+    // `o->via.f64 == (double)(long long int)o->via.f64`: on x86-64 an out-of-range or NaN
+    // conversion yields INT64_MIN, so only values in [-2^63, 2^63) with no fraction qualify.
+    const TWO63: f64 = 9_223_372_036_854_775_808.0;
+    if (-TWO63..TWO63).contains(&v) && v.trunc() == v {
+        let mut b = StackBuf::new();
+        if write!(b, "{v:.1}").is_ok() {
+            out.extend_from_slice(b.bytes());
+        }
+        return;
+    }
+    write_f64_g16(out, v);
+}
+
+/// `printf("%.16g", v)`.
+pub fn write_f64_g16(out: &mut Vec<u8>, v: f64) {
+    if write_non_finite(out, v) {
+        return;
+    }
+    let mut b = StackBuf::new();
+    if write!(b, "{v:.15e}").is_err() {
+        return;
+    }
+    // b = [-]D.DDDDDDDDDDDDDDDe[-]X
+    let s = b.bytes();
+    let (neg, s) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, s),
+    };
+    let Some(epos) = s.iter().position(|&c| c == b'e') else { return };
+    let (mant, exp) = (&s[..epos], &s[epos + 1..]);
+    let mut x: i32 = 0;
+    let (eneg, edigits) = match exp.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, exp),
+    };
+    for &d in edigits {
+        x = x * 10 + i32::from(d.wrapping_sub(b'0'));
+    }
+    if eneg {
+        x = -x;
+    }
+    // The 16 significant digits, then trailing zeros removed (no '#' flag).
+    let mut digits = [0u8; 16];
+    let mut nd = 0;
+    for &c in mant {
+        if c.is_ascii_digit() && nd < 16 {
+            digits[nd] = c;
+            nd += 1;
+        }
+    }
+    while nd > 1 && digits[nd - 1] == b'0' {
+        nd -= 1;
+    }
+    let digits = &digits[..nd];
+    if neg {
+        out.push(b'-');
+    }
+    if !(-4..16).contains(&x) {
+        // exponent style: d[.ddd]e±XX
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if x < 0 { b'-' } else { b'+' });
+        let ax = x.unsigned_abs();
+        if ax < 10 {
+            out.push(b'0');
+        }
+        write_u64(out, u64::from(ax));
+    } else if x < 0 {
+        // 0.000ddd
+        out.extend_from_slice(b"0.");
+        for _ in 0..(-x - 1) {
+            out.push(b'0');
+        }
+        out.extend_from_slice(digits);
+    } else {
+        let int_len = (x + 1) as usize;
+        if digits.len() <= int_len {
+            out.extend_from_slice(digits);
+            for _ in digits.len()..int_len {
+                out.push(b'0');
+            }
+        } else {
+            out.extend_from_slice(&digits[..int_len]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[int_len..]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c_fmt(fmt: &str, v: f64) -> String {
+        let mut buf = vec![0u8; 512];
+        let f = std::ffi::CString::new(fmt).unwrap();
+        // SAFETY: buf is writable for its length, the format takes exactly one double.
+        let n = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), f.as_ptr(), v) };
+        buf.truncate(n as usize);
+        String::from_utf8(buf).unwrap()
+    }
+
+    fn ours(f: fn(&mut Vec<u8>, f64), v: f64) -> String {
+        let mut o = Vec::new();
+        f(&mut o, v);
+        String::from_utf8(o).unwrap()
+    }
+
+    fn samples() -> Vec<f64> {
+        let mut v = vec![
+            0.0,
+            -0.0,
+            0.25,
+            1.5,
+            0.1,
+            0.1 + 0.2,
+            1e-5,
+            1.234e-4,
+            9.999_999_999_999_998e15,
+            1e15,
+            1e16,
+            1e17,
+            123_456_789_012_345_680.0,
+            1e300,
+            -1e300,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            5e-324,
+            1_700_000_000.123_456_7,
+            0.5,
+            2.5,
+            0.125,
+            1e-7,
+            -3.75,
+            9_223_372_036_854_775_807.0,
+            -9_223_372_036_854_775_808.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::from(1.1f32),
+        ];
+        // A deterministic spread of bit patterns (xorshift).
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push(f64::from_bits(x));
+            // and values with few digits, where rounding ties show
+            v.push((x % 100_000) as f64 / 1000.0);
+            v.push((x % 1_000_000_007) as f64 / 1e6 * if x & 1 == 0 { 1.0 } else { -1.0 });
+        }
+        v
+    }
+
+    #[test]
+    fn fixed6_matches_libc() {
+        for v in samples() {
+            assert_eq!(ours(write_f64_fixed6, v), c_fmt("%f", v), "{v:e} bits {:x}", v.to_bits());
+        }
+    }
+
+    #[test]
+    fn g16_matches_libc() {
+        for v in samples() {
+            assert_eq!(ours(write_f64_g16, v), c_fmt("%.16g", v), "{v:e} bits {:x}", v.to_bits());
+        }
+    }
+
+    #[test]
+    fn json_floats_follow_msgpack2json() {
+        assert_eq!(ours(write_f64_json, 0.25), "0.25");
+        assert_eq!(ours(write_f64_json, 3.0), "3.0");
+        assert_eq!(ours(write_f64_json, -0.0), "-0.0");
+        assert_eq!(ours(write_f64_json, 1e18), "1000000000000000000.0");
+        assert_eq!(ours(write_f64_json, 1e19), "1e+19");
+        assert_eq!(ours(write_f64_json, -9_223_372_036_854_775_808.0), "-9223372036854775808.0");
+        assert_eq!(ours(write_f64_json, 1_700_000_000.123_456_7), "1700000000.123457");
+        assert_eq!(ours(write_f64_json, f64::NAN), "nan");
+        assert_eq!(ours(write_f64_json, f64::NEG_INFINITY), "-inf");
+        assert_eq!(ours(write_f64_json, f64::from(1.1f32)), "1.100000023841858");
+    }
+}
