@@ -19,9 +19,7 @@ fn c_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn run(mut cmd: Command, what: &str) {
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run the C compiler for {what}: {e}"));
+    let status = cmd.status().unwrap_or_else(|e| panic!("cannot run the C compiler for {what}: {e}"));
     assert!(status.success(), "C compile of {what} failed: {cmd:?}");
 }
 
@@ -44,13 +42,8 @@ fn main() {
     for f in &all {
         println!("cargo:rerun-if-changed={}", f.display());
     }
-    let sources: Vec<&PathBuf> = all
-        .iter()
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    let common = [
-        "-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic",
-    ];
+    let sources: Vec<&PathBuf> = all.iter().filter(|p| p.extension().is_some_and(|x| x == "c")).collect();
+    let common = ["-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic"];
 
     let host = out.join("flb-host");
     let mut cmd = compiler();
@@ -60,11 +53,7 @@ fn main() {
     let asan = out.join("flb-host-asan");
     let mut cmd = compiler();
     cmd.args(common)
-        .args([
-            "-fsanitize=address,undefined",
-            "-fno-omit-frame-pointer",
-            "-DFLB_HOST_NO_INTERPOSE",
-        ])
+        .args(["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-DFLB_HOST_NO_INTERPOSE"])
         .arg("-o")
         .arg(&asan)
         .args(&sources)
@@ -81,10 +70,7 @@ fn main() {
         let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
         let so = plugins_out.join(format!("{stem}.so"));
         let mut cmd = compiler();
-        cmd.args(["-O1", "-g", "-shared", "-fPIC", "-Wall", "-Werror", "-o"])
-            .arg(&so)
-            .arg(&f)
-            .arg("-lpthread");
+        cmd.args(["-O1", "-g", "-shared", "-fPIC", "-Wall", "-Werror", "-o"]).arg(&so).arg(&f).arg("-lpthread");
         run(cmd, stem);
     }
 

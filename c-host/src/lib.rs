@@ -69,20 +69,14 @@ pub struct Run {
 impl Run {
     /// stdout and stderr together, for assertion messages.
     pub fn all(&self) -> String {
-        format!(
-            "exit={:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.code, self.stdout, self.stderr
-        )
+        format!("exit={:?}\n--- stdout ---\n{}\n--- stderr ---\n{}", self.code, self.stdout, self.stderr)
     }
 }
 
 /// Run `bin` with `args` and extra environment; kill it after `timeout`.
 pub fn run_with(bin: &Path, args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Run {
     let mut cmd = Command::new(bin);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -132,13 +126,7 @@ pub fn run_with(bin: &Path, args: &[&str], envs: &[(&str, &str)], timeout: Durat
     };
     let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
     let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
-    Run {
-        code: status.and_then(|s| s.code()),
-        status,
-        stdout,
-        stderr,
-        timed_out,
-    }
+    Run { code: status.and_then(|s| s.code()), status, stdout, stderr, timed_out }
 }
 
 /// Run the normal host build with a 60 s safety timeout.
@@ -162,18 +150,13 @@ static BUILT: Mutex<Option<HashSet<String>>> = Mutex::new(None);
 /// per test process) and return `target/release/lib<lib>.so`.
 pub fn rust_plugin(pkg: &str, lib: &str) -> PathBuf {
     let root = workspace_root();
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let so = target.join("release").join(format!("lib{lib}.so"));
     let mut guard = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     let set = guard.get_or_insert_with(HashSet::new);
     if !set.contains(pkg) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-        let status = Command::new(cargo)
-            .args(["build", "--release", "-p", pkg])
-            .current_dir(&root)
-            .status();
+        let status = Command::new(cargo).args(["build", "--release", "-p", pkg]).current_dir(&root).status();
         match status {
             Ok(st) if st.success() => {}
             other => panic!("cargo build --release -p {pkg} failed: {other:?}"),
@@ -183,10 +166,12 @@ pub fn rust_plugin(pkg: &str, lib: &str) -> PathBuf {
     so
 }
 
-/// Whether workspace package directory `plugins/**/<pkg>` exists (our Rust plugins appear there).
-pub fn rust_package_exists(pkg: &str) -> bool {
-    let root = workspace_root().join("plugins");
-    let mut stack = vec![root];
+/// Whether `plugins/**/<dir>` holds a package that is a member of the workspace (our Rust
+/// plugins appear there while being written; an unlisted directory is not built).
+pub fn rust_package_exists(dir: &str) -> bool {
+    let root = workspace_root();
+    let members = std::fs::read_to_string(root.join("Cargo.toml")).unwrap_or_default();
+    let mut stack = vec![root.join("plugins")];
     while let Some(d) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
             continue;
@@ -194,8 +179,9 @@ pub fn rust_package_exists(pkg: &str) -> bool {
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
-                if p.file_name().is_some_and(|n| n == pkg) && p.join("Cargo.toml").is_file() {
-                    return true;
+                if p.file_name().is_some_and(|n| n == dir) && p.join("Cargo.toml").is_file() {
+                    let rel = p.strip_prefix(&root).map(|r| r.display().to_string()).unwrap_or_default();
+                    return members.contains(&format!("\"{rel}\""));
                 }
                 stack.push(p);
             }
@@ -270,10 +256,7 @@ pub struct TraceLine {
 }
 
 fn drop_word_with_prefix(s: &str, prefix: &str) -> String {
-    s.split(' ')
-        .filter(|w| !w.starts_with(prefix))
-        .collect::<Vec<_>>()
-        .join(" ")
+    s.split(' ').filter(|w| !w.starts_with(prefix)).collect::<Vec<_>>().join(" ")
 }
 
 /// Strip (README sed) and normalise a tracer trace: keep only tracer callback lines
@@ -306,11 +289,7 @@ pub fn normalise_trace(raw: &str) -> Vec<TraceLine> {
             text = drop_word_with_prefix(&text, "#");
             text = drop_word_with_prefix(&text, "size=");
         }
-        v.push(TraceLine {
-            thread: thread.to_string(),
-            text,
-            repeating,
-        });
+        v.push(TraceLine { thread: thread.to_string(), text, repeating });
     }
     v
 }
@@ -336,9 +315,7 @@ pub fn per_thread_shape(t: &[TraceLine]) -> BTreeMap<String, Vec<String>> {
     }
     for (th, g) in groups {
         if !g.is_empty() {
-            m.entry(th)
-                .or_default()
-                .push(format!("{{{}}}", g.iter().cloned().collect::<Vec<_>>().join(" | ")));
+            m.entry(th).or_default().push(format!("{{{}}}", g.iter().cloned().collect::<Vec<_>>().join(" | ")));
         }
     }
     m
@@ -373,17 +350,13 @@ pub fn compare_traces(reference: &[TraceLine], ours: &[TraceLine]) -> Vec<String
         let x = a.get(th).unwrap_or(&empty);
         let y = b.get(th).unwrap_or(&empty);
         if x != y {
-            diffs.push(format!(
-                "thread '{th}':\n  reference: {x:#?}\n  ours:      {y:#?}"
-            ));
+            diffs.push(format!("thread '{th}':\n  reference: {x:#?}\n  ours:      {y:#?}"));
         }
     }
     let ga = global_lifecycle(reference);
     let gb = global_lifecycle(ours);
     if ga != gb {
-        diffs.push(format!(
-            "global lifecycle order:\n  reference: {ga:#?}\n  ours:      {gb:#?}"
-        ));
+        diffs.push(format!("global lifecycle order:\n  reference: {ga:#?}\n  ours:      {gb:#?}"));
     }
     diffs
 }
@@ -403,11 +376,7 @@ pub fn valgrind() -> Option<PathBuf> {
 
 /// Lines `TP <plugin> <event...> thread=<name>` printed by the C test plugins.
 pub fn tp_events(stderr: &str) -> Vec<String> {
-    stderr
-        .lines()
-        .filter(|l| l.starts_with("TP "))
-        .map(|l| l.to_string())
-        .collect()
+    stderr.lines().filter(|l| l.starts_with("TP ")).map(|l| l.to_string()).collect()
 }
 
 /// Parse the `key=value` fields of the host's summary line for an instance (e.g. "tout.0").

@@ -34,10 +34,7 @@ fn cleanup_not_called_when_len_is_zero() {
     let ev = tp_events(&run.stderr);
     assert_eq!(count(&ev, "VIOLATION"), 0, "{}", run.all());
     let empty = count(&ev, "len=0");
-    let full = ev
-        .iter()
-        .filter(|e| e.contains(" collect ") && !e.contains("len=0"))
-        .count();
+    let full = ev.iter().filter(|e| e.contains(" collect ") && !e.contains("len=0")).count();
     let cleanups = count(&ev, " cleanup ");
     assert!(empty >= 2 && full >= 2, "{}", run.all());
     assert_eq!(cleanups, full, "one cleanup per non-empty collect: {}", run.all());
@@ -50,8 +47,22 @@ fn host_frees_data_when_no_cleanup_is_exported() {
     for abi in ["1.9", "5.1"] {
         let (i, o) = (p("in_tnocl"), p("out_tout"));
         let run = run_host(&[
-            "-e", &i, "-e", &o, "-i", "tnocl", "-o", "tout", "--interval", "0.05", "--flush",
-            "0.1", "--duration", "0.6", "--abi", abi,
+            "-e",
+            &i,
+            "-e",
+            &o,
+            "-i",
+            "tnocl",
+            "-o",
+            "tout",
+            "--interval",
+            "0.05",
+            "--flush",
+            "0.1",
+            "--duration",
+            "0.6",
+            "--abi",
+            abi,
         ]);
         assert_eq!(run.code, Some(0), "{}", run.all());
         let m = summary_fields(&run.stderr, "all:");
@@ -65,11 +76,7 @@ fn host_frees_data_when_no_cleanup_is_exported() {
 #[test]
 fn flush_retried_on_flb_retry() {
     // first 3 flushes say FLB_RETRY: with retry_limit 5 nothing is lost
-    let run = pipeline(
-        &[],
-        &["retry_first=3"],
-        &["--duration", "1.0", "--retry-limit", "5", "--retry-wait", "0.05"],
-    );
+    let run = pipeline(&[], &["retry_first=3"], &["--duration", "1.0", "--retry-limit", "5", "--retry-wait", "0.05"]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let m = summary_fields(&run.stderr, "tout.0");
     assert_eq!(field(&m, "retries"), 3, "{}", run.stderr);
@@ -98,16 +105,25 @@ fn concurrent_flush_with_workers_4() {
         args.extend_from_slice(&["-i", "trules", "-t", "w"]);
     }
     args.extend_from_slice(&[
-        "-o", "tout", "-m", "w", "-p", "workers=4", "-p", "sleep_ms=250", "--interval", "0.05",
-        "--flush", "0.1", "--duration", "1.0",
+        "-o",
+        "tout",
+        "-m",
+        "w",
+        "-p",
+        "workers=4",
+        "-p",
+        "sleep_ms=250",
+        "--interval",
+        "0.05",
+        "--flush",
+        "0.1",
+        "--duration",
+        "1.0",
     ]);
     let run = run_host(&args);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let ev = tp_events(&run.stderr);
-    let exit = ev
-        .iter()
-        .find(|e| e.contains("tout exit "))
-        .expect("tout exit event");
+    let exit = ev.iter().find(|e| e.contains("tout exit ")).expect("tout exit event");
     let maxc: i32 = exit
         .split_whitespace()
         .find_map(|w| w.strip_prefix("max_concurrency="))
@@ -129,11 +145,7 @@ fn shutdown_order_is_fluent_bits() {
     assert_eq!(run.code, Some(0), "{}", run.all());
     let order: Vec<String> = tp_events(&run.stderr)
         .into_iter()
-        .filter(|e| {
-            ["pause", "preexit", " exit", "unregister"]
-                .iter()
-                .any(|k| e.contains(k))
-        })
+        .filter(|e| ["pause", "preexit", " exit", "unregister"].iter().any(|k| e.contains(k)))
         .map(|e| {
             // "TP tout exit flushes=.. thread=X" -> "tout exit thread=X"
             let w: Vec<&str> = e.split_whitespace().collect();
@@ -182,8 +194,9 @@ fn stack_overflow_in_flush_hits_the_guard_page() {
     let run = pipeline(&[], &["stack_kb=100"], &["--duration", "1"]);
     assert_eq!(run.code, Some(EXIT_CORO_OVERFLOW), "{}", run.all());
     assert!(
-        run.stderr
-            .contains("flb-host: plugin flush overflowed the 64 KiB coroutine stack (guard page hit); raise --coro-stack"),
+        run.stderr.contains(
+            "flb-host: plugin flush overflowed the 64 KiB coroutine stack (guard page hit); raise --coro-stack"
+        ),
         "{}",
         run.all()
     );
@@ -191,11 +204,7 @@ fn stack_overflow_in_flush_hits_the_guard_page() {
 
 #[test]
 fn stack_100k_passes_with_a_256k_coroutine_stack() {
-    let run = pipeline(
-        &[],
-        &["stack_kb=100"],
-        &["--duration", "0.5", "--coro-stack", "256K"],
-    );
+    let run = pipeline(&[], &["stack_kb=100"], &["--duration", "0.5", "--coro-stack", "256K"]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert!(run.stderr.contains("touched 100 KiB of stack"), "{}", run.all());
 }
@@ -224,11 +233,7 @@ fn legacy_records_reach_the_output_unchanged() {
 
 #[test]
 fn pause_and_resume_are_called_on_the_input_thread() {
-    let run = pipeline(
-        &[],
-        &[],
-        &["--duration", "1.0", "--pause-after", "0.3", "--resume-after", "0.6"],
-    );
+    let run = pipeline(&[], &[], &["--duration", "1.0", "--pause-after", "0.3", "--resume-after", "0.6"]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let ev = tp_events(&run.stderr);
     let pos = |k: &str| ev.iter().position(|e| e.contains(k));
@@ -250,13 +255,45 @@ fn tag_is_a_nul_terminated_copy_and_match_routes() {
     // a non-matching output receives nothing
     let (i, o) = (p("in_trules"), p("out_tout"));
     let run = run_host(&[
-        "-e", &i, "-e", &o, "-i", "trules", "-t", "app.x", "-o", "tout", "-m", "other.*",
-        "--interval", "0.05", "--flush", "0.1", "--duration", "0.4",
+        "-e",
+        &i,
+        "-e",
+        &o,
+        "-i",
+        "trules",
+        "-t",
+        "app.x",
+        "-o",
+        "tout",
+        "-m",
+        "other.*",
+        "--interval",
+        "0.05",
+        "--flush",
+        "0.1",
+        "--duration",
+        "0.4",
     ]);
     assert_eq!(field(&summary_fields(&run.stderr, "tout.0"), "flushes"), 0);
     let run = run_host(&[
-        "-e", &i, "-e", &o, "-i", "trules", "-t", "app.x", "-o", "tout", "-m", "app.*",
-        "--interval", "0.05", "--flush", "0.1", "--duration", "0.4",
+        "-e",
+        &i,
+        "-e",
+        &o,
+        "-i",
+        "trules",
+        "-t",
+        "app.x",
+        "-o",
+        "tout",
+        "-m",
+        "app.*",
+        "--interval",
+        "0.05",
+        "--flush",
+        "0.1",
+        "--duration",
+        "0.4",
     ]);
     assert!(field(&summary_fields(&run.stderr, "tout.0"), "flushes") > 0);
 }
@@ -293,8 +330,28 @@ fn config_file_with_plugins_file_and_case_insensitive_keys() {
 fn two_instances_get_their_own_context() {
     let (i, o) = (p("in_trules"), p("out_tout"));
     let run = run_host(&[
-        "-e", &i, "-e", &o, "-i", "trules", "-t", "a", "-i", "trules", "-t", "b", "-o", "tout",
-        "-m", "*", "--interval", "0.05", "--flush", "0.1", "--duration", "0.5",
+        "-e",
+        &i,
+        "-e",
+        &o,
+        "-i",
+        "trules",
+        "-t",
+        "a",
+        "-i",
+        "trules",
+        "-t",
+        "b",
+        "-o",
+        "tout",
+        "-m",
+        "*",
+        "--interval",
+        "0.05",
+        "--flush",
+        "0.1",
+        "--duration",
+        "0.5",
     ]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let ev = tp_events(&run.stderr);

@@ -8,11 +8,7 @@ fn p(name: &str) -> String {
 
 fn one_error(run: &Run, needle: &str) {
     assert!(matches!(run.code, Some(c) if c != 0), "{}", run.all());
-    let errs: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("flb-host: error:"))
-        .collect();
+    let errs: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("flb-host: error:")).collect();
     assert_eq!(errs.len(), 1, "want exactly one error line: {}", run.all());
     assert!(errs[0].contains(needle), "{:?} lacks {needle:?}", errs[0]);
 }
@@ -91,10 +87,7 @@ fn bad_command_lines() {
 
 #[test]
 fn init_failure_is_an_error_exit_with_clean_teardown() {
-    let run = run_host(&[
-        "-e", &p("in_trules"), "-e", &p("out_tout"), "-i", "trules", "-p", "records=x", "-o",
-        "tout",
-    ]);
+    let run = run_host(&["-e", &p("in_trules"), "-e", &p("out_tout"), "-i", "trules", "-p", "records=x", "-o", "tout"]);
     one_error(&run, "failed to initialize");
     assert!(run.stderr.contains("TP trules unregister"), "{}", run.all());
 }

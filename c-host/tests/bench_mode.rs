@@ -8,11 +8,8 @@ fn p(name: &str) -> String {
 }
 
 fn bench(args: &[&str]) -> Value {
-    let json = std::env::temp_dir().join(format!(
-        "flb-host-bench-{}-{}.json",
-        std::process::id(),
-        args.join("_").len()
-    ));
+    let json =
+        std::env::temp_dir().join(format!("flb-host-bench-{}-{}.json", std::process::id(), args.join("_").len()));
     let j = s(&json);
     let mut a = vec!["bench"];
     a.extend_from_slice(args);
@@ -26,16 +23,12 @@ fn bench(args: &[&str]) -> Value {
 }
 
 fn num(v: &Value, k: &str) -> f64 {
-    v.get(k)
-        .and_then(Value::as_f64)
-        .unwrap_or_else(|| panic!("missing {k} in {v}"))
+    v.get(k).and_then(Value::as_f64).unwrap_or_else(|| panic!("missing {k} in {v}"))
 }
 
 #[test]
 fn output_bench_counts_records_and_allocations() {
-    let v = bench(&[
-        "-e", &p("out_tout"), "-o", "tout", "--count", "2000", "--records-per-chunk", "10",
-    ]);
+    let v = bench(&["-e", &p("out_tout"), "-o", "tout", "--count", "2000", "--records-per-chunk", "10"]);
     assert_eq!(num(&v, "calls"), 2000.0);
     assert_eq!(num(&v, "records"), 20000.0);
     assert!(num(&v, "records_per_sec") > 0.0);

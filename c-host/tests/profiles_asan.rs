@@ -32,8 +32,22 @@ fn sanitizer_clean(run: &Run) -> bool {
 fn lsan_works() -> bool {
     let (i, o) = (p("in_trules"), p("out_tout"));
     let run = asan_run(&[
-        "-e", &i, "-e", &o, "-i", "trules", "-o", "tout", "-p", "leak=16", "--interval", "0.05",
-        "--flush", "0.1", "--duration", "0.3",
+        "-e",
+        &i,
+        "-e",
+        &o,
+        "-i",
+        "trules",
+        "-o",
+        "tout",
+        "-p",
+        "leak=16",
+        "--interval",
+        "0.05",
+        "--flush",
+        "0.1",
+        "--duration",
+        "0.3",
     ]);
     run.stderr.contains("ERROR: LeakSanitizer: detected memory leaks")
 }
@@ -47,10 +61,38 @@ fn every_profile_is_clean_under_asan() {
     let (i, n, o) = (p("in_trules"), p("in_tnocl"), p("out_tout"));
     for abi in ["1.9", "2.2", "4.1", "5.1"] {
         let run = asan_run(&[
-            "-e", &i, "-e", &n, "-e", &o, "-i", "trules", "-i", "trules", "-p", "mode=empty",
-            "-i", "tnocl", "-o", "tout", "-p", "workers=2", "-o", "tout", "--interval", "0.05",
-            "--flush", "0.1", "--duration", "0.6", "--abi", abi, "--pause-after", "0.2",
-            "--resume-after", "0.3",
+            "-e",
+            &i,
+            "-e",
+            &n,
+            "-e",
+            &o,
+            "-i",
+            "trules",
+            "-i",
+            "trules",
+            "-p",
+            "mode=empty",
+            "-i",
+            "tnocl",
+            "-o",
+            "tout",
+            "-p",
+            "workers=2",
+            "-o",
+            "tout",
+            "--interval",
+            "0.05",
+            "--flush",
+            "0.1",
+            "--duration",
+            "0.6",
+            "--abi",
+            abi,
+            "--pause-after",
+            "0.2",
+            "--resume-after",
+            "0.3",
         ]);
         assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
         assert!(sanitizer_clean(&run), "abi {abi}: {}", run.all());
@@ -74,8 +116,20 @@ fn leaking_plugin_is_reported_by_lsan() {
     // lsan_works() itself asserts the report on a leaking plugin; the clean run must not have one
     let (i, o) = (p("in_trules"), p("out_tout"));
     let run = asan_run(&[
-        "-e", &i, "-e", &o, "-i", "trules", "-o", "tout", "--interval", "0.05", "--flush", "0.1",
-        "--duration", "0.3",
+        "-e",
+        &i,
+        "-e",
+        &o,
+        "-i",
+        "trules",
+        "-o",
+        "tout",
+        "--interval",
+        "0.05",
+        "--flush",
+        "0.1",
+        "--duration",
+        "0.3",
     ]);
     assert!(sanitizer_clean(&run), "{}", run.all());
 }
@@ -85,14 +139,27 @@ fn event_type_write_is_caught_under_abi_1_9() {
     let (i, o) = (p("in_trules"), p("out_tevtype"));
     for (abi, bad) in [("1.9", true), ("2.2", true), ("4.1", true), ("5.1", false)] {
         let run = asan_run(&[
-            "-e", &i, "-e", &o, "-i", "trules", "-o", "tevtype", "--abi", abi, "--duration",
-            "0.3", "--interval", "0.05", "--flush", "0.1",
+            "-e",
+            &i,
+            "-e",
+            &o,
+            "-i",
+            "trules",
+            "-o",
+            "tevtype",
+            "--abi",
+            abi,
+            "--duration",
+            "0.3",
+            "--interval",
+            "0.05",
+            "--flush",
+            "0.1",
         ]);
         if bad {
             assert_eq!(run.code, Some(88), "abi {abi}: {}", run.all());
             assert!(
-                run.stderr
-                    .contains("plugin wrote beyond the 5-field (32-byte) plugin definition"),
+                run.stderr.contains("plugin wrote beyond the 5-field (32-byte) plugin definition"),
                 "{}",
                 run.all()
             );
@@ -121,8 +188,26 @@ fn valgrind_finds_no_errors_or_leaks() {
             "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect",
             &host,
-            "-e", &i, "-e", &n, "-e", &o, "-i", "trules", "-i", "tnocl", "-o", "tout", "-p",
-            "workers=2", "--interval", "0.05", "--flush", "0.1", "--duration", "0.8",
+            "-e",
+            &i,
+            "-e",
+            &n,
+            "-e",
+            &o,
+            "-i",
+            "trules",
+            "-i",
+            "tnocl",
+            "-o",
+            "tout",
+            "-p",
+            "workers=2",
+            "--interval",
+            "0.05",
+            "--flush",
+            "0.1",
+            "--duration",
+            "0.8",
         ],
         &[],
         Duration::from_secs(120),
