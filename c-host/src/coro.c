@@ -14,6 +14,13 @@
 #ifdef FLB_HOST_ASAN
 #include <sanitizer/common_interface_defs.h>
 #endif
+/* tell valgrind about the coroutine stacks when its header is around (no run-time dependency) */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define FLB_HOST_VALGRIND 1
+#endif
+#endif
 
 #define CORO_GUARD_SIZE (1024 * 1024)
 
@@ -28,6 +35,7 @@ struct coro {
     ucontext_t caller, ctx;
     void (*fn)(void *);
     void *arg;
+    unsigned vg_stack_id;
 #ifdef FLB_HOST_ASAN
     void *fake_stack;
     const void *caller_bottom;
@@ -208,6 +216,9 @@ int coro_thread_init(size_t stack_size)
     ss.ss_sp = c->altstack;
     ss.ss_size = c->altstack_size;
     sigaltstack(&ss, NULL);
+#ifdef FLB_HOST_VALGRIND
+    c->vg_stack_id = VALGRIND_STACK_REGISTER(c->stack, c->stack + c->stack_size);
+#endif
     tl_coro = c;
     tl_guard_lo = c->guard_lo;
     tl_guard_hi = c->guard_hi;
@@ -225,6 +236,9 @@ void coro_thread_fini(void)
     ss.ss_flags = SS_DISABLE;
     sigaltstack(&ss, NULL);
     tl_guard_lo = tl_guard_hi = NULL;
+#ifdef FLB_HOST_VALGRIND
+    VALGRIND_STACK_DEREGISTER(c->vg_stack_id);
+#endif
     munmap(c->altstack, c->altstack_size);
     munmap(c->map, c->map_size);
     free(c);
