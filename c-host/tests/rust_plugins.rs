@@ -10,12 +10,25 @@ struct Plugin {
     pkg: &'static str,
     lib: &'static str,
     name: &'static str,
+    /// properties for pipeline runs
+    run_props: &'static [&'static str],
+    /// properties for check mode
+    check_props: &'static [&'static str],
 }
 
-const IN_SDKTEST: Plugin = Plugin { pkg: "in-sdktest", lib: "in_sdktest", name: "sdktest_in" };
-const OUT_SDKTEST: Plugin = Plugin { pkg: "out-sdktest", lib: "out_sdktest", name: "sdktest_out" };
-const IN_GDUMMY: Plugin = Plugin { pkg: "in-gdummy", lib: "in_gdummy", name: "gdummy" };
-const OUT_GSTDOUT: Plugin = Plugin { pkg: "out-gstdout", lib: "out_gstdout", name: "gstdout" };
+const IN_SDKTEST: Plugin =
+    Plugin { pkg: "in-sdktest", lib: "in_sdktest", name: "sdktest_in", run_props: &[], check_props: &[] };
+const OUT_SDKTEST: Plugin =
+    Plugin { pkg: "out-sdktest", lib: "out_sdktest", name: "sdktest_out", run_props: &[], check_props: &[] };
+const IN_GDUMMY: Plugin = Plugin {
+    pkg: "in-gdummy",
+    lib: "in_gdummy",
+    name: "gdummy",
+    run_props: &["rate=20"],
+    check_props: &["flush_on_startup=on"],
+};
+const OUT_GSTDOUT: Plugin =
+    Plugin { pkg: "out-gstdout", lib: "out_gstdout", name: "gstdout", run_props: &[], check_props: &[] };
 
 fn available(pl: &Plugin) -> Option<String> {
     let dir = match pl.pkg {
@@ -37,28 +50,16 @@ fn pipeline(input: &Plugin, output: &Plugin, asan: bool, abi: &str) -> Option<St
     let (Some(i), Some(o)) = (available(input), available(output)) else {
         return None;
     };
-    let args = [
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        input.name,
-        "-t",
-        "rs",
-        "-o",
-        output.name,
-        "-m",
-        "rs",
-        "--interval",
-        "0.1",
-        "--flush",
-        "0.2",
-        "--duration",
-        "1.0",
-        "--abi",
-        abi,
-    ];
+    let mut args: Vec<&str> = vec!["-e", &i, "-e", &o, "-i", input.name, "-t", "rs"];
+    for kv in input.run_props {
+        args.extend_from_slice(&["-p", kv]);
+    }
+    args.extend_from_slice(&["-o", output.name, "-m", "rs"]);
+    for kv in output.run_props {
+        args.extend_from_slice(&["-p", kv]);
+    }
+    args.extend_from_slice(&["--interval", "0.1", "--flush", "0.2", "--duration", "1.0"]);
+    args.extend_from_slice(&["--abi", abi]);
     let run = if asan {
         run_with(&host_asan_bin(), &args, &[("ASAN_OPTIONS", "detect_leaks=1:exitcode=23")], Duration::from_secs(60))
     } else {
@@ -82,7 +83,11 @@ fn pipeline(input: &Plugin, output: &Plugin, asan: bool, abi: &str) -> Option<St
 /// failed (leftovers at unload are judged by the strict tests below).
 fn check(pl: &Plugin, abi: &str) -> Option<String> {
     let so = available(pl)?;
-    let run = run_host(&["check", &so, "--abi", abi]);
+    let mut args = vec!["check", &so, "--abi", abi];
+    for kv in pl.check_props {
+        args.extend_from_slice(&["-p", kv]);
+    }
+    let run = run_host(&args);
     assert!(matches!(run.code, Some(0 | 1)), "check {} crashed: {}", pl.pkg, run.all());
     let fails: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("FAIL ")).collect();
     for f in &fails {
