@@ -15,6 +15,7 @@ pub struct InitContext<'a> {
     pub(crate) config: Config<'a>,
     pub(crate) log: Logger,
     pub(crate) record_form: RecordForm,
+    pub(crate) reserve: usize,
     pub(crate) cmt: *mut core::ffi::c_void,
 }
 
@@ -26,6 +27,7 @@ impl<'a> InitContext<'a> {
             config,
             log: Logger::stderr(kind, plugin),
             record_form: RecordForm::Modern,
+            reserve: 0,
             cmt: core::ptr::null_mut(),
         }
     }
@@ -43,6 +45,12 @@ impl<'a> InitContext<'a> {
     /// Inputs: the record form collect writes (default: Fluent Bit 2.1+ `[[time, {metadata}], {record}]`).
     pub fn set_record_form(&mut self, form: RecordForm) {
         self.record_form = form;
+    }
+
+    /// Inputs: allocate the collect buffer at init with room for `bytes`, so no collect allocates
+    /// (otherwise the first collect does).
+    pub fn reserve_batch(&mut self, bytes: usize) {
+        self.reserve = bytes;
     }
 
     /// The instance's cmetrics context (`struct cmt *`), or NULL when the host has none. Creating

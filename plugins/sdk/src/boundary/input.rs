@@ -98,7 +98,7 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &Registry, plugin: *mut c_void) ->
         let config = unsafe { Config::from_host(api, p.i_ins, InstanceKind::Input) };
         // SAFETY: the host's cmt getter takes the instance pointer it gave us.
         let cmt = api.input_get_cmt_instance.map_or(core::ptr::null_mut(), |f| unsafe { f(p.i_ins) });
-        let mut ctx = InitContext { config, log, record_form: RecordForm::Modern, cmt };
+        let mut ctx = InitContext { config, log, record_form: RecordForm::Modern, reserve: 0, cmt };
         let plugin = match P::init(&mut ctx) {
             Ok(plugin) => plugin,
             Err(e) => {
@@ -106,10 +106,15 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &Registry, plugin: *mut c_void) ->
                 return abi::FLB_ERROR;
             }
         };
+        let mut writer = EventWriter::new(ctx.record_form);
+        if let Err(e) = writer.reserve(ctx.reserve) {
+            log.error(format_args!("reserving the collect buffer: {e}"));
+            return abi::FLB_ERROR;
+        }
         let inst = Box::new(InputInstance {
             magic: INSTANCE_MAGIC,
             log,
-            state: Mutex::new(InputState { plugin, writer: EventWriter::new(ctx.record_form), handed: 0 }),
+            state: Mutex::new(InputState { plugin, writer, handed: 0 }),
         });
         let raw = Box::into_raw(inst);
         // SAFETY: context is NULL or the host's input proxy context for this instance.

@@ -62,7 +62,7 @@ pub unsafe fn output_init<P: OutputPlugin>(reg: &Registry, plugin: *mut c_void) 
         let config = unsafe { Config::from_host(api, p.o_ins, InstanceKind::Output) };
         // SAFETY: the host's cmt getter takes the instance pointer it gave us.
         let cmt = api.output_get_cmt_instance.map_or(core::ptr::null_mut(), |f| unsafe { f(p.o_ins) });
-        let mut ctx = InitContext { config, log, record_form: RecordForm::Modern, cmt };
+        let mut ctx = InitContext { config, log, record_form: RecordForm::Modern, reserve: 0, cmt };
         let plugin = match P::init(&mut ctx) {
             Ok(plugin) => plugin,
             Err(e) => {

@@ -6,11 +6,18 @@
 use core::ffi::c_char;
 use std::ffi::CString;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::thread::{self, ThreadId};
+
+/// The calling thread, without `std::thread::current()`: that allocates a handle (and thread-local
+/// storage) on host threads which lives until the thread exits, so a host's leak check would
+/// rightly count it against the plugin.
+fn thread_key() -> usize {
+    // SAFETY: pthread_self has no preconditions.
+    unsafe { libc::pthread_self() as usize }
+}
 
 struct Entry {
     ptr: usize,
-    thread: ThreadId,
+    thread: usize,
     pre_exited: bool,
     /// Exits and frees the instance (type-erased so the registry needs no type parameter).
     destroy: unsafe fn(usize),
@@ -71,7 +78,7 @@ impl Registry {
     }
 
     pub(crate) fn add(&self, ptr: usize, destroy: unsafe fn(usize)) {
-        self.lock().live.push(Entry { ptr, thread: thread::current().id(), pre_exited: false, destroy });
+        self.lock().live.push(Entry { ptr, thread: thread_key(), pre_exited: false, destroy });
     }
 
     /// Removes `ptr`; false when it is not a live instance (a double exit or a foreign pointer).
@@ -100,7 +107,7 @@ impl Registry {
     /// the only live one.
     pub(crate) fn current(&self) -> Option<usize> {
         let g = self.lock();
-        let me = thread::current().id();
+        let me = thread_key();
         if let Some(e) = g.live.iter().rev().find(|e| e.thread == me) {
             return Some(e.ptr);
         }

@@ -291,6 +291,10 @@ impl EventWriter {
         step_ns: u64,
     ) -> Result<(), EncodeError> {
         let off = self.check_span(span).ok_or(EncodeError::Invalid("record span is not in this buffer"))?;
+        // One record exactly, so `records` stays a true count.
+        if crate::events::skip_value(self.buf.as_slice(), span.range.start).ok() != Some(span.range.end) {
+            return Err(EncodeError::Invalid("record span must cover exactly one record"));
+        }
         if count == 0 {
             return Ok(());
         }
