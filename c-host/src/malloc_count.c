@@ -9,6 +9,7 @@
 #include "flb_host.h"
 
 #include <errno.h>
+#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -132,6 +133,40 @@ static int table_remove(void *p)
     return 1;
 }
 
+/* The dynamic linker's code range. glibc's ld.so allocates a dlopen'ed library's thread-local
+ * storage lazily, on the thread's first access, and owns it: it is released with the thread (or
+ * kept in glibc's stack cache), never by the plugin. Not counting allocations whose caller is in
+ * ld.so keeps that runtime bookkeeping out of the plugin's leak figures. */
+static uintptr_t g_ld_lo, g_ld_hi;
+
+static int find_loader(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void) size;
+    (void) data;
+    if (info->dlpi_name == NULL || strstr(info->dlpi_name, "/ld-linux") == NULL) {
+        return 0;
+    }
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+            g_ld_lo = info->dlpi_addr + ph->p_vaddr;
+            g_ld_hi = g_ld_lo + ph->p_memsz;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+__attribute__((constructor)) static void locate_loader(void)
+{
+    dl_iterate_phdr(find_loader, NULL);
+}
+
+static int from_loader(const void *caller)
+{
+    return (uintptr_t) caller >= g_ld_lo && (uintptr_t) caller < g_ld_hi;
+}
+
 static void note_alloc(void *p, size_t size)
 {
     if (p == NULL) {
@@ -163,7 +198,7 @@ static void note_free(void *p)
 void *malloc(size_t n)
 {
     void *p = __libc_malloc(n);
-    if (tl_in_plugin) {
+    if (tl_in_plugin && !from_loader(__builtin_return_address(0))) {
         note_alloc(p, n);
     }
     return p;
@@ -172,7 +207,7 @@ void *malloc(size_t n)
 void *calloc(size_t a, size_t b)
 {
     void *p = __libc_calloc(a, b);
-    if (tl_in_plugin && p) {
+    if (tl_in_plugin && p && !from_loader(__builtin_return_address(0))) {
         note_alloc(p, a * b);
     }
     return p;

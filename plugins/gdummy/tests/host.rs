@@ -177,14 +177,14 @@ fn check(abi: &str) -> Run {
     run_host(&["check", &i, "-p", "flush_on_startup=on", "--bad", "rate=-1", "--abi", abi])
 }
 
-/// Every conformance check except `all-freed`, which currently fails for every SDK-based input (see `check_passes_under_every_abi_with_zero_bytes_leaked`).
+/// Every conformance check passes under every profile, zero bytes left allocated after unload included.
 #[test]
 fn check_conformance_under_every_abi() {
     for abi in ["1.9", "2.2", "4.1", "5.1"] {
         let r = check(abi);
-        let fails: Vec<&str> =
-            r.stdout.lines().filter(|l| l.starts_with("FAIL ") && !l.starts_with("FAIL all-freed")).collect();
+        let fails: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("FAIL ")).collect();
         assert!(fails.is_empty(), "abi {abi}: {fails:?}\n{}", r.all());
+        assert_eq!(r.code, Some(0), "abi {abi}\n{}", r.all());
         for name in [
             "load",
             "register",
@@ -194,25 +194,11 @@ fn check_conformance_under_every_abi() {
             "collect",
             "leak-per-call",
             "exit",
+            "all-freed",
             "dlclose",
         ] {
             assert!(r.stdout.contains(&format!("PASS {name}:")), "abi {abi}: no PASS {name}\n{}", r.all());
         }
-    }
-}
-
-/// The full `flb-host check`, zero bytes leaked. Ignored until the SDK stops keeping per-thread
-/// allocations alive on the host's calling thread: `Registry::add` calls `thread::current()`, which
-/// on a foreign thread allocates a 48-byte handle kept in TLS, and the .so's first TLS access makes
-/// glibc allocate its dynamic TLS block (104 bytes); both live until that thread exits, which the
-/// check's main thread never does.
-#[test]
-#[ignore = "SDK: Registry::add's thread::current() handle and .so TLS stay live on the host's main thread"]
-fn check_passes_under_every_abi_with_zero_bytes_leaked() {
-    for abi in ["1.9", "2.2", "4.1", "5.1"] {
-        let r = check(abi);
-        assert!(!r.stdout.contains("FAIL"), "abi {abi}\n{}", r.all());
-        assert_eq!(r.code, Some(0), "abi {abi}\n{}", r.all());
     }
 }
 
