@@ -85,6 +85,9 @@ pub struct Gdummy {
     /// Ticks to emit in all (0 = no limit).
     samples: u64,
     period: Period,
+    /// `pace collect`: every collect is one tick, stamped with the wall clock (the Go gdummy's
+    /// behaviour without its sleep; what the benchmarks use).
+    per_collect: bool,
     flush_on_startup: bool,
     /// Monotonic time at init.
     origin_ns: u64,
@@ -205,6 +208,18 @@ impl Gdummy {
         )?;
         let fixed_timestamp = cfg.bool_or("fixed_timestamp", false)?;
         let flush_on_startup = cfg.bool_or("flush_on_startup", false)?;
+        let per_collect = match cfg.str_or("pace", "rate")? {
+            p if p.eq_ignore_ascii_case("rate") => false,
+            p if p.eq_ignore_ascii_case("collect") => true,
+            other => {
+                return Err(Error::config(
+                    "pace",
+                    other,
+                    "expected 'rate' (events at the configured rate, whatever the collect interval) \
+                     or 'collect' (one event per collect)",
+                ))
+            }
+        };
 
         let period = if interval_sec > 0 || interval_nsec > 0 {
             Period { num: to_u64(interval_sec) * NANOS + to_u64(interval_nsec), den: 1 }
@@ -261,6 +276,7 @@ impl Gdummy {
             copies,
             samples: to_u64(samples),
             period,
+            per_collect,
             flush_on_startup,
             base,
             base_shift,
@@ -292,6 +308,7 @@ impl Gdummy {
     fn time_of(&self, tick: u64) -> EventTime {
         match self.fixed {
             Some(t) => t,
+            None if self.per_collect => self.clock.wall(),
             None => self.base.add_nanos(self.period.offset_ns(tick.saturating_add(self.base_shift))),
         }
     }
@@ -371,7 +388,7 @@ impl InputPlugin for Gdummy {
         if self.paused {
             return Ok(());
         }
-        let due = self.due();
+        let due = if self.per_collect { self.next_tick + 1 } else { self.due() };
         if due <= self.next_tick {
             return Ok(());
         }

@@ -390,3 +390,23 @@ fn huge_events_are_refused_at_init() {
     let m = init_err(&[("dummy", &big), ("copies", "1000000")]);
     assert!(m.contains("'copies'") && m.contains("'1000000'") && m.contains("batch limit"), "{m}");
 }
+
+#[test]
+fn pace_collect_emits_one_event_per_collect_stamped_now() {
+    // The clock does not move between collects: with pace=rate nothing would be due.
+    let mut r = rig(&[("pace", "collect")]);
+    for i in 0..3 {
+        let recs = r.tick(0);
+        assert_eq!(recs.len(), 1, "collect {i}");
+        assert_eq!(recs[0].time, WALL0);
+        assert_eq!(recs[0].body, mp(r#"{"message":"dummy"}"#));
+    }
+    r.clock.advance_ns(5 * SEC);
+    assert_eq!(r.tick(0).len(), 1, "however long since the last collect");
+    let mut r = rig(&[("pace", "Collect"), ("copies", "100"), ("samples", "2")]);
+    assert_eq!(r.tick(0).len(), 100);
+    assert_eq!(r.tick(0).len(), 100);
+    assert_eq!(r.tick(0).len(), 0, "samples still counts events");
+    let e = init_err(&[("pace", "fast")]);
+    assert!(e.contains("'pace'") && e.contains("'fast'") && e.contains("'collect'"), "{e}");
+}
