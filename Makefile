@@ -41,6 +41,7 @@ demo: plugins host
 test: plugins test-plugins host
 	plugins/check-exports.sh $(PLUGIN_DIR)/*.so $(TEST_PLUGIN_DIR)/*.so
 	$(CARGO) test --workspace --release
+	$(CARGO) bench -p flb-bench -- --test
 	$(MAKE) --no-print-directory bench-quick
 
 headers:

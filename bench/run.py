@@ -111,7 +111,7 @@ def implementations(go_versions):
     impls = []
     rust_in = os.path.join(PLUGINS, "in_gdummy.so")
     rust_out = os.path.join(PLUGINS, "out_gstdout.so")
-    impls.append(("input", "Rust gdummy", rust_in, "gdummy", lambda n: [("rate_mode", "per_collect"), ("copies", n)]))
+    impls.append(("input", "Rust gdummy", rust_in, "gdummy", lambda n: [("pace", "collect"), ("copies", n)]))
     impls.append(("input", "C floor", os.path.join(BENCH_PLUGINS, "in_cfloor.so"), "cfloor", lambda n: [("records", n)]))
     for so, ver in sorted(go_versions.items()):
         path = os.path.join(BENCH_PLUGINS, so)
