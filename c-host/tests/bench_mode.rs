@@ -65,3 +65,41 @@ fn chunk_file_is_validated() {
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("is not valid log records"), "{}", run.all());
 }
+
+/// The record validator (used on every collected buffer) through `--chunk-file`: the fast path for
+/// the usual modern shape must refuse exactly what the general path refuses, with the same reason.
+#[test]
+fn validator_fast_path_refuses_what_the_general_path_refuses() {
+    let t = b"\xd7\x00\x65\x53\xf1\x00\x07\x5b\xcd\x15"; // EventTime 1700000000.123456789
+    let rec = |meta: &[u8], body: &[u8]| {
+        let mut v = vec![0x92, 0x92];
+        v.extend_from_slice(t);
+        v.extend_from_slice(meta);
+        v.extend_from_slice(body);
+        v
+    };
+    let good = rec(b"\x80", b"\x81\xa1a\x01");
+    let cases: Vec<(Vec<u8>, Option<&str>)> = vec![
+        (good.clone(), None),
+        ([good.clone(), good.clone()].concat(), None),
+        (rec(b"\xa1x", b"\x81\xa1a\x01"), Some("metadata is not a map")),
+        (rec(b"\x80", b"\x91\x01"), Some("record body is not a map")),
+        (rec(b"\x80", b"\x82\xa1a\x01"), Some("truncated or malformed map")),
+        (good[..good.len() - 1].to_vec(), Some("truncated or malformed map")),
+        // {"a": {}} swallows the body: no body left.
+        (rec(b"\x81\xa1a", b"\x80"), Some("record body is not a map")),
+    ];
+    for (i, (bytes, want)) in cases.iter().enumerate() {
+        let f = std::env::temp_dir().join(format!("flb-host-vchunk-{}-{i}.bin", std::process::id()));
+        std::fs::write(&f, bytes).expect("write");
+        let run = run_host(&["bench", "-e", &p("out_tout"), "-o", "tout", "--chunk-file", &s(&f), "--count", "1"]);
+        let _ = std::fs::remove_file(&f);
+        match want {
+            None => assert_eq!(run.code, Some(0), "case {i}: {}", run.all()),
+            Some(reason) => {
+                assert_ne!(run.code, Some(0), "case {i} accepted: {}", run.all());
+                assert!(run.stderr.contains(reason), "case {i}: want {reason:?}: {}", run.all());
+            }
+        }
+    }
+}
