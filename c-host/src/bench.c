@@ -223,7 +223,7 @@ static int bench_body(int argc, char **argv)
     }
     if (in->type == FLB_PROXY_INPUT_PLUGIN) {
         char tname[128];
-        snprintf(tname, sizeof tname, "flb-in-%.100s.0-w0", in->name);
+        snprintf(tname, sizeof tname, "flb-in-%.100s.0-w0", in->plugin_name);
         set_thread_name(tname);
     } else {
         set_thread_name("flb-pipeline");
