@@ -3,8 +3,8 @@
 use crate::date::{write_date, DateFormat};
 use crate::escape::write_json_str;
 use crate::num::{write_i64, write_u64};
-use crate::walk::{self, dup_flags, has_key, write_map_members_json, write_sdk_value, Garbled, Scratch};
-use flb_plugin_sdk::events::{skip_value, DecodeError, Event, EventReader, RecordForm, TimeKind, Value};
+use crate::walk::{dup_flags, has_key, write_map_members_json, write_sdk_value, Garbled, Scratch};
+use flb_plugin_sdk::events::{skip_value, DecodeError, Event, EventReader, TimeKind, Value};
 use flb_plugin_sdk::prelude::{Config, Error};
 
 /// The `format` key.
@@ -225,7 +225,7 @@ impl Formatter {
                             st.first_skip.get_or_insert(SkipReason::InvalidTime { offset });
                         }
                         TimeKind::Normal => {
-                            let (secs, nsecs) = native_time(&ev);
+                            let (secs, nsecs) = (ev.time.secs, ev.time.nsecs);
                             match self.opts.format {
                                 Format::Msgpack => {
                                     self.msgpack_record(out, s, tag, st.records, secs, nsecs, &ev, group)?
@@ -395,33 +395,4 @@ fn map_header_len(raw: &[u8]) -> usize {
         Some(0xdf) => 5,
         _ => 1,
     }
-}
-
-/// The record time as Fluent Bit's decoder reads it. The SDK rounds a float time to the nearest
-/// nanosecond; Fluent Bit truncates (`tv_sec = f; tv_nsec = (f - tv_sec) * 1e9`), which the
-/// `[[SECONDS.NANOSECONDS` of the msgpack format shows, so a float time is re-read here.
-fn native_time(ev: &Event<'_>) -> (i64, u32) {
-    let t = ev.time;
-    let raw = ev.raw;
-    let skip_arr = |p: usize| -> usize {
-        match raw.get(p) {
-            Some(0xdc) => p + 3,
-            Some(0xdd) => p + 5,
-            _ => p + 1,
-        }
-    };
-    let mut p = skip_arr(0);
-    if ev.form == RecordForm::Modern {
-        p = skip_arr(p);
-    }
-    let f = match walk::head(raw, p) {
-        Some((walk::Item::Float(f), _)) if matches!(raw.get(p), Some(0xca | 0xcb)) => f,
-        _ => return (t.secs, t.nsecs),
-    };
-    if !(0.0..9.2e18).contains(&f) {
-        return (t.secs, t.nsecs);
-    }
-    let secs = f.trunc();
-    let ns = ((f - secs) * 1e9) as u32;
-    (secs as i64, ns.min(999_999_999))
 }

@@ -63,7 +63,7 @@ impl EventTime {
         }
     }
 
-    /// A time from floating-point seconds, rounded to the nearest nanosecond. NaN gives 0;
+    /// A time from floating-point seconds, truncated to the nanosecond as Fluent Bit does. NaN gives 0;
     /// infinities and out-of-range values saturate.
     pub fn from_f64(secs: f64) -> Self {
         if secs.is_nan() {
@@ -73,7 +73,9 @@ impl EventTime {
         // `as` saturates for out-of-range floats and infinities.
         let mut s = whole as i64;
         let frac = secs - whole; // in [0, 1) for finite input
-        let mut ns = if frac.is_finite() { (frac * 1e9).round() as u32 } else { 0 };
+                                 // Truncated, not rounded, as Fluent Bit's decoder does (`tv_nsec = (f - tv_sec) * 1e9`), so a
+                                 // float time means the same nanoseconds here as in Fluent Bit.
+        let mut ns = if frac.is_finite() { (frac * 1e9) as u32 } else { 0 };
         if ns >= NANOS_PER_SEC {
             ns -= NANOS_PER_SEC;
             s = s.saturating_add(1);
@@ -202,14 +204,16 @@ mod tests {
     #[test]
     fn floats() {
         assert_eq!(EventTime::from_f64(1.5), EventTime::new(1, 500_000_000));
+        // 1700000000.123456789 is 1700000000.1234567165374756 as a double: truncated, not rounded.
+        assert_eq!(EventTime::from_f64(1_700_000_000.123_456_789), EventTime::new(1_700_000_000, 123_456_716));
         assert_eq!(EventTime::from_f64(0.0), EventTime::new(0, 0));
         assert_eq!(EventTime::from_f64(-1.0), EventTime::GROUP_START);
         assert_eq!(EventTime::from_f64(-0.25), EventTime::new(-1, 750_000_000));
         assert_eq!(EventTime::from_f64(f64::NAN), EventTime::default());
         assert_eq!(EventTime::from_f64(f64::INFINITY).secs, i64::MAX);
         assert_eq!(EventTime::from_f64(f64::NEG_INFINITY).secs, i64::MIN);
-        // Rounds to the nearest nanosecond, carrying into seconds.
-        assert_eq!(EventTime::from_f64(2.999_999_999_9), EventTime::new(3, 0));
+        // Truncates as Fluent Bit does: no carry into the seconds.
+        assert_eq!(EventTime::from_f64(2.999_999_999_9), EventTime::new(2, 999_999_999));
         let t = EventTime::from_f64(1_700_000_000.25);
         assert_eq!(t, EventTime::new(1_700_000_000, 250_000_000));
         assert_eq!(t.as_f64(), 1_700_000_000.25);
