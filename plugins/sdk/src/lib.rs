@@ -8,37 +8,8 @@
 //!   [`OutputPlugin`](api::OutputPlugin) traits, typed config, logging, and the msgpack event
 //!   encoder and zero-copy decoder.
 //!
-//! A complete output plugin (build it as a `cdylib`):
-//!
-//! ```
-//! use flb_plugin_sdk::prelude::*;
-//!
-//! struct Counter { log: Logger, verbose: bool }
-//!
-//! impl OutputPlugin for Counter {
-//!     const NAME: &'static str = "counter";
-//!     const DESCRIPTION: &'static str = "counts records";
-//!
-//!     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
-//!         let verbose = ctx.config().bool_or("verbose", false)?;
-//!         Ok(Counter { log: ctx.logger(), verbose })
-//!     }
-//!
-//!     fn flush(&self, chunk: Chunk<'_>) -> Result<(), FlushError> {
-//!         let mut n = 0;
-//!         for event in chunk.events() {
-//!             let _event = event?; // a malformed chunk is dropped with one log line
-//!             n += 1;
-//!         }
-//!         if self.verbose {
-//!             flb_info!(self.log, "{n} records");
-//!         }
-//!         Ok(())
-//!     }
-//! }
-//!
-//! flb_plugin_sdk::output_plugin!(Counter);
-//! ```
+//! A complete output plugin is in the repository's README ("Writing a plugin with the SDK"); it is
+//! compiled as a doc-test of this crate.
 #![deny(missing_docs)]
 
 pub mod abi;
@@ -49,6 +20,11 @@ mod macros;
 
 #[cfg(flb_sdk_cbindgen)]
 mod c_decls;
+
+/// The README's Rust examples, compiled as doc-tests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExamples;
 
 /// Everything a plugin needs, in one import.
 pub mod prelude {
