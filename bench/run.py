@@ -238,6 +238,25 @@ def chart(rows, path):
         f.write("\n".join(out) + "\n")
 
 
+def update_readme(text):
+    """Puts the latest full run between the bench markers of the README."""
+    path = os.path.join(ROOT, "README.md")
+    try:
+        with open(path) as f:
+            readme = f.read()
+    except OSError:
+        return
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    if start not in readme or end not in readme:
+        log("README has no bench markers: table not pasted")
+        return
+    head, rest = readme.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    with open(path, "w") as f:
+        f.write(f"{head}{start}\n{text}\n{end}{tail}")
+    log("README.md: benchmark table updated")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="CI smoke run: tiny counts, one run, no criterion")
@@ -256,14 +275,18 @@ def main():
         with open(args.out, "w") as f:
             json.dump({"machine": info, "go_versions": go_versions, "host": rows, "criterion": crit}, f, indent=1)
         chart(rows, os.path.splitext(args.out)[0] + ".svg")
-    print(f"Machine: {info['cores']} cores, {info['cpu']}, {info['date']}\n")
+    report = [f"Machine: {info['cores']} cores, {info['cpu']}, kernel {info['kernel']}, {info['date']}; "
+              f"Go: {', '.join(sorted(set(go_versions.values()))) or 'not installed'}\n"]
     for kind in ("input", "output"):
         for batch in BATCHES:
-            print(table(rows, kind, batch) + "\n")
+            report.append(table(rows, kind, batch) + "\n")
     if crit:
-        print("| criterion bench | records/s | ns/iter |\n|---|---|---|")
-        for c in crit:
-            print(f"| {c['name']} | {fmt_rate(c['records_per_sec'])} | {c['ns_per_iter']} |")
+        report.append("| criterion bench (in-process, no host) | records/s | ns/iter |\n|---|---|---|")
+        report.extend(f"| {c['name']} | {fmt_rate(c['records_per_sec'])} | {c['ns_per_iter']} |" for c in crit)
+    text = "\n".join(report)
+    print(text)
+    if not args.quick:
+        update_readme(text)
     # Sanity, not speed: every implementation that was built ran and produced records. A Go baseline
     # that fails is reported, not fatal: it is someone else's runtime.
     broken = sorted({r["label"] for r in rows if not r.get("missing") and not r.get("records")})
