@@ -16,7 +16,7 @@ cc=${CC:-cc}
 cflags=${CFLAGS:--O2}
 for p in in_cfloor out_cfloor; do
     # shellcheck disable=SC2086 # CFLAGS is a list of flags
-    "$cc" $cflags -shared -fPIC -fvisibility=hidden -Wall -Wextra \
+    "$cc" $cflags -shared -fPIC -fvisibility=hidden -Wall -Wextra -Werror -I"$repo/include" \
         -o "$out/$p.so" "$here/$p.c"
     echo "bench/c-floor/build.sh: built $out/$p.so"
 done
