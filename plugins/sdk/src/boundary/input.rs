@@ -1,9 +1,9 @@
 //! Input callbacks: init, collect and cleanup with the buffer hand-over rule, pause/resume, exit.
 
-use super::{guard, Registry, INSTANCE_MAGIC};
+use super::{guard, init_context, Registry, INSTANCE_MAGIC};
 use crate::abi::{self, flbgo_input_plugin};
-use crate::api::{Config, InitContext, InputPlugin, InstanceKind, Logger};
-use crate::events::{EventWriter, RecordForm};
+use crate::api::{InputPlugin, InstanceKind, Logger};
+use crate::events::EventWriter;
 use core::ffi::{c_int, c_void};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -87,18 +87,11 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &Registry, plugin: *mut c_void) ->
             fallback.error(format_args!("FLBPluginInit called with a NULL plugin"));
             return abi::FLB_ERROR;
         };
-        // SAFETY: the api table lives as long as the instance.
-        let Some(api) = (unsafe { p.api.as_ref() }) else {
-            fallback.error(format_args!("FLBPluginInit: the host passed no api table"));
+        // SAFETY: api and i_ins are what the host passed for this instance.
+        let Some(mut ctx) = (unsafe { init_context(p.api, p.i_ins, InstanceKind::Input, P::NAME, &fallback) }) else {
             return abi::FLB_ERROR;
         };
-        // SAFETY: api and i_ins come from the host together and outlive the instance.
-        let log = unsafe { Logger::new(api, p.i_ins, InstanceKind::Input, P::NAME) };
-        // SAFETY: as above; property strings live as long as the instance config.
-        let config = unsafe { Config::from_host(api, p.i_ins, InstanceKind::Input) };
-        // SAFETY: the host's cmt getter takes the instance pointer it gave us.
-        let cmt = api.input_get_cmt_instance.map_or(core::ptr::null_mut(), |f| unsafe { f(p.i_ins) });
-        let mut ctx = InitContext { config, log, record_form: RecordForm::Modern, reserve: 0, cmt };
+        let log = ctx.logger();
         let plugin = match P::init(&mut ctx) {
             Ok(plugin) => plugin,
             Err(e) => {

@@ -11,9 +11,10 @@ pub use input::*;
 pub use output::*;
 pub use registry::Registry;
 
-use crate::abi::{self, flb_plugin_proxy_def};
-use crate::api::Logger;
-use core::ffi::c_int;
+use crate::abi::{self, flb_api, flb_plugin_proxy_def};
+use crate::api::{Config, InitContext, InstanceKind, Logger};
+use crate::events::RecordForm;
+use core::ffi::{c_int, c_void};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -44,6 +45,37 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
     } else {
         "(non-string panic payload)"
     }
+}
+
+/// The init context of one instance, from the api table and instance pointer the host passed, or
+/// `None` (logged) when the host passed no table.
+///
+/// # Safety
+/// `api` must be NULL or the host's table, and `ins` the instance pointer passed with it; both, and
+/// the property strings the host returns, must outlive `'a`.
+unsafe fn init_context<'a>(
+    api: *const flb_api,
+    ins: *mut c_void,
+    kind: InstanceKind,
+    plugin: &'static str,
+    fallback: &Logger,
+) -> Option<InitContext<'a>> {
+    // SAFETY: per the contract api is NULL or a table that outlives 'a.
+    let Some(api) = (unsafe { api.as_ref() }) else {
+        fallback.error(format_args!("FLBPluginInit: the host passed no api table"));
+        return None;
+    };
+    // SAFETY: api and ins come from the host together and outlive the instance.
+    let log = unsafe { Logger::new(api, ins, kind, plugin) };
+    // SAFETY: as above; property strings live as long as the instance config.
+    let config = unsafe { Config::from_host(api, ins, kind) };
+    let get_cmt = match kind {
+        InstanceKind::Input => api.input_get_cmt_instance,
+        InstanceKind::Output => api.output_get_cmt_instance,
+    };
+    // SAFETY: the host's cmt getter takes the instance pointer it gave us.
+    let cmt = get_cmt.map_or(core::ptr::null_mut(), |f| unsafe { f(ins) });
+    Some(InitContext { config, log, record_form: RecordForm::Modern, reserve: 0, cmt })
 }
 
 /// `FLBPluginRegister`: fills the five fields every host has, plus `event_type` when the plugin asks

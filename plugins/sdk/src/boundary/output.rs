@@ -1,9 +1,8 @@
 //! Output callbacks: init, flush (concurrent with `Workers`), pre-exit, exit.
 
-use super::{guard, Registry, INSTANCE_MAGIC};
+use super::{guard, init_context, Registry, INSTANCE_MAGIC};
 use crate::abi::{self, flbgo_output_plugin};
-use crate::api::{Chunk, Config, FlushError, InitContext, InstanceKind, Logger, OutputPlugin};
-use crate::events::RecordForm;
+use crate::api::{Chunk, FlushError, InstanceKind, Logger, OutputPlugin};
 use core::ffi::{c_char, c_int, c_void, CStr};
 
 /// One output instance: what `remote_context` points to. Shared by concurrent flush workers.
@@ -51,18 +50,11 @@ pub unsafe fn output_init<P: OutputPlugin>(reg: &Registry, plugin: *mut c_void) 
             fallback.error(format_args!("FLBPluginInit called with a NULL plugin"));
             return abi::FLB_ERROR;
         };
-        // SAFETY: the api table lives as long as the instance.
-        let Some(api) = (unsafe { p.api.as_ref() }) else {
-            fallback.error(format_args!("FLBPluginInit: the host passed no api table"));
+        // SAFETY: api and o_ins are what the host passed for this instance.
+        let Some(mut ctx) = (unsafe { init_context(p.api, p.o_ins, InstanceKind::Output, P::NAME, &fallback) }) else {
             return abi::FLB_ERROR;
         };
-        // SAFETY: api and o_ins come from the host together and outlive the instance.
-        let log = unsafe { Logger::new(api, p.o_ins, InstanceKind::Output, P::NAME) };
-        // SAFETY: as above.
-        let config = unsafe { Config::from_host(api, p.o_ins, InstanceKind::Output) };
-        // SAFETY: the host's cmt getter takes the instance pointer it gave us.
-        let cmt = api.output_get_cmt_instance.map_or(core::ptr::null_mut(), |f| unsafe { f(p.o_ins) });
-        let mut ctx = InitContext { config, log, record_form: RecordForm::Modern, reserve: 0, cmt };
+        let log = ctx.logger();
         let plugin = match P::init(&mut ctx) {
             Ok(plugin) => plugin,
             Err(e) => {

@@ -205,7 +205,8 @@ mod tests {
     fn floats() {
         assert_eq!(EventTime::from_f64(1.5), EventTime::new(1, 500_000_000));
         // 1700000000.123456789 is 1700000000.1234567165374756 as a double: truncated, not rounded.
-        assert_eq!(EventTime::from_f64(1_700_000_000.123_456_789), EventTime::new(1_700_000_000, 123_456_716));
+        let written: f64 = "1700000000.123456789".parse().unwrap();
+        assert_eq!(EventTime::from_f64(written), EventTime::new(1_700_000_000, 123_456_716));
         assert_eq!(EventTime::from_f64(0.0), EventTime::new(0, 0));
         assert_eq!(EventTime::from_f64(-1.0), EventTime::GROUP_START);
         assert_eq!(EventTime::from_f64(-0.25), EventTime::new(-1, 750_000_000));
