@@ -2,6 +2,59 @@
 //! proxy plugin: they export exactly the C symbols of ABI.md that apply to the kind (the Ctx
 //! variants included), each forwarding to the `boundary` module.
 
+/// What both plugin kinds export alike: the panic-strategy check, the registry, PreRegister,
+/// Register, Unregister and Init. Internal to `input_plugin!` / `output_plugin!`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __flb_plugin_common {
+    ($ty:ty, $trait:ident, $kind:ident, $plugin_type:expr, $event_type:expr, $init:ident) => {
+        #[cfg(panic = "abort")]
+        compile_error!("flb-plugin-sdk needs panic = \"unwind\": a panic must become FLB_ERROR, not abort Fluent Bit");
+
+        static REGISTRY: $crate::boundary::Registry = $crate::boundary::Registry::new();
+
+        fn log() -> $crate::api::Logger {
+            $crate::api::Logger::stderr($crate::api::InstanceKind::$kind, <$ty as $crate::api::$trait>::NAME)
+        }
+
+        #[no_mangle]
+        extern "C" fn FLBPluginPreRegister(_hot_reloading: $crate::__private::c_int) -> $crate::__private::c_int {
+            0
+        }
+
+        #[no_mangle]
+        unsafe extern "C" fn FLBPluginRegister(
+            def: *mut $crate::abi::flb_plugin_proxy_def,
+        ) -> $crate::__private::c_int {
+            // SAFETY: the host passes its definition; event_type is written only for non-log
+            // outputs, which need a 5.0+ host anyway.
+            unsafe {
+                $crate::boundary::register(
+                    &REGISTRY,
+                    def,
+                    $plugin_type,
+                    <$ty as $crate::api::$trait>::NAME,
+                    <$ty as $crate::api::$trait>::DESCRIPTION,
+                    $event_type,
+                    &log(),
+                )
+            }
+        }
+
+        #[no_mangle]
+        unsafe extern "C" fn FLBPluginUnregister(def: *mut $crate::abi::flb_plugin_proxy_def) {
+            // SAFETY: the host passes the definition Register filled.
+            unsafe { $crate::boundary::unregister(&REGISTRY, def, &log()) }
+        }
+
+        #[no_mangle]
+        unsafe extern "C" fn FLBPluginInit(plugin: *mut $crate::__private::c_void) -> $crate::__private::c_int {
+            // SAFETY: the host passes its flbgo_input_plugin / flbgo_output_plugin.
+            unsafe { $crate::boundary::$init::<$ty>(&REGISTRY, plugin) }
+        }
+    };
+}
+
 /// Exports the input plugin symbols for `$ty: InputPlugin`. Use once, in a `cdylib` crate.
 ///
 /// ```ignore
@@ -10,52 +63,18 @@
 #[macro_export]
 macro_rules! input_plugin {
     ($ty:ty) => {
-        #[cfg(panic = "abort")]
-        compile_error!("flb-plugin-sdk needs panic = \"unwind\": a panic must become FLB_ERROR, not abort Fluent Bit");
-
         const _: () = {
             use $crate::__private::{c_int, c_void};
-            use $crate::abi::flb_plugin_proxy_def;
             use $crate::boundary as b;
 
-            static REGISTRY: b::Registry = b::Registry::new();
-
-            fn log() -> $crate::api::Logger {
-                $crate::api::Logger::stderr($crate::api::InstanceKind::Input, <$ty as $crate::api::InputPlugin>::NAME)
-            }
-
-            #[no_mangle]
-            extern "C" fn FLBPluginPreRegister(_hot_reloading: c_int) -> c_int {
-                0
-            }
-
-            #[no_mangle]
-            unsafe extern "C" fn FLBPluginRegister(def: *mut flb_plugin_proxy_def) -> c_int {
-                // SAFETY: the host passes its definition; inputs never write event_type.
-                unsafe {
-                    b::register(
-                        &REGISTRY,
-                        def,
-                        $crate::abi::FLB_PROXY_INPUT_PLUGIN,
-                        <$ty as $crate::api::InputPlugin>::NAME,
-                        <$ty as $crate::api::InputPlugin>::DESCRIPTION,
-                        None,
-                        &log(),
-                    )
-                }
-            }
-
-            #[no_mangle]
-            unsafe extern "C" fn FLBPluginUnregister(def: *mut flb_plugin_proxy_def) {
-                // SAFETY: the host passes the definition Register filled.
-                unsafe { b::unregister(&REGISTRY, def, &log()) }
-            }
-
-            #[no_mangle]
-            unsafe extern "C" fn FLBPluginInit(plugin: *mut c_void) -> c_int {
-                // SAFETY: the host passes its flbgo_input_plugin.
-                unsafe { b::input_init::<$ty>(&REGISTRY, plugin) }
-            }
+            $crate::__flb_plugin_common!(
+                $ty,
+                InputPlugin,
+                Input,
+                $crate::abi::FLB_PROXY_INPUT_PLUGIN,
+                None,
+                input_init
+            );
 
             #[no_mangle]
             unsafe extern "C" fn FLBPluginInputPreRun(hot_reload: c_int) -> c_int {
@@ -126,54 +145,18 @@ macro_rules! input_plugin {
 #[macro_export]
 macro_rules! output_plugin {
     ($ty:ty) => {
-        #[cfg(panic = "abort")]
-        compile_error!("flb-plugin-sdk needs panic = \"unwind\": a panic must become FLB_ERROR, not abort Fluent Bit");
-
         const _: () = {
             use $crate::__private::{c_char, c_int, c_void};
-            use $crate::abi::flb_plugin_proxy_def;
             use $crate::boundary as b;
 
-            static REGISTRY: b::Registry = b::Registry::new();
-
-            fn log() -> $crate::api::Logger {
-                $crate::api::Logger::stderr($crate::api::InstanceKind::Output, <$ty as $crate::api::OutputPlugin>::NAME)
-            }
-
-            #[no_mangle]
-            extern "C" fn FLBPluginPreRegister(_hot_reloading: c_int) -> c_int {
-                0
-            }
-
-            #[no_mangle]
-            unsafe extern "C" fn FLBPluginRegister(def: *mut flb_plugin_proxy_def) -> c_int {
-                let event_type = $crate::__private::event_type_field(<$ty as $crate::api::OutputPlugin>::EVENT_TYPE);
-                // SAFETY: the host passes its definition; event_type is written only for non-log
-                // plugins, which need a 5.0+ host anyway.
-                unsafe {
-                    b::register(
-                        &REGISTRY,
-                        def,
-                        $crate::abi::FLB_PROXY_OUTPUT_PLUGIN,
-                        <$ty as $crate::api::OutputPlugin>::NAME,
-                        <$ty as $crate::api::OutputPlugin>::DESCRIPTION,
-                        event_type,
-                        &log(),
-                    )
-                }
-            }
-
-            #[no_mangle]
-            unsafe extern "C" fn FLBPluginUnregister(def: *mut flb_plugin_proxy_def) {
-                // SAFETY: the host passes the definition Register filled.
-                unsafe { b::unregister(&REGISTRY, def, &log()) }
-            }
-
-            #[no_mangle]
-            unsafe extern "C" fn FLBPluginInit(plugin: *mut c_void) -> c_int {
-                // SAFETY: the host passes its flbgo_output_plugin.
-                unsafe { b::output_init::<$ty>(&REGISTRY, plugin) }
-            }
+            $crate::__flb_plugin_common!(
+                $ty,
+                OutputPlugin,
+                Output,
+                $crate::abi::FLB_PROXY_OUTPUT_PLUGIN,
+                $crate::__private::event_type_field(<$ty as $crate::api::OutputPlugin>::EVENT_TYPE),
+                output_init
+            );
 
             #[no_mangle]
             unsafe extern "C" fn FLBPluginOutputPreRun(hot_reload: c_int) -> c_int {
