@@ -66,10 +66,54 @@ fn write_non_finite(out: &mut Vec<u8>, v: f64) -> bool {
     }
 }
 
+/// `round_half_even(|v| * 10^k)`, computed exactly from the binary value (as glibc's printf rounds),
+/// when it fits; `None` for non-finite values or results too large for the fast paths.
+fn scaled(v: f64, k: u32) -> Option<u128> {
+    let bits = v.to_bits() & !(1u64 << 63);
+    let exp = (bits >> 52) as i32;
+    let frac = bits & ((1u64 << 52) - 1);
+    if exp == 0x7ff || k > 22 {
+        return None;
+    }
+    let (m, e) = if exp == 0 { (frac, -1074) } else { (frac | (1u64 << 52), exp - 1075) };
+    // m < 2^53 and 10^22 < 2^74: the product fits in 127 bits.
+    let p = u128::from(m) * 10u128.pow(k);
+    if e >= 0 {
+        let e = e as u32;
+        return (p.leading_zeros() > e).then(|| p << e);
+    }
+    let sh = e.unsigned_abs();
+    if sh >= 128 {
+        // p < 2^127 <= 2^(sh-1): below one half, never a tie.
+        return Some(0);
+    }
+    let q = p >> sh;
+    let rem = p & ((1u128 << sh) - 1);
+    let half = 1u128 << (sh - 1);
+    Some(if rem > half || (rem == half && q & 1 == 1) { q + 1 } else { q })
+}
+
 /// `printf("%f", v)`.
 #[inline(never)]
 pub fn write_f64_fixed6(out: &mut Vec<u8>, v: f64) {
     if write_non_finite(out, v) {
+        return;
+    }
+    if let Some(q) = scaled(v, 6) {
+        if v.is_sign_negative() {
+            out.push(b'-');
+        }
+        let mut b = itoa::Buffer::new();
+        out.extend_from_slice(b.format(q / 1_000_000).as_bytes());
+        let f = (q % 1_000_000) as u32;
+        out.push(b'.');
+        let mut digits = [b'0'; 6];
+        let mut x = f;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (x % 10) as u8;
+            x /= 10;
+        }
+        out.extend_from_slice(&digits);
         return;
     }
     let mut b = StackBuf::new();
@@ -94,22 +138,48 @@ pub fn write_f64_json(out: &mut Vec<u8>, v: f64) {
     write_f64_g16(out, v);
 }
 
-/// `printf("%.16g", v)`.
-pub fn write_f64_g16(out: &mut Vec<u8>, v: f64) {
-    if write_non_finite(out, v) {
-        return;
+/// The 16 significant digits of `|v|` (rounded half-even from the exact value) and the decimal
+/// exponent of the first, exactly, for `1e-5 <= |v| < 1e16`; `None` elsewhere.
+fn g16_fast(v: f64) -> Option<([u8; 16], i32)> {
+    let a = v.abs();
+    if !(1e-5..1e16).contains(&a) {
+        return None;
     }
+    let mut x = a.log10().floor() as i32;
+    for _ in 0..3 {
+        let k = u32::try_from(15 - x).ok()?;
+        let q = scaled(a, k)?;
+        if q >= 10_000_000_000_000_000 {
+            x += 1;
+        } else if q < 1_000_000_000_000_000 {
+            x -= 1;
+        } else {
+            // A guess one too high can round up to exactly 10^15: the value may lie below 10^x,
+            // and then its 16 digits are those at x - 1.
+            let (q, x) = match scaled(a, k + 1) {
+                Some(q2) if q == 1_000_000_000_000_000 && q2 < 10_000_000_000_000_000 => (q2, x - 1),
+                _ => (q, x),
+            };
+            let mut digits = [b'0'; 16];
+            let mut r = q as u64;
+            for d in digits.iter_mut().rev() {
+                *d = b'0' + (r % 10) as u8;
+                r /= 10;
+            }
+            return Some((digits, x));
+        }
+    }
+    None
+}
+
+/// The 16 significant digits and decimal exponent through core's exact formatting (any value).
+fn g16_slow(v: f64) -> Option<([u8; 16], i32)> {
     let mut b = StackBuf::new();
-    if write!(b, "{v:.15e}").is_err() {
-        return;
-    }
+    write!(b, "{v:.15e}").ok()?;
     // b = [-]D.DDDDDDDDDDDDDDDe[-]X
     let s = b.bytes();
-    let (neg, s) = match s.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, s),
-    };
-    let Some(epos) = s.iter().position(|&c| c == b'e') else { return };
+    let s = s.strip_prefix(b"-").unwrap_or(s);
+    let epos = s.iter().position(|&c| c == b'e')?;
     let (mant, exp) = (&s[..epos], &s[epos + 1..]);
     let mut x: i32 = 0;
     let (eneg, edigits) = match exp.split_first() {
@@ -122,8 +192,7 @@ pub fn write_f64_g16(out: &mut Vec<u8>, v: f64) {
     if eneg {
         x = -x;
     }
-    // The 16 significant digits, then trailing zeros removed (no '#' flag).
-    let mut digits = [0u8; 16];
+    let mut digits = [b'0'; 16];
     let mut nd = 0;
     for &c in mant {
         if c.is_ascii_digit() && nd < 16 {
@@ -131,6 +200,18 @@ pub fn write_f64_g16(out: &mut Vec<u8>, v: f64) {
             nd += 1;
         }
     }
+    Some((digits, x))
+}
+
+/// `printf("%.16g", v)`.
+pub fn write_f64_g16(out: &mut Vec<u8>, v: f64) {
+    if write_non_finite(out, v) {
+        return;
+    }
+    let Some((digits, x)) = g16_fast(v).or_else(|| g16_slow(v)) else { return };
+    let neg = v.is_sign_negative();
+    // Trailing zeros removed (no '#' flag).
+    let mut nd = 16;
     while nd > 1 && digits[nd - 1] == b'0' {
         nd -= 1;
     }
@@ -227,6 +308,14 @@ mod tests {
             f64::NEG_INFINITY,
             f64::from(1.1f32),
         ];
+        // Around every power of ten the fast paths cover: the neighbours of 10^e, and values that
+        // round up to the next power at 16 digits.
+        for e in -7..18 {
+            let p = 10f64.powi(e);
+            for d in [p, p * 9.999_999_999_999_999, p * 0.999_999_999_999_999_9, p * 5.000_000_000_000_000_5] {
+                v.extend([d, f64::from_bits(d.to_bits() + 1), f64::from_bits(d.to_bits() - 1), -d]);
+            }
+        }
         // A deterministic spread of bit patterns (xorshift).
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..20_000 {
@@ -237,6 +326,9 @@ mod tests {
             // and values with few digits, where rounding ties show
             v.push((x % 100_000) as f64 / 1000.0);
             v.push((x % 1_000_000_007) as f64 / 1e6 * if x & 1 == 0 { 1.0 } else { -1.0 });
+            // full-precision values spread over the fast paths' range
+            let m = 1.0 + (x >> 11) as f64 / (1u64 << 53) as f64 * 9.0;
+            v.push(m * 10f64.powi((x % 23) as i32 - 6));
         }
         v
     }

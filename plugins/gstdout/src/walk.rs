@@ -171,21 +171,36 @@ pub(crate) fn dup_flags(d: &[u8], p: usize, n: u32, s: &mut Scratch) -> Result<u
     s.keys.clear();
     let mut q = p;
     for i in 0..n {
-        if let Some((Item::Str(k), _)) = head(d, q) {
-            let start = k.as_ptr() as usize - d.as_ptr() as usize;
-            s.keys.push((i, start, k.len()));
+        match head(d, q) {
+            Some((Item::Str(k), end)) => {
+                let start = k.as_ptr() as usize - d.as_ptr() as usize;
+                s.keys.push((i, start, k.len()));
+                q = end;
+            }
+            _ => q = skip_value(d, q).map_err(|e| Garbled { offset: e.offset })?,
         }
-        q = skip_value(d, q).map_err(|e| Garbled { offset: e.offset })?;
         q = skip_value(d, q).map_err(|e| Garbled { offset: e.offset })?;
     }
     s.dup.resize(base + n as usize, false);
     let key = |&(_, st, l): &(u32, usize, usize)| &d[st..st + l];
+    // Length and first bytes compared before the bytes themselves: keys of one map rarely share both.
+    let fingerprint = |k: &[u8]| {
+        let mut b = [0u8; 8];
+        let n = k.len().min(8);
+        b[..n].copy_from_slice(&k[..n]);
+        u64::from_le_bytes(b) ^ (k.len() as u64).rotate_left(56)
+    };
     let k = s.keys.len();
     if k >= 2 {
         if k <= 32 {
+            let mut fps = [0u64; 32];
+            for (f, kk) in fps.iter_mut().zip(&s.keys) {
+                *f = fingerprint(key(kk));
+            }
             for a in 0..k {
                 let ka = key(&s.keys[a]);
-                if s.keys[a + 1..].iter().any(|kb| key(kb) == ka) {
+                let later = (a + 1..k).any(|b| fps[b] == fps[a] && key(&s.keys[b]) == ka);
+                if later {
                     s.dup[base + s.keys[a].0 as usize] = true;
                 }
             }
