@@ -312,7 +312,7 @@ mod tests {
         // round up to the next power at 16 digits.
         for e in -7..18 {
             let p = 10f64.powi(e);
-            for d in [p, p * 9.999_999_999_999_999, p * 0.999_999_999_999_999_9, p * 5.000_000_000_000_000_5] {
+            for d in [p, p * 9.999_999_999_999_999, p * (1.0 - f64::EPSILON), p * (5.0 + 4.0 * f64::EPSILON)] {
                 v.extend([d, f64::from_bits(d.to_bits() + 1), f64::from_bits(d.to_bits() - 1), -d]);
             }
         }
