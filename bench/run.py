@@ -158,7 +158,7 @@ def run_criterion(quick):
     if quick:
         return []
     log("criterion benches (cargo bench -p flb-bench)")
-    r = subprocess.run(["cargo", "bench", "-p", "flb-bench", "--", "--output-format", "bencher"], cwd=ROOT,
+    r = subprocess.run(["cargo", "bench", "-p", "flb-bench", "--benches", "--", "--output-format", "bencher"], cwd=ROOT,
                        capture_output=True, text=True)
     results = []
     for line in r.stdout.splitlines():
@@ -168,8 +168,9 @@ def run_criterion(quick):
             batch = int(name.rsplit("/", 1)[-1]) if name.rsplit("/", 1)[-1].isdigit() else 1
             results.append({"name": name, "ns_per_iter": ns, "records": batch,
                             "records_per_sec": batch * 1e9 / ns if ns else 0})
-    if r.returncode != 0:
+    if r.returncode != 0 or not results:
         log(f"criterion failed:\n{r.stderr[-3000:]}")
+        sys.exit(1)
     return results
 
 

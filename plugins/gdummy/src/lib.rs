@@ -289,7 +289,7 @@ impl Gdummy {
             warned_cap: false,
             template: None,
         };
-        if plugin.records_per_tick() > 1 {
+        if plugin.bodies.len() > 1 {
             plugin.build_template(RecordForm::Modern)?;
         }
         Ok(plugin)
@@ -351,6 +351,16 @@ impl Gdummy {
                     events.repeat(&span, count(&seg), self.time_of(k), step)?;
                     k = seg.end;
                 }
+            }
+            return Ok(());
+        }
+        if self.bodies.len() == 1 {
+            // One object, `copies` records per event, all with the event's time: the first record,
+            // then memcpy copies of it (no per-record patching).
+            for tick in first..first + n {
+                let t = self.time_of(tick);
+                let span = events.append(t, &self.metadata, &self.bodies[0])?;
+                events.repeat(&span, self.copies - 1, t, 0)?;
             }
             return Ok(());
         }

@@ -312,6 +312,13 @@ impl EventWriter {
         }
         let step = Step::new(step_ns);
         let mut t = first;
+        // Copies that all carry the source record's own time need no patching: plain memcpy speed.
+        let unchanged =
+            step_ns == 0 && self.buf.as_slice().get(span.time_at..span.time_at + 10) == Some(&first.to_ext_bytes()[..]);
+        if unchanged {
+            self.records += count;
+            return Ok(());
+        }
         if let Some(out) = self.buf.as_mut_slice().get_mut(dst..) {
             for rec in out.chunks_exact_mut(len) {
                 if let Some(slot) = rec.get_mut(off..off + 10) {
@@ -470,6 +477,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn repeat_with_the_records_own_time_copies_it_and_a_new_time_patches() {
+        let mut w = EventWriter::default();
+        let b = body(&[("message", "dummy")]);
+        let t = EventTime::new(5, 6);
+        let s = w.append(t, b"", b.as_slice()).unwrap();
+        w.repeat(&s, 9, t, 0).unwrap();
+        w.repeat(&s, 5, EventTime::new(7, 8), 0).unwrap();
+        assert_eq!(w.records(), 15);
+        let times: Vec<_> = EventReader::new(w.as_bytes()).map(|r| r.unwrap().time).collect();
+        assert_eq!(times.len(), 15);
+        assert!(times[..10].iter().all(|&x| x == t), "{times:?}");
+        assert!(times[10..].iter().all(|&x| x == EventTime::new(7, 8)), "{times:?}");
     }
 
     #[test]
