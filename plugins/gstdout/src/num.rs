@@ -145,7 +145,10 @@ fn g16_fast(v: f64) -> Option<([u8; 16], i32)> {
     if !(1e-5..1e16).contains(&a) {
         return None;
     }
-    let mut x = a.log10().floor() as i32;
+    // floor(log10(a)) from the binary exponent, without libm: low by at most one, which the loop
+    // corrects.
+    let e2 = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+    let mut x = (f64::from(e2) * core::f64::consts::LOG10_2).floor() as i32;
     for _ in 0..3 {
         let k = u32::try_from(15 - x).ok()?;
         let q = scaled(a, k)?;

@@ -179,7 +179,12 @@ pub(crate) fn dup_flags(d: &[u8], p: usize, n: u32, s: &mut Scratch) -> Result<u
             }
             _ => q = skip_value(d, q).map_err(|e| Garbled { offset: e.offset })?,
         }
-        q = skip_value(d, q).map_err(|e| Garbled { offset: e.offset })?;
+        q = match head(d, q) {
+            Some((Item::Array(_) | Item::Map(_), _)) | None => {
+                skip_value(d, q).map_err(|e| Garbled { offset: e.offset })?
+            }
+            Some((_, end)) => end,
+        };
     }
     s.dup.resize(base + n as usize, false);
     let key = |&(_, st, l): &(u32, usize, usize)| &d[st..st + l];
