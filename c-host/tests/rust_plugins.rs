@@ -30,7 +30,8 @@ const IN_GDUMMY: Plugin = Plugin {
 const OUT_GSTDOUT: Plugin =
     Plugin { pkg: "out-gstdout", lib: "out_gstdout", name: "gstdout", run_props: &[], check_props: &[] };
 
-fn available(pl: &Plugin) -> Option<String> {
+/// The release .so of a workspace plugin package (built on demand); a missing package is a failure.
+fn plugin_so(pl: &Plugin) -> String {
     let dir = match pl.pkg {
         "in-gdummy" => "gdummy",
         "out-gstdout" => "gstdout",
@@ -41,14 +42,12 @@ fn available(pl: &Plugin) -> Option<String> {
     if !rust_package_exists(dir) {
         panic!("package {} is not a workspace member", pl.pkg);
     }
-    Some(s(&rust_plugin(pl.pkg, pl.lib)))
+    s(&rust_plugin(pl.pkg, pl.lib))
 }
 
 /// Runs input -> output; returns the LeakSanitizer report (ASan runs) for the caller to judge.
 fn pipeline(input: &Plugin, output: &Plugin, asan: bool, abi: &str) -> Option<String> {
-    let (Some(i), Some(o)) = (available(input), available(output)) else {
-        return None;
-    };
+    let (i, o) = (plugin_so(input), plugin_so(output));
     let mut args: Vec<&str> = vec!["-e", &i, "-e", &o, "-i", input.name, "-t", "rs"];
     for kv in input.run_props {
         args.extend_from_slice(&["-p", kv]);
@@ -80,7 +79,7 @@ fn pipeline(input: &Plugin, output: &Plugin, asan: bool, abi: &str) -> Option<St
 
 /// Runs check mode; every check must pass, `all-freed` (zero bytes left after unload) included.
 fn check(pl: &Plugin, abi: &str) {
-    let Some(so) = available(pl) else { return };
+    let so = plugin_so(pl);
     let mut args = vec!["check", &so, "--abi", abi];
     for kv in pl.check_props {
         args.extend_from_slice(&["-p", kv]);
