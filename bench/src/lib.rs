@@ -8,7 +8,7 @@ use rmp::encode as enc;
 /// Records per collect / per chunk.
 pub const BATCHES: [usize; 3] = [1, 100, 10_000];
 
-fn body(buf: &mut MallocBuf) -> Result<(), EncodeError> {
+fn body<W: std::io::Write>(buf: &mut W) -> Result<(), EncodeError> {
     enc::write_map_len(buf, 11)?;
     for (k, v) in [("msg", "say \"hi\"\\path"), ("tab", "a\tb"), ("nl", "line1\nline2"), ("u", "café ü")] {
         enc::write_str(buf, k)?;
@@ -47,7 +47,7 @@ pub fn sample_chunk(records: usize, form: RecordForm) -> Vec<u8> {
         enc::write_map_len(&mut meta, 1)?;
         enc::write_str(&mut meta, "source")?;
         enc::write_str(&mut meta, "test")?;
-        let span = w.append_with(t, meta.as_slice(), body)?;
+        let span = w.append_with(t, meta.as_slice(), |b| body(b))?;
         w.repeat(&span, records.saturating_sub(1), t, 1_000)
     })()
     .expect("the sample record encodes");

@@ -14,7 +14,7 @@
 //! first record and repeats it with `EventWriter::repeat` (memcpy plus a timestamp patch), into the
 //! writer the SDK reuses across collects.
 
-use flb_plugin_sdk::events::RecordSpan;
+use flb_plugin_sdk::events::RecordBlock;
 use flb_plugin_sdk::prelude::*;
 use std::sync::Arc;
 
@@ -67,14 +67,6 @@ impl Period {
     }
 }
 
-/// The records of one tick, pre-encoded in one record form, for ticks of more than one record.
-struct Template {
-    form: RecordForm,
-    bytes: EventWriter,
-    /// Offsets of each record's time ext within `bytes`.
-    times: Vec<usize>,
-}
-
 /// One gdummy instance.
 pub struct Gdummy {
     log: Logger,
@@ -106,7 +98,8 @@ pub struct Gdummy {
     /// Ticks due but not yet collected when the input was paused.
     pending_at_pause: u64,
     warned_cap: bool,
-    template: Option<Template>,
+    /// The records of one tick, pre-encoded in one record form, for ticks of more than one record.
+    template: Option<RecordBlock>,
 }
 
 impl core::fmt::Debug for Gdummy {
@@ -315,14 +308,13 @@ impl Gdummy {
 
     fn build_template(&mut self, form: RecordForm) -> Result<()> {
         let mut bytes = EventWriter::new(form);
-        let mut times = Vec::with_capacity(self.records_per_tick());
         let t = self.fixed.unwrap_or_default();
         for _ in 0..self.copies {
             for body in &self.bodies {
-                times.push(bytes.append(t, &self.metadata, body)?.time_at);
+                bytes.append(t, &self.metadata, body)?;
             }
         }
-        self.template = Some(Template { form, bytes, times });
+        self.template = Some(RecordBlock::new(bytes));
         Ok(())
     }
 
@@ -364,23 +356,15 @@ impl Gdummy {
             }
             return Ok(());
         }
-        if self.template.as_ref().map(|t| t.form) != Some(events.form()) {
+        if self.template.as_ref().map(RecordBlock::form) != Some(events.form()) {
             // Only when the host's record form differs from the one built at init.
             self.build_template(events.form())?;
         }
         let Some(tpl) = self.template.as_ref() else { return Ok(()) };
-        let block = tpl.bytes.as_bytes();
-        let per_tick = tpl.times.len();
-        events.reserve(block.len().saturating_mul(usize::try_from(n).unwrap_or(usize::MAX)))?;
+        events.reserve(tpl.len().saturating_mul(usize::try_from(n).unwrap_or(usize::MAX)))?;
         for tick in first..first + n {
-            let at = events.len();
-            events.append_encoded(block, per_tick)?;
-            if self.fixed.is_none() {
-                let t = self.time_of(tick);
-                for &off in &tpl.times {
-                    events.patch_time(&RecordSpan { range: at..at + block.len(), time_at: at + off }, t);
-                }
-            }
+            let t = if self.fixed.is_none() { Some(self.time_of(tick)) } else { None };
+            events.append_block(tpl, t)?;
         }
         Ok(())
     }

@@ -95,8 +95,9 @@ impl InputPlugin for TestIn {
         Ok(())
     }
 
-    fn collected(&mut self) {
+    fn taken(&mut self, batch: BatchId) {
         self.collected += 1;
+        assert_eq!(batch, BatchId(self.collected), "batches are taken in order, numbered from 1");
     }
 }
 
@@ -124,7 +125,7 @@ impl InputHost {
         InputHost { api, ctx, plugin }
     }
 
-    fn init(&mut self, reg: &Registry) -> c_int {
+    fn init(&mut self, reg: &b::InputRegistry<TestIn>) -> c_int {
         let _ = self.api;
         // SAFETY: a complete flbgo_input_plugin whose context and api outlive the instance.
         unsafe { b::input_init::<TestIn>(reg, &mut *self.plugin as *mut flbgo_input_plugin as *mut c_void) }
@@ -136,7 +137,7 @@ impl InputHost {
 }
 
 /// Collect as Fluent Bit does: data = NULL, len = 0, call.
-fn collect(reg: &Registry, ctx: *mut c_void) -> (c_int, *mut c_void, usize) {
+fn collect(reg: &b::InputRegistry<TestIn>, ctx: *mut c_void) -> (c_int, *mut c_void, usize) {
     let mut data: *mut c_void = core::ptr::null_mut();
     let mut size = 0usize;
     // SAFETY: ctx is NULL or a live instance; data/size are valid locals.
@@ -167,7 +168,7 @@ fn decode_ns(data: *mut c_void, size: usize) -> Vec<(u64, u64)> {
 #[test]
 fn register_writes_only_the_five_base_fields_and_unregister_takes_the_strings_back() {
     let _g = host(&[]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     #[repr(C)]
     struct ShortDef {
         base: [u8; 32],
@@ -194,7 +195,7 @@ fn register_writes_only_the_five_base_fields_and_unregister_takes_the_strings_ba
 #[test]
 fn register_writes_event_type_only_when_asked_and_refuses_null() {
     let _g = host(&[]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     let log = Logger::stderr(InstanceKind::Output, "t");
     let mut def = flb_plugin_proxy_def {
         type_: 0,
@@ -218,7 +219,7 @@ fn register_writes_event_type_only_when_asked_and_refuses_null() {
 #[test]
 fn collect_hands_over_one_reused_buffer_and_cleanup_returns_it() {
     let _g = host(&[(c"records", c"3")]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     let mut h = InputHost::new();
     assert_eq!(h.init(&REG), FLB_OK);
     assert!(!h.rc().is_null(), "init stores the instance in remote_context");
@@ -226,29 +227,25 @@ fn collect_hands_over_one_reused_buffer_and_cleanup_returns_it() {
     let (ret, data1, size1) = collect(&REG, h.rc());
     assert_eq!(ret, FLB_OK);
     assert_eq!(decode_ns(data1, size1), vec![(0, 0), (1, 0), (2, 0)]);
-    // SAFETY: data1 is the buffer this instance handed over.
-    assert_eq!(unsafe { b::input_cleanup::<TestIn>(&REG, h.rc(), data1) }, FLB_OK);
+    assert_eq!(b::input_cleanup::<TestIn>(&REG, h.rc(), data1), FLB_OK);
 
     let (_, data2, size2) = collect(&REG, h.rc());
     assert_eq!(data2, data1, "the buffer is reused across collects (no allocation in steady state)");
     assert_eq!(decode_ns(data2, size2), vec![(3, 1), (4, 1), (5, 1)], "the plugin learned of the first cleanup");
-    // SAFETY: as above.
-    assert_eq!(unsafe { b::input_cleanup::<TestIn>(&REG, h.rc(), data2) }, FLB_OK);
+    assert_eq!(b::input_cleanup::<TestIn>(&REG, h.rc(), data2), FLB_OK);
     // A cleanup for a buffer we did not hand over is refused, not freed.
     let mut foreign = [0u8; 8];
-    // SAFETY: the SDK only compares the pointer.
-    assert_eq!(unsafe { b::input_cleanup::<TestIn>(&REG, h.rc(), foreign.as_mut_ptr() as *mut c_void) }, FLB_ERROR);
+    assert_eq!(b::input_cleanup::<TestIn>(&REG, h.rc(), foreign.as_mut_ptr() as *mut c_void), FLB_ERROR);
     assert!(last_log().contains("did not hand over"), "{}", last_log());
 
-    // SAFETY: the instance lives on this thread.
-    assert_eq!(unsafe { b::input_exit::<TestIn>(&REG) }, FLB_OK);
+    assert_eq!(b::input_exit::<TestIn>(&REG), FLB_OK);
     assert!(REG.is_empty());
 }
 
 #[test]
 fn hosts_without_cleanup_free_the_buffer_and_the_next_collect_allocates_anew() {
     let _g = host(&[(c"records", c"2")]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     let mut h = InputHost::new();
     assert_eq!(h.init(&REG), FLB_OK);
     // Fluent Bit 1.9: no Ctx, no cleanup; the host frees with libc free after copying.
@@ -261,26 +258,24 @@ fn hosts_without_cleanup_free_the_buffer_and_the_next_collect_allocates_anew() {
     // SAFETY: as above.
     unsafe { libc::free(data2) };
     // Exit must not free the buffer the host already freed (a double free would abort here).
-    // SAFETY: the instance lives on this thread.
-    assert_eq!(unsafe { b::input_exit::<TestIn>(&REG) }, FLB_OK);
+    assert_eq!(b::input_exit::<TestIn>(&REG), FLB_OK);
 }
 
 #[test]
 fn nothing_due_hands_over_null_and_zero() {
     let _g = host(&[(c"records", c"0")]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     let mut h = InputHost::new();
     assert_eq!(h.init(&REG), FLB_OK);
     let (ret, data, size) = collect(&REG, h.rc());
     assert_eq!((ret, data.is_null(), size), (FLB_OK, true, 0));
-    // SAFETY: the instance lives on this thread.
-    unsafe { b::input_exit::<TestIn>(&REG) };
+    b::input_exit::<TestIn>(&REG);
 }
 
 #[test]
 fn a_panic_in_collect_becomes_minus_one_and_one_log_line() {
     let _g = host(&[(c"records", c"99")]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     let mut h = InputHost::new();
     assert_eq!(h.init(&REG), FLB_OK);
     let before = log_count();
@@ -293,14 +288,13 @@ fn a_panic_in_collect_becomes_minus_one_and_one_log_line() {
     assert!(line.starts_with("[test_in]"), "{line}");
     // The instance still works after the panic (the next collect panics again, cleanly).
     assert_eq!(collect(&REG, h.rc()).0, -1);
-    // SAFETY: the instance lives on this thread.
-    unsafe { b::input_exit::<TestIn>(&REG) };
+    b::input_exit::<TestIn>(&REG);
 }
 
 #[test]
 fn bad_config_fails_init_with_a_line_naming_key_and_value() {
     let _g = host(&[(c"records", c"lots")]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     let mut h = InputHost::new();
     assert_eq!(h.init(&REG), FLB_ERROR);
     let line = last_log();
@@ -313,7 +307,7 @@ fn bad_config_fails_init_with_a_line_naming_key_and_value() {
 #[test]
 fn instances_without_ctx_callbacks_are_told_apart_by_their_thread() {
     let _g = host(&[(c"records", c"1")]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     // Two instances, each initialised and collected on its own thread, as Fluent Bit runs inputs;
     // the host offers no Ctx callbacks (2.2 - 4.0).
     let run = || {
@@ -324,12 +318,10 @@ fn instances_without_ctx_callbacks_are_told_apart_by_their_thread() {
             for _ in 0..3 {
                 let (_, d, n) = collect(&REG, core::ptr::null_mut());
                 ns.push(decode_ns(d, n)[0].0);
-                // SAFETY: d is the buffer this thread's instance handed over.
-                unsafe { b::input_cleanup::<TestIn>(&REG, core::ptr::null_mut(), d) };
+                b::input_cleanup::<TestIn>(&REG, core::ptr::null_mut(), d);
                 std::thread::yield_now();
             }
-            // SAFETY: exits this thread's instance.
-            unsafe { b::input_exit::<TestIn>(&REG) };
+            b::input_exit::<TestIn>(&REG);
             ns
         })
     };
@@ -342,7 +334,7 @@ fn instances_without_ctx_callbacks_are_told_apart_by_their_thread() {
 #[test]
 fn unregister_drops_instances_the_host_never_exited() {
     let _g = host(&[]);
-    static REG: Registry = Registry::new();
+    static REG: b::InputRegistry<TestIn> = Registry::new();
     let drops = INPUT_DROPS.load(Ordering::SeqCst);
     let mut h1 = InputHost::new();
     let mut h2 = InputHost::new();
@@ -406,12 +398,12 @@ impl OutputHost {
         OutputHost { ctx, plugin }
     }
 
-    fn init(&mut self, reg: &Registry) -> c_int {
+    fn init(&mut self, reg: &b::OutputRegistry<TestOut>) -> c_int {
         // SAFETY: a complete flbgo_output_plugin whose context and api outlive the instance.
         unsafe { b::output_init::<TestOut>(reg, &mut *self.plugin as *mut flbgo_output_plugin as *mut c_void) }
     }
 
-    fn flush(&self, reg: &Registry, data: &[u8], tag: &CStr) -> c_int {
+    fn flush(&self, reg: &b::OutputRegistry<TestOut>, data: &[u8], tag: &CStr) -> c_int {
         // SAFETY: a live instance, a chunk and a NUL-terminated tag valid for the call.
         unsafe {
             b::output_flush::<TestOut>(
@@ -435,7 +427,7 @@ fn one_record() -> Vec<u8> {
 #[test]
 fn flush_maps_results_and_panics_to_return_codes_with_a_log_line() {
     let _g = host(&[]);
-    static REG: Registry = Registry::new();
+    static REG: b::OutputRegistry<TestOut> = Registry::new();
     let mut h = OutputHost::new();
     assert_eq!(h.init(&REG), FLB_OK);
     let chunk = one_record();
@@ -462,17 +454,15 @@ fn flush_maps_results_and_panics_to_return_codes_with_a_log_line() {
     };
     assert_eq!(r, FLB_OK);
 
-    // SAFETY: the context init stored; exiting twice is refused the second time, not a double free.
-    unsafe {
-        assert_eq!(b::output_exit::<TestOut>(&REG, h.ctx.remote_context), FLB_OK);
-        assert_eq!(b::output_exit::<TestOut>(&REG, h.ctx.remote_context), FLB_ERROR);
-    }
+    // Exiting twice is refused the second time, not a double free.
+    assert_eq!(b::output_exit::<TestOut>(&REG, h.ctx.remote_context), FLB_OK);
+    assert_eq!(b::output_exit::<TestOut>(&REG, h.ctx.remote_context), FLB_ERROR);
 }
 
 #[test]
 fn flush_of_a_deeply_nested_record_fits_a_64k_coroutine_stack() {
     let _g = host(&[]);
-    static REG: Registry = Registry::new();
+    static REG: b::OutputRegistry<TestOut> = Registry::new();
     let mut h = OutputHost::new();
     assert_eq!(h.init(&REG), FLB_OK);
     // [[t, {}], {"a": [[[[ ... 100000 deep ... ]]]]}]
@@ -497,6 +487,5 @@ fn flush_of_a_deeply_nested_record_fits_a_64k_coroutine_stack() {
         .unwrap()
         .join();
     assert_eq!(ret.unwrap(), FLB_OK);
-    // SAFETY: the context init stored.
-    unsafe { b::output_exit::<TestOut>(&REG, h.ctx.remote_context) };
+    b::output_exit::<TestOut>(&REG, h.ctx.remote_context);
 }

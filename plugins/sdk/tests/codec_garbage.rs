@@ -148,7 +148,7 @@ fn corpus() -> Vec<(Vec<u8>, Vec<usize>)> {
                 Ok(())
             })
             .unwrap();
-        ends.push(s.range.end);
+        ends.push(s.range().end);
     }
     out.push((w.as_bytes().to_vec(), ends));
 
@@ -158,7 +158,7 @@ fn corpus() -> Vec<(Vec<u8>, Vec<usize>)> {
     encode_str_map(&mut body, &[("message", "dummy")]).unwrap();
     let s = w.append(t, b"", body.as_slice()).unwrap();
     w.repeat(&s, 4, t, 1000).unwrap();
-    let len = s.range.len();
+    let len = s.range().len();
     out.push((w.as_bytes().to_vec(), (1..=5).map(|i| i * len).collect()));
 
     // Hand-encoded: int, float, ext8 times, group markers, non-map body and metadata.

@@ -24,7 +24,7 @@ enum M {
     Map(Vec<(M, M)>),
 }
 
-fn encode(out: &mut MallocBuf, m: &M) -> Result<(), EncodeError> {
+fn encode<W: std::io::Write>(out: &mut W, m: &M) -> Result<(), EncodeError> {
     match m {
         M::Nil => enc::write_nil(out)?,
         M::Bool(b) => enc::write_bool(out, *b)?,
@@ -43,12 +43,12 @@ fn encode(out: &mut MallocBuf, m: &M) -> Result<(), EncodeError> {
         M::F64(f) => enc::write_f64(out, *f)?,
         M::Str(s) => {
             enc::write_str_len(out, s.len() as u32)?;
-            out.extend_from_slice(s)?;
+            out.write_all(s)?;
         }
         M::Bin(b) => enc::write_bin(out, b)?,
         M::Ext(t, d) => {
             enc::write_ext_meta(out, d.len() as u32, *t)?;
-            out.extend_from_slice(d)?;
+            out.write_all(d)?;
         }
         M::Arr(items) => {
             enc::write_array_len(out, items.len() as u32)?;

@@ -5,6 +5,7 @@ use crate::abi::{self, flb_api};
 use core::ffi::{c_char, c_int, c_void};
 use core::fmt;
 use std::io::Write;
+use std::sync::{Arc, PoisonError, RwLock};
 
 /// Log levels, as Fluent Bit numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,20 +44,35 @@ pub enum InstanceKind {
     Output,
 }
 
-/// A logger bound to one plugin instance. Cheap to copy; valid for the instance's life.
-#[derive(Clone, Copy)]
+/// A logger bound to one plugin instance. Cheap to clone; a clone may be moved to another thread.
+///
+/// Once its instance exits the logger goes inert: it no longer calls the host (whose instance is
+/// freed) and writes to stderr instead, so a thread that outlives its instance cannot crash Fluent
+/// Bit by logging.
+#[derive(Clone)]
 pub struct Logger {
-    api: *const flb_api,
-    ins: *mut c_void,
     kind: InstanceKind,
     plugin: &'static str,
+    host: Option<Arc<HostLog>>,
 }
 
-// SAFETY: the host's api table and instance outlive the plugin instance this logger belongs to, and
-// the host's logging functions are thread-safe (Fluent Bit logs from every thread).
-unsafe impl Send for Logger {}
-// SAFETY: as above; the logger holds no mutable state.
-unsafe impl Sync for Logger {}
+/// The host side of a logger: the api table and instance, cleared when the instance exits.
+struct HostLog {
+    target: RwLock<Option<HostTarget>>,
+}
+
+#[derive(Clone, Copy)]
+struct HostTarget {
+    api: *const flb_api,
+    ins: *mut c_void,
+}
+
+// SAFETY: the pointers are used only under the read lock, and exit clears them under the write lock
+// before the host frees its instance; the host's logging functions are thread-safe (Fluent Bit logs
+// from every thread).
+unsafe impl Send for HostLog {}
+// SAFETY: as above; all access to the pointers goes through the RwLock.
+unsafe impl Sync for HostLog {}
 
 impl fmt::Debug for Logger {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -68,39 +84,56 @@ impl Logger {
     /// A logger that writes to the host through `api`, or to stderr when `api` is NULL.
     ///
     /// # Safety
-    /// `api` must be NULL or point to a valid `flb_api` table that outlives the logger, and `ins`
-    /// must be the instance pointer the host passed with it.
+    /// `api` must be NULL or point to a valid `flb_api` table, and `ins` be the instance pointer the
+    /// host passed with it; both must stay valid until [`detach`](Self::detach) is called on this
+    /// logger or a clone of it.
     pub unsafe fn new(api: *const flb_api, ins: *mut c_void, kind: InstanceKind, plugin: &'static str) -> Self {
-        Logger { api, ins, kind, plugin }
+        let host = (!api.is_null()).then(|| Arc::new(HostLog { target: RwLock::new(Some(HostTarget { api, ins })) }));
+        Logger { kind, plugin, host }
     }
 
     /// A logger with no host: messages go to stderr. Used before an instance exists.
     pub const fn stderr(kind: InstanceKind, plugin: &'static str) -> Self {
-        Logger { api: core::ptr::null(), ins: core::ptr::null_mut(), kind, plugin }
+        Logger { kind, plugin, host: None }
+    }
+
+    /// Stops this logger and every clone of it from calling the host (its instance is exiting);
+    /// later messages go to stderr. Waits for messages being printed through the host.
+    pub(crate) fn detach(&self) {
+        if let Some(h) = &self.host {
+            *h.target.write().unwrap_or_else(PoisonError::into_inner) = None;
+        }
+    }
+
+    fn with_target<R>(&self, f: impl FnOnce(Option<HostTarget>) -> R) -> R {
+        match &self.host {
+            Some(h) => f(*h.target.read().unwrap_or_else(PoisonError::into_inner)),
+            None => f(None),
+        }
     }
 
     /// True when the host would print a message at `level` for this instance.
     pub fn enabled(&self, level: Level) -> bool {
-        // SAFETY: per Logger::new's contract, api is NULL or a live table.
-        let Some(api) = (unsafe { self.api.as_ref() }) else {
+        let target = self.host.as_ref().map(|h| h.target.read().unwrap_or_else(PoisonError::into_inner));
+        let Some(HostTarget { api, ins }) = target.as_deref().copied().flatten() else {
             return level <= Level::Info;
         };
+        // SAFETY: the target is set only while the host's table and instance are valid (Logger::new's
+        // contract), and the read guard keeps detach from clearing it during the call.
+        let Some(api) = (unsafe { api.as_ref() }) else { return level <= Level::Info };
         let check = match self.kind {
             InstanceKind::Input => api.input_log_check,
             InstanceKind::Output => api.output_log_check,
         };
         match check {
-            // SAFETY: the host's check takes the instance pointer it gave us and a level.
-            Some(f) => unsafe { f(self.ins, level as c_int) != 0 },
+            // SAFETY: as above; the host's check takes the instance pointer it gave us and a level.
+            Some(f) => unsafe { f(ins, level as c_int) != 0 },
             None => true,
         }
     }
 
     /// Logs a message at `level` when enabled. Allocates; keep it off hot paths.
     pub fn log(&self, level: Level, args: fmt::Arguments<'_>) {
-        if !self.enabled(level) {
-            return;
-        }
         let mut line = Vec::with_capacity(128);
         let _ = write!(line, "[{}] {}", self.plugin, args);
         // A NUL would end the C string early; the rest of the message still matters.
@@ -110,21 +143,38 @@ impl Logger {
             }
         }
         line.push(0);
-        // SAFETY: per Logger::new's contract, api is NULL or a live table.
-        let print = unsafe { self.api.as_ref() }.and_then(|api| api.log_print);
-        match print {
-            // SAFETY: "%s" consumes exactly one argument, a NUL-terminated string that lives for the call.
-            Some(f) => unsafe {
-                f(level as c_int, core::ptr::null(), 0, c"%s".as_ptr(), line.as_ptr() as *const c_char)
-            },
-            None => {
-                line.pop();
-                let mut err = std::io::stderr().lock();
-                let _ = err.write_all(format!("[{:>5}] ", level.label()).as_bytes());
-                let _ = err.write_all(&line);
-                let _ = err.write_all(b"\n");
+        let detached = self.host.is_some();
+        self.with_target(|target| {
+            let Some(HostTarget { api, ins }) = target else {
+                if level <= Level::Info {
+                    line.pop();
+                    let note: &[u8] = if detached { b" (logged after the instance exited)" } else { b"" };
+                    let mut err = std::io::stderr().lock();
+                    let _ = err.write_all(format!("[{:>5}] ", level.label()).as_bytes());
+                    let _ = err.write_all(&line);
+                    let _ = err.write_all(note);
+                    let _ = err.write_all(b"\n");
+                }
+                return;
+            };
+            // SAFETY: the target is valid while the read guard is held (see `enabled`).
+            let Some(api) = (unsafe { api.as_ref() }) else { return };
+            let check = match self.kind {
+                InstanceKind::Input => api.input_log_check,
+                InstanceKind::Output => api.output_log_check,
+            };
+            // SAFETY: as above.
+            if let Some(f) = check {
+                if unsafe { f(ins, level as c_int) } == 0 {
+                    return;
+                }
             }
-        }
+            if let Some(print) = api.log_print {
+                // SAFETY: "%s" consumes exactly one argument, a NUL-terminated string that lives for
+                // the call; the table is valid while the read guard is held.
+                unsafe { print(level as c_int, core::ptr::null(), 0, c"%s".as_ptr(), line.as_ptr() as *const c_char) };
+            }
+        })
     }
 
     /// Logs at error level.

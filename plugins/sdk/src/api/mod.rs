@@ -4,11 +4,13 @@
 pub mod config;
 pub mod error;
 pub mod log;
+pub mod worker;
 
 use crate::events::{EventReader, EventWriter, RecordForm};
 pub use config::Config;
 pub use error::{Error, FlushError, Result};
 pub use log::{InstanceKind, Level, Logger};
+pub use worker::{Batch, BatchId, SourceAck, SourceWriter, Taken, Waker, Worker, WorkerConfig};
 
 /// What a plugin sees while one instance initialises.
 pub struct InitContext<'a> {
@@ -17,6 +19,12 @@ pub struct InitContext<'a> {
     pub(crate) record_form: RecordForm,
     pub(crate) reserve: usize,
     pub(crate) cmt: *mut core::ffi::c_void,
+    /// `name.N`: which instance of the plugin this is.
+    pub(crate) instance: usize,
+    pub(crate) plugin: &'static str,
+    /// The host's input instance (for `flb_input_log_append`), NULL for outputs and detached contexts.
+    pub(crate) ins: *mut core::ffi::c_void,
+    pub(crate) worker: Option<worker::WorkerRuntime>,
 }
 
 impl<'a> InitContext<'a> {
@@ -29,6 +37,10 @@ impl<'a> InitContext<'a> {
             record_form: RecordForm::Modern,
             reserve: 0,
             cmt: core::ptr::null_mut(),
+            instance: 0,
+            plugin,
+            ins: core::ptr::null_mut(),
+            worker: None,
         }
     }
 
@@ -37,12 +49,20 @@ impl<'a> InitContext<'a> {
         self.config
     }
 
-    /// The instance's logger; keep a copy to log from later callbacks.
+    /// The instance's logger; keep a clone to log from later callbacks or other threads.
     pub fn logger(&self) -> Logger {
-        self.log
+        self.log.clone()
     }
 
-    /// Inputs: the record form collect writes (default: Fluent Bit 2.1+ `[[time, {metadata}], {record}]`).
+    /// Which instance of this plugin is initialising (`0` for `name.0`, in init order).
+    pub fn instance_index(&self) -> usize {
+        self.instance
+    }
+
+    /// Inputs: the record form to write. `Modern` (the default) writes `[[time, {metadata}],
+    /// {record}]` where the host is known to read it (Fluent Bit 2.1+; see the README's
+    /// compatibility section) and the legacy form elsewhere; `Legacy` always writes `[time,
+    /// {record}]` (metadata is dropped).
     pub fn set_record_form(&mut self, form: RecordForm) {
         self.record_form = form;
     }
@@ -57,6 +77,32 @@ impl<'a> InitContext<'a> {
     /// metrics on it needs cmetrics functions resolved from the host process.
     pub fn cmt_instance(&self) -> *mut core::ffi::c_void {
         self.cmt
+    }
+
+    /// True when records can go to Fluent Bit under tags of the input's choosing (the host exports
+    /// `flb_input_log_append`, Fluent Bit 2.1+); otherwise every record gets the instance's tag.
+    pub fn direct_append_available(&self) -> bool {
+        !self.ins.is_null() && crate::boundary::host::log_append().is_some()
+    }
+
+    /// Inputs: starts `f` on a thread of its own (named `NAME.N-worker`) that reads in the
+    /// background and fills the batches collect hands over (see [`worker`]). From then on collect
+    /// hands over the worker's batches and [`InputPlugin::collect`] is not called. The SDK stops and
+    /// joins the thread at exit; nothing else is needed to manage it. One worker per instance.
+    pub fn spawn_worker<F>(&mut self, config: WorkerConfig, f: F) -> Result<()>
+    where
+        F: FnOnce(Worker) + Send + 'static,
+    {
+        if self.worker.is_some() {
+            return Err(Error::new("spawn_worker: this instance already has a worker"));
+        }
+        let direct = config.wants_direct_append() && self.direct_append_available();
+        let form = crate::boundary::host::record_form(self.record_form);
+        let name = format!("{}.{}-worker", self.plugin, self.instance);
+        let rt = worker::WorkerRuntime::spawn(name, config, direct, form, self.log.clone(), f)
+            .map_err(|e| Error::new(format!("cannot start the worker thread: {e}")))?;
+        self.worker = Some(rt);
+        Ok(())
     }
 }
 
@@ -106,12 +152,16 @@ pub trait InputPlugin: Sized + Send + 'static {
     }
 
     /// Appends every record due now to `events`. Called once per collect interval (1 s in Fluent
-    /// Bit), so return a whole batch. Writing nothing hands nothing over.
-    fn collect(&mut self, events: &mut EventWriter) -> Result<()>;
+    /// Bit), so return a whole batch. Writing nothing hands nothing over. Not called for an input
+    /// that started a worker ([`InitContext::spawn_worker`]): collect hands over its batches.
+    fn collect(&mut self, _events: &mut EventWriter) -> Result<()> {
+        Ok(())
+    }
 
-    /// The host has taken the batch the last collect returned (its copy is safe): the moment to
-    /// advance saved offsets.
-    fn collected(&mut self) {}
+    /// The host has taken `batch`: the records of the `batch`-th collect that wrote any (counting
+    /// from 1) are copied into Fluent Bit's input chunk (not delivered: see [`worker`] for what
+    /// "taken" means). Inputs with a worker learn this through [`Worker::acks`] instead.
+    fn taken(&mut self, _batch: BatchId) {}
 
     /// The engine paused this input (backpressure): stop producing until `resume`.
     fn pause(&mut self) {}
@@ -122,7 +172,8 @@ pub trait InputPlugin: Sized + Send + 'static {
     /// Shutdown is coming (Fluent Bit 2.2+).
     fn pre_exit(&mut self, _hot_reload: bool) {}
 
-    /// The instance exits; join any thread of your own here (its code is unmapped after unload).
+    /// The instance exits (after the SDK joined the worker, if any); join any thread of your own here
+    /// (its code is unmapped after unload).
     fn exit(&mut self) -> Result<()> {
         Ok(())
     }

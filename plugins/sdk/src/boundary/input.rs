@@ -1,24 +1,47 @@
-//! Input callbacks: init, collect and cleanup with the buffer hand-over rule, pause/resume, exit.
+//! Input callbacks: init, collect and cleanup with the buffer hand-over rule (or direct appends),
+//! pause/resume, pre-exit, exit.
 
-use super::{guard, init_context, Registry, INSTANCE_MAGIC};
+use super::host;
+use super::{exit_key, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry};
 use crate::abi::{self, flbgo_input_plugin};
-use crate::api::{InputPlugin, InstanceKind, Logger};
-use crate::events::EventWriter;
-use core::ffi::{c_int, c_void};
+use crate::api::worker::{Batch, WorkerRuntime};
+use crate::api::{BatchId, InputPlugin, InstanceKind, Logger, Result};
+use crate::events::{EventWriter, RecordForm};
+use core::ffi::{c_char, c_int, c_void};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-/// One input instance: what `remote_context` points to.
+/// The registry an input plugin's exported functions share.
+pub type InputRegistry<P> = Registry<InputInstance<P>>;
+
+/// One input instance, owned by the registry; the host's `remote_context` is its key.
 pub struct InputInstance<P> {
-    magic: u64,
     log: Logger,
+    /// The host's input instance, for `flb_input_log_append` (never dereferenced here).
+    ins: usize,
     state: Mutex<InputState<P>>,
+}
+
+/// What the host holds between a collect and its cleanup.
+#[derive(Default)]
+enum Handed {
+    #[default]
+    Nothing,
+    /// The instance writer's buffer (simple collect).
+    Simple { ptr: usize, batch: BatchId },
+    /// A worker batch's buffer (standard hand-over).
+    Batch { ptr: usize, batch: Batch },
 }
 
 struct InputState<P> {
     plugin: P,
     writer: EventWriter,
-    /// The buffer the last collect handed to the host and not yet returned through cleanup (0 = none).
-    handed: usize,
+    form: RecordForm,
+    handed: Handed,
+    worker: Option<WorkerRuntime>,
+    /// Simple collects that handed records over.
+    batches: u64,
+    /// Per writer of the batch being appended: did every piece go in.
+    append_ok: Vec<bool>,
 }
 
 impl<P> InputInstance<P> {
@@ -28,14 +51,25 @@ impl<P> InputInstance<P> {
 }
 
 impl<P: InputPlugin> InputState<P> {
-    /// A collect that finds the previous buffer never came back through cleanup means the host
-    /// took it and freed it with libc `free` (hosts before 2.0 have no cleanup callback): forget the
-    /// allocation and start a fresh one, and tell the plugin its batch was taken.
+    /// A buffer handed over and never returned through cleanup was taken and freed by the host with
+    /// libc `free` (hosts before 2.0 have no cleanup callback): forget the allocation, and tell the
+    /// plugin (or the worker) the batch was taken.
     fn reclaim(&mut self) {
-        if self.handed != 0 {
-            self.handed = 0;
-            self.writer.buf_mut().forget_allocation();
-            self.plugin.collected();
+        match core::mem::take(&mut self.handed) {
+            Handed::Nothing => {}
+            Handed::Simple { batch, .. } => {
+                self.writer.buf_mut().forget_allocation();
+                self.writer.clear();
+                self.plugin.taken(batch);
+            }
+            Handed::Batch { mut batch, .. } => {
+                if let Some(w) = batch.single_mut() {
+                    w.buf_mut().forget_allocation();
+                }
+                if let Some(rt) = &self.worker {
+                    rt.shared.give_back(batch, |_| true);
+                }
+            }
         }
     }
 }
@@ -44,41 +78,46 @@ fn stderr_log<P: InputPlugin>() -> Logger {
     Logger::stderr(InstanceKind::Input, P::NAME)
 }
 
-unsafe fn destroy<P: InputPlugin>(ptr: usize) {
-    // SAFETY: ptr came from Box::into_raw in input_init and was removed from the registry, so this is
-    // the only owner left.
-    let inst = unsafe { Box::from_raw(ptr as *mut InputInstance<P>) };
-    let log = inst.log;
-    let mut st = inst.state.into_inner().unwrap_or_else(PoisonError::into_inner);
-    guard(&log, "FLBPluginExit", (), || {
-        if let Err(e) = st.plugin.exit() {
-            log.error(format_args!("exit: {e}"));
-        }
-    });
-    if st.handed != 0 {
-        // The host still owns (or has freed) the last buffer; it is not ours to free.
-        st.writer.buf_mut().forget_allocation();
+impl<P: InputPlugin> Instance for InputInstance<P> {
+    fn log(&self) -> &Logger {
+        &self.log
     }
-}
 
-/// Resolves a context pointer (Ctx callbacks) or, when NULL, the calling thread's instance.
-///
-/// # Safety
-/// `ctx` must be NULL or a pointer this plugin stored in `remote_context` and not yet exited.
-unsafe fn resolve<'a, P: InputPlugin>(reg: &Registry, ctx: *mut c_void) -> Option<&'a InputInstance<P>> {
-    let ptr = if ctx.is_null() { reg.current()? } else { ctx as usize };
-    let inst = ptr as *const InputInstance<P>;
-    // SAFETY: per the contract the pointer is one of our live instances; the magic check refuses a
-    // pointer that is not (reading the first word of a valid host allocation is harmless).
-    let inst = unsafe { &*inst };
-    (inst.magic == INSTANCE_MAGIC).then_some(inst)
+    fn pre_run(&self, hot_reload: bool) -> Result<()> {
+        self.lock().plugin.pre_run(hot_reload)
+    }
+
+    fn pre_exit(&self, hot_reload: bool) {
+        let mut st = self.lock();
+        if let Some(rt) = &st.worker {
+            rt.shared.request_stop();
+        }
+        st.plugin.pre_exit(hot_reload);
+    }
+
+    fn shutdown(self) {
+        let log = self.log;
+        let mut st = self.state.into_inner().unwrap_or_else(PoisonError::into_inner);
+        guard(&log, "FLBPluginExit", (), || st.reclaim());
+        if let Some(rt) = st.worker.take() {
+            // Joined here: the thread runs code of this .so, which dlclose unmaps after Unregister.
+            guarded_drop(&log, "FLBPluginExit (joining the worker)", rt);
+        }
+        guard(&log, "FLBPluginExit", (), || {
+            if let Err(e) = st.plugin.exit() {
+                log.error(format_args!("exit: {e}"));
+            }
+        });
+        guarded_drop(&log, "FLBPluginExit (dropping the plugin)", st);
+        log.detach();
+    }
 }
 
 /// `FLBPluginInit` for inputs.
 ///
 /// # Safety
 /// `plugin` must be NULL or the `flbgo_input_plugin` the host passes to init.
-pub unsafe fn input_init<P: InputPlugin>(reg: &Registry, plugin: *mut c_void) -> c_int {
+pub unsafe fn input_init<P: InputPlugin>(reg: &InputRegistry<P>, plugin: *mut c_void) -> c_int {
     let fallback = stderr_log::<P>();
     guard(&fallback, "FLBPluginInit", abi::FLB_ERROR, || {
         let p = plugin as *mut flbgo_input_plugin;
@@ -87,63 +126,59 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &Registry, plugin: *mut c_void) ->
             fallback.error(format_args!("FLBPluginInit called with a NULL plugin"));
             return abi::FLB_ERROR;
         };
-        // SAFETY: api and i_ins are what the host passed for this instance.
-        let Some(mut ctx) = (unsafe { init_context(p.api, p.i_ins, InstanceKind::Input, P::NAME, &fallback) }) else {
-            return abi::FLB_ERROR;
-        };
+        // SAFETY: api and i_ins are what the host passed for this instance; they outlive it.
+        let ctx = unsafe { init_context(p.api, p.i_ins, InstanceKind::Input, P::NAME, reg.next_index(), &fallback) };
+        let Some(mut ctx) = ctx else { return abi::FLB_ERROR };
         let log = ctx.logger();
         let plugin = match P::init(&mut ctx) {
             Ok(plugin) => plugin,
             Err(e) => {
                 log.error(format_args!("{e}"));
+                // ctx drops here: a worker it started is stopped and joined.
                 return abi::FLB_ERROR;
             }
         };
-        let mut writer = EventWriter::new(ctx.record_form);
+        let mut writer = EventWriter::new(host::record_form(ctx.record_form));
         if let Err(e) = writer.reserve(ctx.reserve) {
             log.error(format_args!("reserving the collect buffer: {e}"));
+            guarded_drop(&log, "FLBPluginInit (dropping the plugin)", plugin);
             return abi::FLB_ERROR;
         }
-        let inst = Box::new(InputInstance {
-            magic: INSTANCE_MAGIC,
+        let inst = std::sync::Arc::new(InputInstance {
             log,
-            state: Mutex::new(InputState { plugin, writer, handed: 0 }),
+            ins: p.i_ins as usize,
+            state: Mutex::new(InputState {
+                plugin,
+                writer,
+                form: ctx.record_form,
+                handed: Handed::Nothing,
+                worker: ctx.worker.take(),
+                batches: 0,
+                append_ok: Vec::new(),
+            }),
         });
-        let raw = Box::into_raw(inst);
+        let key = reg.add(inst);
         // SAFETY: context is NULL or the host's input proxy context for this instance.
         if let Some(c) = unsafe { p.context.as_mut() } {
-            c.remote_context = raw as *mut c_void;
+            c.remote_context = key as *mut c_void;
         }
-        reg.add(raw as usize, destroy::<P>);
         abi::FLB_OK
     })
 }
 
 /// `FLBPluginInputPreRun`.
-///
-/// # Safety
-/// Call only from the host's pre-run hook.
-pub unsafe fn input_pre_run<P: InputPlugin>(reg: &Registry, hot_reload: c_int) -> c_int {
-    // SAFETY: NULL means "the calling thread's instance".
-    let Some(inst) = (unsafe { resolve::<P>(reg, core::ptr::null_mut()) }) else {
-        return 0;
-    };
-    guard(&inst.log, "FLBPluginInputPreRun", -1, || match inst.lock().plugin.pre_run(hot_reload != 0) {
-        Ok(()) => 0,
-        Err(e) => {
-            inst.log.error(format_args!("pre-run: {e}"));
-            -1
-        }
-    })
+pub fn input_pre_run<P: InputPlugin>(reg: &InputRegistry<P>, hot_reload: c_int) -> c_int {
+    pre_run(reg, hot_reload, "FLBPluginInputPreRun")
 }
 
 /// `FLBPluginInputCallback(Ctx)`: collect. Writes `*data`/`*size` (NULL/0 when nothing is due, so
 /// the host calls no cleanup); returns -1 on failure.
 ///
 /// # Safety
-/// `ctx` as for `resolve`; `data` and `size` NULL or valid for writes.
+/// `data` and `size` must be NULL or valid for writes. `ctx` may be anything: it is only compared
+/// with the registry's keys.
 pub unsafe fn input_collect<P: InputPlugin>(
-    reg: &Registry,
+    reg: &InputRegistry<P>,
     ctx: *mut c_void,
     data: *mut *mut c_void,
     size: *mut usize,
@@ -157,70 +192,145 @@ pub unsafe fn input_collect<P: InputPlugin>(
         *data = core::ptr::null_mut();
         *size = 0;
     }
-    // SAFETY: per the contract.
-    let Some(inst) = (unsafe { resolve::<P>(reg, ctx) }) else {
-        stderr_log::<P>().error(format_args!("collect: unknown instance context {ctx:p}"));
+    let Some(inst) = resolve(reg, ctx, |r| r.current()) else {
+        stderr_log::<P>().error(format_args!("collect: unknown instance context {ctx:p}; nothing collected"));
         return -1;
     };
-    guard(&inst.log, "FLBPluginInputCallback", -1, || {
+    let log = inst.log.clone();
+    let handed = guard(&log, "FLBPluginInputCallback", Err(()), || {
         let mut guard = inst.lock();
         let st = &mut *guard;
         st.reclaim();
+        if st.worker.is_some() {
+            collect_batch(&inst, st)
+        } else {
+            collect_simple(&inst, st)
+        }
+    });
+    match handed {
+        Ok(Some((ptr, len))) => {
+            // SAFETY: checked non-NULL above.
+            unsafe {
+                *data = ptr as *mut c_void;
+                *size = len;
+            }
+            abi::FLB_OK
+        }
+        Ok(None) => abi::FLB_OK,
+        Err(()) => -1,
+    }
+}
+
+type Handover = core::result::Result<Option<(usize, usize)>, ()>;
+
+fn collect_simple<P: InputPlugin>(inst: &InputInstance<P>, st: &mut InputState<P>) -> Handover {
+    st.writer.clear();
+    st.writer.set_form(host::record_form(st.form));
+    if let Err(e) = st.plugin.collect(&mut st.writer) {
         st.writer.clear();
-        if let Err(e) = st.plugin.collect(&mut st.writer) {
-            st.writer.clear();
-            inst.log.error(format_args!("collect: {e}"));
-            return -1;
+        inst.log.error(format_args!("collect: {e}"));
+        return Err(());
+    }
+    if st.writer.is_empty() {
+        return Ok(None);
+    }
+    st.batches += 1;
+    let ptr = st.writer.buf().as_ptr() as usize;
+    st.handed = Handed::Simple { ptr, batch: BatchId(st.batches) };
+    Ok(Some((ptr, st.writer.len())))
+}
+
+fn collect_batch<P: InputPlugin>(inst: &InputInstance<P>, st: &mut InputState<P>) -> Handover {
+    let Some(rt) = &st.worker else { return Ok(None) };
+    let shared = std::sync::Arc::clone(&rt.shared);
+    let Some(mut batch) = shared.take_batch(host::record_form(st.form)) else { return Ok(None) };
+    if !shared.direct() {
+        let Some(w) = batch.single_mut() else {
+            shared.give_back(batch, |_| true);
+            return Ok(None);
+        };
+        let (ptr, len) = (w.buf().as_ptr() as usize, w.len());
+        st.handed = Handed::Batch { ptr, batch };
+        return Ok(Some((ptr, len)));
+    }
+    let Some(append) = host::log_append() else {
+        // Direct mode is chosen only when the symbol resolved; it cannot go away.
+        shared.give_back(batch, |_| false);
+        return Err(());
+    };
+    st.append_ok.clear();
+    for (tag, events) in batch.writers() {
+        let mut ok = true;
+        // The tag ends in a NUL (see Batch); its length excludes it. Empty: the instance's tag.
+        let tag_len = tag.len().saturating_sub(1);
+        let tag_ptr = if tag_len == 0 { core::ptr::null() } else { tag.as_ptr() as *const c_char };
+        for piece in events.pieces() {
+            // SAFETY: called from collect, on the input's thread, with the instance pointer the host
+            // passed to init (inst.ins); the tag and piece are valid for the call (Fluent Bit copies
+            // them) and the piece is whole records.
+            let r = unsafe {
+                append(inst.ins as *mut c_void, tag_ptr, tag_len, piece.as_ptr() as *const c_void, piece.len())
+            };
+            if r != 0 {
+                ok = false;
+                inst.log.warn(format_args!(
+                    "flb_input_log_append returned {r} for {} bytes under tag '{}': those records were not \
+                     taken and are reported so to the input",
+                    piece.len(),
+                    String::from_utf8_lossy(&tag[..tag_len])
+                ));
+                break;
+            }
         }
-        if st.writer.is_empty() {
-            return abi::FLB_OK;
-        }
-        let ptr = st.writer.buf().as_ptr();
-        st.handed = ptr as usize;
-        // SAFETY: checked non-NULL above.
-        unsafe {
-            *data = ptr as *mut c_void;
-            *size = st.writer.len();
-        }
-        abi::FLB_OK
-    })
+        st.append_ok.push(ok);
+    }
+    let ok = &st.append_ok;
+    shared.give_back(batch, |w| ok.get(w).copied().unwrap_or(false));
+    Ok(None)
 }
 
 /// `FLBPluginInputCleanupCallback(Ctx)`: the host has copied the buffer; it comes back to us for
 /// reuse (it is never freed here, only at exit).
-///
-/// # Safety
-/// `ctx` as for `resolve`.
-pub unsafe fn input_cleanup<P: InputPlugin>(reg: &Registry, ctx: *mut c_void, data: *mut c_void) -> c_int {
-    // SAFETY: per the contract.
-    let Some(inst) = (unsafe { resolve::<P>(reg, ctx) }) else {
-        stderr_log::<P>().error(format_args!("cleanup: unknown instance context {ctx:p}"));
+pub fn input_cleanup<P: InputPlugin>(reg: &InputRegistry<P>, ctx: *mut c_void, data: *mut c_void) -> c_int {
+    let Some(inst) = resolve(reg, ctx, |r| r.current()) else {
+        stderr_log::<P>().error(format_args!("cleanup: unknown instance context {ctx:p}; ignored"));
         return abi::FLB_ERROR;
     };
-    guard(&inst.log, "FLBPluginInputCleanupCallback", abi::FLB_ERROR, || {
+    let log = inst.log.clone();
+    guard(&log, "FLBPluginInputCleanupCallback", abi::FLB_ERROR, || {
         let mut st = inst.lock();
-        if data.is_null() || st.handed != data as usize {
-            inst.log.warn(format_args!("cleanup for a buffer this instance did not hand over ({data:p}); ignored"));
-            return abi::FLB_ERROR;
+        let d = data as usize;
+        match core::mem::take(&mut st.handed) {
+            Handed::Simple { ptr, batch } if ptr == d && d != 0 => {
+                st.plugin.taken(batch);
+                abi::FLB_OK
+            }
+            Handed::Batch { ptr, batch } if ptr == d && d != 0 => {
+                if let Some(rt) = &st.worker {
+                    rt.shared.give_back(batch, |_| true);
+                }
+                abi::FLB_OK
+            }
+            other => {
+                st.handed = other;
+                log.warn(format_args!("cleanup for a buffer this instance did not hand over ({data:p}); ignored"));
+                abi::FLB_ERROR
+            }
         }
-        st.handed = 0;
-        st.plugin.collected();
-        abi::FLB_OK
     })
 }
 
 /// `FLBPluginInputPause` / `FLBPluginInputResume`: no context, so the calling thread's instance,
 /// or every instance when the thread has none.
-///
-/// # Safety
-/// Call only from the host's pause/resume hooks.
-pub unsafe fn input_pause_resume<P: InputPlugin>(reg: &Registry, pause: bool) {
-    for ptr in reg.current_or_all() {
-        // SAFETY: ptr is a live instance from the registry.
-        let Some(inst) = (unsafe { resolve::<P>(reg, ptr as *mut c_void) }) else { continue };
-        let name = if pause { "FLBPluginInputPause" } else { "FLBPluginInputResume" };
-        guard(&inst.log, name, (), || {
+pub fn input_pause_resume<P: InputPlugin>(reg: &InputRegistry<P>, pause: bool) {
+    let name = if pause { "FLBPluginInputPause" } else { "FLBPluginInputResume" };
+    for inst in reg.current_or_all() {
+        let log = inst.log.clone();
+        guard(&log, name, (), || {
             let mut st = inst.lock();
+            if let Some(rt) = &st.worker {
+                rt.shared.set_paused(pause);
+            }
             if pause {
                 st.plugin.pause()
             } else {
@@ -230,31 +340,18 @@ pub unsafe fn input_pause_resume<P: InputPlugin>(reg: &Registry, pause: bool) {
     }
 }
 
-/// `FLBPluginInputPreExit`.
-///
-/// # Safety
-/// Call only from the host's pre-exit hook.
-pub unsafe fn input_pre_exit<P: InputPlugin>(reg: &Registry, hot_reload: c_int) {
-    for ptr in reg.take_pre_exit() {
-        // SAFETY: ptr is a live instance from the registry.
-        let Some(inst) = (unsafe { resolve::<P>(reg, ptr as *mut c_void) }) else { continue };
-        guard(&inst.log, "FLBPluginInputPreExit", (), || inst.lock().plugin.pre_exit(hot_reload != 0));
-    }
+/// `FLBPluginInputPreExit`: stops the worker from reading on, tells the plugin.
+pub fn input_pre_exit<P: InputPlugin>(reg: &InputRegistry<P>, hot_reload: c_int) {
+    pre_exit(reg, hot_reload, "FLBPluginInputPreExit")
 }
 
 /// `FLBPluginExit` for inputs (the host never passes a context here): exits the calling thread's
 /// instance; when that cannot be known, the instances are left to Unregister.
-///
-/// # Safety
-/// Call only from the host's exit hook.
-pub unsafe fn input_exit<P: InputPlugin>(reg: &Registry) -> c_int {
-    let Some(ptr) = reg.current() else {
-        stderr_log::<P>().debug(format_args!("exit without a known instance: instances are freed at unregister"));
+pub fn input_exit<P: InputPlugin>(reg: &InputRegistry<P>) -> c_int {
+    let Some(key) = reg.current_key() else {
+        stderr_log::<P>().debug(format_args!("exit without a known instance: instances are exited at unregister"));
         return abi::FLB_OK;
     };
-    if reg.remove(ptr) {
-        // SAFETY: just removed from the registry, so this is the only destroy of ptr.
-        unsafe { destroy::<P>(ptr) };
-    }
+    exit_key(reg, key);
     abi::FLB_OK
 }

@@ -1,8 +1,13 @@
 //! The boundary between the host's C calls and the safe API. Every exported function the
 //! `input_plugin!`/`output_plugin!` macros generate lands here: it catches panics (logging them and
-//! returning the callback's error value), checks the host's pointers, and maps `Result` to return codes.
-//! Plugin authors never call this module directly.
+//! returning the callback's error value), accepts only instance pointers the registry holds, and
+//! maps `Result` to return codes. Plugin authors never call this module directly.
+//!
+//! The core here is shared by both kinds: the [`Registry`], resolving a context pointer, pre-run,
+//! pre-exit, exit (remove, wait for calls in flight, shut down inside the panic guard), Register
+//! and Unregister. `input` and `output` hold only what differs.
 
+pub(crate) mod host;
 mod input;
 mod output;
 mod registry;
@@ -12,15 +17,25 @@ pub use output::*;
 pub use registry::Registry;
 
 use crate::abi::{self, flb_api, flb_plugin_proxy_def};
-use crate::api::{Config, InitContext, InstanceKind, Logger};
+use crate::api::{Config, InitContext, InstanceKind, Logger, Result};
 use crate::events::RecordForm;
 use core::ffi::{c_int, c_void};
+use registry::Call;
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// A number at the start of every instance we hand out, checked before a context pointer from the
-/// host is trusted, so a stale or foreign pointer is refused instead of used.
-pub(crate) const INSTANCE_MAGIC: u64 = 0x464c_4252_5553_5449; // "FLBRUSTI"
+/// What the core needs of an input or output instance.
+pub trait Instance: Send + Sync + Sized + 'static {
+    /// The instance's logger.
+    fn log(&self) -> &Logger;
+    /// Pre-run (Fluent Bit 2.2+).
+    fn pre_run(&self, hot_reload: bool) -> Result<()>;
+    /// Pre-exit (Fluent Bit 2.2+).
+    fn pre_exit(&self, hot_reload: bool);
+    /// Exit: the instance is owned by the caller alone; every step runs inside the panic guard and
+    /// the logger is detached at the end.
+    fn shutdown(self);
+}
 
 /// Runs `f`, turning a panic into a log line and `on_panic`: unwinding into C is undefined behaviour
 /// and would take the whole Fluent Bit process down.
@@ -32,12 +47,14 @@ pub fn guard<R>(log: &Logger, callback: &str, on_panic: R, f: impl FnOnce() -> R
                 "panic in {callback}: {}; returning an error to Fluent Bit",
                 panic_message(&*payload)
             ));
+            // A payload whose own Drop panics must not unwind out of here.
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
             on_panic
         }
     }
 }
 
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     if let Some(s) = payload.downcast_ref::<&'static str>() {
         s
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -47,17 +64,74 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
     }
 }
 
+/// Drops `value` inside the panic guard (a plugin's `Drop` may panic, e.g. a thread join).
+pub(crate) fn guarded_drop<T>(log: &Logger, what: &str, value: T) {
+    guard(log, what, (), move || drop(value));
+}
+
+/// The instance a callback is for: the registry entry keyed by `ctx` (never dereferenced), or, when
+/// the host passed no context, the one `fallback` picks.
+fn resolve<'r, I>(
+    reg: &'r Registry<I>,
+    ctx: *mut c_void,
+    fallback: impl FnOnce(&'r Registry<I>) -> Option<Call<'r, I>>,
+) -> Option<Call<'r, I>> {
+    if ctx.is_null() {
+        fallback(reg)
+    } else {
+        reg.get(ctx as usize)
+    }
+}
+
+/// Pre-run: the host calls it right after an instance's init, on the thread that ran init, so it is
+/// for the newest instance initialised on this thread. Its arrival also shows a 2.2+ host.
+fn pre_run<I: Instance>(reg: &Registry<I>, hot_reload: c_int, name: &str) -> c_int {
+    host::mark_modern();
+    let Some(inst) = reg.current() else { return 0 };
+    let log = inst.log().clone();
+    let r = guard(&log, name, -1, || match inst.pre_run(hot_reload != 0) {
+        Ok(()) => 0,
+        Err(e) => {
+            log.error(format_args!("pre-run: {e}"));
+            -1
+        }
+    });
+    drop(inst);
+    r
+}
+
+/// Pre-exit: no context, so the calling thread's instance, else every instance not told yet.
+fn pre_exit<I: Instance>(reg: &Registry<I>, hot_reload: c_int, name: &str) {
+    for inst in reg.take_pre_exit() {
+        let log = inst.log().clone();
+        guard(&log, name, (), || inst.pre_exit(hot_reload != 0));
+    }
+}
+
+/// Exit of the instance keyed `key`: removed from the registry, waited for, shut down. False when
+/// the key is not a live instance (a double exit or a foreign pointer: refused, nothing freed).
+fn exit_key<I: Instance>(reg: &Registry<I>, key: usize) -> bool {
+    match reg.remove(key) {
+        Some(inst) => {
+            inst.shutdown();
+            true
+        }
+        None => false,
+    }
+}
+
 /// The init context of one instance, from the api table and instance pointer the host passed, or
 /// `None` (logged) when the host passed no table.
 ///
 /// # Safety
 /// `api` must be NULL or the host's table, and `ins` the instance pointer passed with it; both, and
-/// the property strings the host returns, must outlive `'a`.
+/// the property strings the host returns, must outlive `'a` and the instance.
 unsafe fn init_context<'a>(
     api: *const flb_api,
     ins: *mut c_void,
     kind: InstanceKind,
     plugin: &'static str,
+    instance: usize,
     fallback: &Logger,
 ) -> Option<InitContext<'a>> {
     // SAFETY: per the contract api is NULL or a table that outlives 'a.
@@ -65,7 +139,8 @@ unsafe fn init_context<'a>(
         fallback.error(format_args!("FLBPluginInit: the host passed no api table"));
         return None;
     };
-    // SAFETY: api and ins come from the host together and outlive the instance.
+    // SAFETY: api and ins come from the host together and outlive the instance; the instance
+    // detaches the logger at exit, before the host frees them.
     let log = unsafe { Logger::new(api, ins, kind, plugin) };
     // SAFETY: as above; property strings live as long as the instance config.
     let config = unsafe { Config::from_host(api, ins, kind) };
@@ -75,7 +150,25 @@ unsafe fn init_context<'a>(
     };
     // SAFETY: the host's cmt getter takes the instance pointer it gave us.
     let cmt = get_cmt.map_or(core::ptr::null_mut(), |f| unsafe { f(ins) });
-    Some(InitContext { config, log, record_form: RecordForm::Modern, reserve: 0, cmt })
+    let ins = if kind == InstanceKind::Input { ins } else { core::ptr::null_mut() };
+    Some(InitContext {
+        config,
+        log,
+        record_form: RecordForm::Modern,
+        reserve: 0,
+        cmt,
+        instance,
+        plugin,
+        ins,
+        worker: None,
+    })
+}
+
+/// `FLBPluginPreRegister`: only Fluent Bit 2.2+ calls it, so its arrival shows a host that reads
+/// modern records.
+pub fn pre_register(_hot_reloading: c_int) -> c_int {
+    host::mark_modern();
+    0
 }
 
 /// `FLBPluginRegister`: fills the five fields every host has, plus `event_type` when the plugin asks
@@ -84,8 +177,8 @@ unsafe fn init_context<'a>(
 /// # Safety
 /// `def` must be NULL or point to a host-allocated definition with at least the five base fields,
 /// and the seven-field layout when `event_type` is `Some`.
-pub unsafe fn register(
-    reg: &Registry,
+pub unsafe fn register<I>(
+    reg: &Registry<I>,
     def: *mut flb_plugin_proxy_def,
     plugin_type: c_int,
     name: &'static str,
@@ -102,8 +195,9 @@ pub unsafe fn register(
             log.error(format_args!("plugin name or description contains a NUL byte"));
             return -1;
         };
-        // SAFETY: def is non-NULL and, per the contract, points to at least the five base fields;
-        // fields are written through raw places so no reference to a short struct is created.
+        // SAFETY: def is non-NULL and, per the contract, points to at least the five base fields
+        // (seven when event_type is Some); fields are written through raw places so no reference to
+        // a shorter host struct is created.
         unsafe {
             core::ptr::addr_of_mut!((*def).type_).write(plugin_type);
             core::ptr::addr_of_mut!((*def).proxy).write(abi::FLB_PROXY_GOLANG);
@@ -118,16 +212,20 @@ pub unsafe fn register(
     })
 }
 
-/// `FLBPluginUnregister`: frees the strings Register allocated and drops any instance the host
-/// never exited (hosts without the Ctx exit callbacks cannot name the instance they exit).
+/// `FLBPluginUnregister`: exits any instance the host never exited (hosts without the Ctx exit
+/// callbacks cannot name the instance they exit), joining its worker, then frees the strings
+/// Register allocated.
 ///
 /// # Safety
 /// `def` must be NULL or the definition Register filled.
-pub unsafe fn unregister(reg: &Registry, def: *mut flb_plugin_proxy_def, log: &Logger) {
+pub unsafe fn unregister<I: Instance>(reg: &Registry<I>, def: *mut flb_plugin_proxy_def, log: &Logger) {
     guard(log, "FLBPluginUnregister", (), || {
-        reg.drop_all();
+        for inst in reg.remove_all() {
+            inst.shutdown();
+        }
         if !def.is_null() {
-            // SAFETY: def is the definition Register filled; the host is done with the strings.
+            // SAFETY: def is the definition Register filled (five base fields); the host is done with
+            // the strings.
             unsafe {
                 let name = core::ptr::addr_of!((*def).name).read();
                 let desc = core::ptr::addr_of!((*def).description).read();

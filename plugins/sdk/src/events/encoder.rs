@@ -1,8 +1,15 @@
 //! Writing log records into a libc-malloc'ed buffer an input plugin hands to Fluent Bit.
+//!
+//! Safe code can only put whole, valid records into an [`EventWriter`]: every append either writes
+//! one complete record or leaves the buffer as it was. Already-encoded bytes (a body, metadata, a run
+//! of records) are checked in full before they are accepted; bodies written in place go through an
+//! append-only [`BodyBuf`] and are checked when the closure returns, or through a [`MapBody`] that can
+//! only write valid pairs.
 
 use super::malloc_buf::{AllocError, MallocBuf};
 use super::time::{EventTime, Step};
 use core::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Which record layout to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
@@ -14,14 +21,26 @@ pub enum RecordForm {
     Legacy,
 }
 
-/// Where a record sits in an [`EventWriter`]'s buffer. Offsets, not pointers: it stays valid after
-/// later appends (until the writer is cleared).
+/// Where a record sits in the [`EventWriter`] that wrote it. Offsets, not pointers: it stays valid
+/// after later appends, until the writer is cleared. Only that writer accepts it back.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RecordSpan {
-    /// The record's bytes.
-    pub range: Range<usize>,
-    /// Offset of the record's 10-byte time ext (`d7 00 ...`).
-    pub time_at: usize,
+    range: Range<usize>,
+    time_at: usize,
+    writer: u64,
+    generation: u64,
+}
+
+impl RecordSpan {
+    /// The record's bytes in the writer's buffer.
+    pub fn range(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// Offset of the record's 10-byte time ext (`d7 00 ...`) in the writer's buffer.
+    pub fn time_at(&self) -> usize {
+        self.time_at
+    }
 }
 
 /// Why an append failed. A failed append leaves no partial record behind.
@@ -87,6 +106,185 @@ fn is_map_marker(b: u8) -> bool {
     matches!(b, 0x80..=0x8f | 0xde | 0xdf)
 }
 
+/// True when `bytes` is exactly one complete msgpack map.
+fn is_one_map(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(&b) if is_map_marker(b)) && crate::events::skip_value(bytes, 0) == Ok(bytes.len())
+}
+
+/// Distinguishes writers, so a [`RecordSpan`] is only accepted by the writer that made it.
+static NEXT_WRITER: AtomicU64 = AtomicU64::new(1);
+
+/// The body of a record being written by [`EventWriter::append_with`]: append-only, so the closure
+/// cannot reach the records already in the buffer. Implements `std::io::Write`, so `rmp::encode`
+/// functions write into it.
+pub struct BodyBuf<'a> {
+    buf: &'a mut MallocBuf,
+}
+
+impl BodyBuf<'_> {
+    /// Appends bytes.
+    #[inline]
+    pub fn extend_from_slice(&mut self, bytes: &[u8]) -> Result<(), AllocError> {
+        self.buf.extend_from_slice(bytes)
+    }
+
+    /// Makes room for `additional` more bytes.
+    #[inline]
+    pub fn reserve(&mut self, additional: usize) -> Result<(), AllocError> {
+        self.buf.reserve(additional)
+    }
+}
+
+impl std::io::Write for BodyBuf<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.write(bytes)
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.buf.write_all(bytes)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The pairs of a record body written by [`EventWriter::append_map`]: each method writes one
+/// key/value pair, so the body is valid msgpack by construction. Keys and string values are written
+/// as msgpack strings byte for byte (bytes that are not UTF-8 pass unchanged, as Fluent Bit's own
+/// inputs do).
+pub struct MapBody<'a> {
+    buf: &'a mut MallocBuf,
+    pairs: u32,
+}
+
+impl MapBody<'_> {
+    #[inline]
+    fn key(&mut self, k: &[u8]) -> Result<(), EncodeError> {
+        self.pairs = self.pairs.checked_add(1).ok_or(EncodeError::Invalid("map too large"))?;
+        write_str_bytes(self.buf, k)
+    }
+
+    /// A string value.
+    #[inline]
+    pub fn str(&mut self, k: &str, v: &str) -> Result<(), EncodeError> {
+        self.bytes(k.as_bytes(), v.as_bytes())
+    }
+
+    /// A string value given as bytes (written as a msgpack str, whatever the bytes).
+    #[inline]
+    pub fn bytes(&mut self, k: &[u8], v: &[u8]) -> Result<(), EncodeError> {
+        self.buf.reserve(k.len() + v.len() + 10)?;
+        self.key(k)?;
+        write_str_bytes(self.buf, v)
+    }
+
+    /// An unsigned integer value.
+    #[inline]
+    pub fn uint(&mut self, k: &str, v: u64) -> Result<(), EncodeError> {
+        self.key(k.as_bytes())?;
+        rmp::encode::write_uint(self.buf, v)?;
+        Ok(())
+    }
+
+    /// A signed integer value.
+    #[inline]
+    pub fn int(&mut self, k: &str, v: i64) -> Result<(), EncodeError> {
+        self.key(k.as_bytes())?;
+        rmp::encode::write_sint(self.buf, v)?;
+        Ok(())
+    }
+
+    /// A float value.
+    #[inline]
+    pub fn f64(&mut self, k: &str, v: f64) -> Result<(), EncodeError> {
+        self.key(k.as_bytes())?;
+        rmp::encode::write_f64(self.buf, v)?;
+        Ok(())
+    }
+
+    /// A boolean value.
+    #[inline]
+    pub fn bool(&mut self, k: &str, v: bool) -> Result<(), EncodeError> {
+        self.key(k.as_bytes())?;
+        rmp::encode::write_bool(self.buf, v).map_err(EncodeError::from)
+    }
+
+    /// A nil value.
+    #[inline]
+    pub fn nil(&mut self, k: &str) -> Result<(), EncodeError> {
+        self.key(k.as_bytes())?;
+        rmp::encode::write_nil(self.buf).map_err(EncodeError::from)
+    }
+
+    /// A value that is already encoded: it must be exactly one msgpack value (checked).
+    pub fn raw(&mut self, k: &str, value: &[u8]) -> Result<(), EncodeError> {
+        if value.is_empty() || crate::events::skip_value(value, 0) != Ok(value.len()) {
+            return Err(EncodeError::Invalid("raw value is not exactly one msgpack value"));
+        }
+        self.key(k.as_bytes())?;
+        self.buf.extend_from_slice(value)?;
+        Ok(())
+    }
+}
+
+#[inline]
+fn write_str_bytes(buf: &mut MallocBuf, s: &[u8]) -> Result<(), EncodeError> {
+    let n = u32::try_from(s.len()).map_err(|_| EncodeError::Invalid("string longer than 4 GiB"))?;
+    rmp::encode::write_str_len(buf, n)?;
+    buf.extend_from_slice(s)?;
+    Ok(())
+}
+
+/// Records encoded once (e.g. a dummy input's configured records) and appended again and again with
+/// [`EventWriter::append_block`], each copy stamped with a new time.
+#[derive(Debug)]
+pub struct RecordBlock {
+    bytes: EventWriter,
+    /// Offset of each record's time ext.
+    times: Vec<usize>,
+    /// Offset of each record's start.
+    starts: Vec<usize>,
+}
+
+impl RecordBlock {
+    /// The records `writer` holds, as a block.
+    pub fn new(writer: EventWriter) -> Self {
+        let base = writer.buf.as_ptr() as usize;
+        let mut times = Vec::with_capacity(writer.records);
+        let mut starts = Vec::with_capacity(writer.records);
+        for ev in crate::events::EventReader::new(writer.as_bytes()).flatten() {
+            let start = ev.raw.as_ptr() as usize - base;
+            starts.push(start);
+            // The writer always writes the time as ext 8 right after the array headers.
+            times.push(start + if ev.form == RecordForm::Modern { 2 } else { 1 });
+        }
+        RecordBlock { bytes: writer, times, starts }
+    }
+
+    /// The form the records were written in.
+    pub fn form(&self) -> RecordForm {
+        self.bytes.form
+    }
+
+    /// Number of records.
+    pub fn records(&self) -> usize {
+        self.times.len()
+    }
+
+    /// Encoded size in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True when the block holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+}
+
 /// Builds a chunk of log records in libc memory, ready to hand to Fluent Bit.
 ///
 /// `clear` keeps the allocation, so a writer reused across collects allocates nothing in steady state.
@@ -94,6 +292,12 @@ pub struct EventWriter {
     buf: MallocBuf,
     form: RecordForm,
     records: usize,
+    id: u64,
+    generation: u64,
+    /// Split the records into pieces of about this many bytes (0: no pieces), see [`pieces`](Self::pieces).
+    piece_limit: usize,
+    /// Offsets where a new piece starts (record boundaries).
+    cuts: Vec<usize>,
 }
 
 impl core::fmt::Debug for EventWriter {
@@ -116,7 +320,15 @@ impl Default for EventWriter {
 impl EventWriter {
     /// An empty writer producing records in `form`; allocates nothing yet.
     pub fn new(form: RecordForm) -> Self {
-        EventWriter { buf: MallocBuf::new(), form, records: 0 }
+        EventWriter {
+            buf: MallocBuf::new(),
+            form,
+            records: 0,
+            id: NEXT_WRITER.fetch_add(1, Ordering::Relaxed),
+            generation: 0,
+            piece_limit: 0,
+            cuts: Vec::new(),
+        }
     }
 
     /// The record form appends use.
@@ -125,7 +337,8 @@ impl EventWriter {
         self.form
     }
 
-    /// Changes the record form of later appends (records already written keep theirs).
+    /// Changes the record form of later appends (records already written keep theirs). Inside a
+    /// collect the SDK has already chosen the form the host understands.
     #[inline]
     pub fn set_form(&mut self, f: RecordForm) {
         self.form = f;
@@ -155,11 +368,13 @@ impl EventWriter {
         self.buf.as_slice()
     }
 
-    /// Forgets all records, keeping the allocation. Earlier [`RecordSpan`]s become meaningless.
+    /// Forgets all records, keeping the allocation. Earlier [`RecordSpan`]s are no longer accepted.
     #[inline]
     pub fn clear(&mut self) {
         self.buf.clear();
         self.records = 0;
+        self.generation += 1;
+        self.cuts.clear();
     }
 
     /// Makes room for `additional` more bytes.
@@ -168,28 +383,61 @@ impl EventWriter {
         self.buf.reserve(additional).map_err(EncodeError::from)
     }
 
-    /// The underlying buffer.
+    /// The underlying buffer (read-only: writes go through the append methods, which keep every
+    /// record whole).
     #[inline]
     pub fn buf(&self) -> &MallocBuf {
         &self.buf
     }
 
-    /// The underlying buffer, mutable (the SDK boundary takes the allocation from it). Writing into
-    /// it directly bypasses the record count.
+    /// The underlying buffer, for the SDK boundary, which hands its allocation to the host.
     #[inline]
-    pub fn buf_mut(&mut self) -> &mut MallocBuf {
+    pub(crate) fn buf_mut(&mut self) -> &mut MallocBuf {
         &mut self.buf
     }
 
+    /// Splits the records into pieces of about `bytes` each at record boundaries (a record larger
+    /// than that is a piece of its own); 0 turns it off. Takes effect for later appends.
+    pub(crate) fn set_piece_limit(&mut self, bytes: usize) {
+        self.piece_limit = bytes;
+    }
+
+    /// The records in pieces of about the piece limit (the whole buffer when no limit is set), each
+    /// a run of whole records.
+    pub(crate) fn pieces(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let all = self.buf.as_slice();
+        let mut from = 0usize;
+        let mut cuts = self.cuts.iter().copied().chain(core::iter::once(all.len()));
+        core::iter::from_fn(move || loop {
+            let to = cuts.next()?;
+            let piece = all.get(from..to)?;
+            from = to;
+            if !piece.is_empty() {
+                return Some(piece);
+            }
+        })
+    }
+
+    fn span(&self, range: Range<usize>, time_at: usize) -> RecordSpan {
+        RecordSpan { range, time_at, writer: self.id, generation: self.generation }
+    }
+
+    /// A record now starts at `start`: a new piece begins there when the current one is full.
+    #[inline(always)]
+    fn note_record_start(&mut self, start: usize, end: usize) {
+        if self.piece_limit == 0 {
+            return;
+        }
+        let last = self.cuts.last().copied().unwrap_or(0);
+        if start > last && end - last > self.piece_limit {
+            self.cuts.push(start);
+        }
+    }
+
     /// Writes the record header and time (and metadata in modern form); returns the time offset.
-    /// The caller truncates back to `start` on error.
+    /// The caller truncates back to `start` on error. `metadata` was checked by the caller.
     #[inline]
     fn write_head(&mut self, time: EventTime, metadata: &[u8], extra: usize) -> Result<usize, EncodeError> {
-        if let Some(&b) = metadata.first() {
-            if !is_map_marker(b) {
-                return Err(EncodeError::Invalid("metadata is not a msgpack map"));
-            }
-        }
         let start = self.buf.len();
         let t = time.to_ext_bytes();
         match self.form {
@@ -214,14 +462,22 @@ impl EventWriter {
         }
     }
 
-    /// Appends one record. `metadata` and `body` are already-encoded msgpack maps (`metadata` empty
-    /// means `{}`; in legacy form metadata is dropped). Only their first byte is checked (it must be a
-    /// map marker); the caller is responsible for them being complete, single values.
-    pub fn append(&mut self, time: EventTime, metadata: &[u8], body: &[u8]) -> Result<RecordSpan, EncodeError> {
-        match body.first() {
-            Some(&b) if is_map_marker(b) => {}
-            _ => return Err(EncodeError::Invalid("body is not a msgpack map")),
+    fn check_metadata(metadata: &[u8]) -> Result<(), EncodeError> {
+        if metadata.is_empty() || is_one_map(metadata) {
+            Ok(())
+        } else {
+            Err(EncodeError::Invalid("metadata is not exactly one msgpack map"))
         }
+    }
+
+    /// Appends one record. `metadata` and `body` are already-encoded msgpack maps (`metadata` empty
+    /// means `{}`; in legacy form metadata is dropped). Both are checked to be exactly one complete
+    /// map (O(their length)).
+    pub fn append(&mut self, time: EventTime, metadata: &[u8], body: &[u8]) -> Result<RecordSpan, EncodeError> {
+        if !is_one_map(body) {
+            return Err(EncodeError::Invalid("body is not exactly one msgpack map"));
+        }
+        Self::check_metadata(metadata)?;
         let start = self.buf.len();
         let res = self.write_head(time, metadata, body.len()).and_then(|time_at| {
             self.buf.extend_from_slice(body)?;
@@ -230,25 +486,52 @@ impl EventWriter {
         self.finish(start, res)
     }
 
-    /// Appends one record whose body `f` writes (e.g. with `rmp::encode` functions on the buffer;
-    /// `?` converts their errors). `f` must only append, and must write exactly one msgpack map (only
-    /// its first byte is checked). On error (from `f`, or a body not starting with a map marker) the
+    /// Appends one record whose body `f` writes into an append-only [`BodyBuf`] (e.g. with
+    /// `rmp::encode` functions; `?` converts their errors). `f` must write exactly one msgpack map,
+    /// which is checked when it returns (O(body length)). On error, from `f` or from the check, the
     /// buffer is truncated back so no partial record remains.
     pub fn append_with<F>(&mut self, time: EventTime, metadata: &[u8], f: F) -> Result<RecordSpan, EncodeError>
     where
-        F: FnOnce(&mut MallocBuf) -> Result<(), EncodeError>,
+        F: FnOnce(&mut BodyBuf<'_>) -> Result<(), EncodeError>,
     {
+        Self::check_metadata(metadata)?;
         let start = self.buf.len();
         let res = self.write_head(time, metadata, 0).and_then(|time_at| {
             let body_at = self.buf.len();
-            f(&mut self.buf)?;
-            if self.buf.len() < body_at {
-                return Err(EncodeError::Invalid("the body writer shrank the buffer"));
+            f(&mut BodyBuf { buf: &mut self.buf })?;
+            match self.buf.as_slice().get(body_at..) {
+                Some(body) if is_one_map(body) => Ok(time_at),
+                _ => Err(EncodeError::Invalid("body is not exactly one msgpack map")),
             }
-            match self.buf.as_slice().get(body_at) {
-                Some(&b) if is_map_marker(b) => Ok(time_at),
-                _ => Err(EncodeError::Invalid("body is not a msgpack map")),
+        });
+        self.finish(start, res)
+    }
+
+    /// Appends one record whose body is a map of `pairs` pairs that `f` writes through a [`MapBody`]
+    /// (valid by construction, so nothing is re-read: the fast path for inputs that build records
+    /// field by field, such as a line reader's `{"log": line}`). `f` must write exactly `pairs`
+    /// pairs, or the record is refused.
+    #[inline]
+    pub fn append_map<F>(
+        &mut self,
+        time: EventTime,
+        metadata: &[u8],
+        pairs: u32,
+        f: F,
+    ) -> Result<RecordSpan, EncodeError>
+    where
+        F: FnOnce(&mut MapBody<'_>) -> Result<(), EncodeError>,
+    {
+        Self::check_metadata(metadata)?;
+        let start = self.buf.len();
+        let res = self.write_head(time, metadata, 5).and_then(|time_at| {
+            rmp::encode::write_map_len(&mut self.buf, pairs)?;
+            let mut m = MapBody { buf: &mut self.buf, pairs: 0 };
+            f(&mut m)?;
+            if m.pairs != pairs {
+                return Err(EncodeError::Invalid("append_map wrote a different number of pairs than declared"));
             }
+            Ok(time_at)
         });
         self.finish(start, res)
     }
@@ -258,7 +541,9 @@ impl EventWriter {
         match res {
             Ok(time_at) => {
                 self.records += 1;
-                Ok(RecordSpan { range: start..self.buf.len(), time_at })
+                let end = self.buf.len();
+                self.note_record_start(start, end);
+                Ok(self.span(start..end, time_at))
             }
             Err(e) => {
                 self.buf.truncate(start);
@@ -267,18 +552,13 @@ impl EventWriter {
         }
     }
 
-    /// Checks that `span` is inside the buffer and its time slot holds an EventTime ext; returns the
-    /// time offset relative to the record start.
+    /// Checks that `span` was made by this writer since its last clear; returns the time offset
+    /// relative to the record start.
     fn check_span(&self, span: &RecordSpan) -> Option<usize> {
-        let r = &span.range;
-        let t_end = span.time_at.checked_add(10)?;
-        if r.start > r.end || r.end > self.buf.len() || span.time_at < r.start || t_end > r.end {
+        if span.writer != self.id || span.generation != self.generation || span.range.end > self.buf.len() {
             return None;
         }
-        match self.buf.as_slice().get(span.time_at..span.time_at + 2) {
-            Some([0xd7, 0x00]) => Some(span.time_at - r.start),
-            _ => None,
-        }
+        Some(span.time_at - span.range.start)
     }
 
     /// Appends `count` copies of the record at `span`, copy `i` getting time `first + i * step_ns`.
@@ -290,11 +570,7 @@ impl EventWriter {
         first: EventTime,
         step_ns: u64,
     ) -> Result<(), EncodeError> {
-        let off = self.check_span(span).ok_or(EncodeError::Invalid("record span is not in this buffer"))?;
-        // One record exactly, so `records` stays a true count.
-        if crate::events::skip_value(self.buf.as_slice(), span.range.start).ok() != Some(span.range.end) {
-            return Err(EncodeError::Invalid("record span must cover exactly one record"));
-        }
+        let off = self.check_span(span).ok_or(EncodeError::Invalid("record span is not from this writer"))?;
         if count == 0 {
             return Ok(());
         }
@@ -310,13 +586,18 @@ impl EventWriter {
             self.buf.extend_from_within(dst..dst + n * len)?;
             done += n;
         }
+        if self.piece_limit > 0 {
+            for i in 0..count {
+                self.note_record_start(dst + i * len, dst + (i + 1) * len);
+            }
+        }
+        self.records += count;
         let step = Step::new(step_ns);
         let mut t = first;
         // Copies that all carry the source record's own time need no patching: plain memcpy speed.
         let unchanged =
             step_ns == 0 && self.buf.as_slice().get(span.time_at..span.time_at + 10) == Some(&first.to_ext_bytes()[..]);
         if unchanged {
-            self.records += count;
             return Ok(());
         }
         if let Some(out) = self.buf.as_mut_slice().get_mut(dst..) {
@@ -327,12 +608,11 @@ impl EventWriter {
                 t = step.apply(t);
             }
         }
-        self.records += count;
         Ok(())
     }
 
-    /// Overwrites the time of a record already in the buffer. Does nothing when `span` does not
-    /// describe a record of this buffer (out of range, or no EventTime at `time_at`).
+    /// Overwrites the time of a record this writer wrote. Does nothing for a span from another
+    /// writer or from before the last clear.
     pub fn patch_time(&mut self, span: &RecordSpan, time: EventTime) {
         if self.check_span(span).is_none() {
             return;
@@ -342,17 +622,42 @@ impl EventWriter {
         }
     }
 
-    /// Appends already-encoded whole records, counting them as `records`. Only the first byte is
-    /// checked (a record is a 2-element array); use `validate_chunk` to check them fully.
-    pub fn append_encoded(&mut self, bytes: &[u8], records: usize) -> Result<(), EncodeError> {
-        match bytes.first() {
-            None if records == 0 => return Ok(()),
-            Some(&(0x92 | 0xdc | 0xdd)) if records > 0 => {}
-            _ => return Err(EncodeError::Invalid("not encoded records")),
+    /// Appends the records of `block`, all stamped with `time` (or keeping their own when `None`).
+    pub fn append_block(&mut self, block: &RecordBlock, time: Option<EventTime>) -> Result<(), EncodeError> {
+        let dst = self.buf.len();
+        self.buf.extend_from_slice(block.bytes.as_bytes())?;
+        self.records += block.records();
+        if self.piece_limit > 0 {
+            let ends = block.starts.iter().skip(1).copied().chain(core::iter::once(block.len()));
+            for (&s, e) in block.starts.iter().zip(ends) {
+                self.note_record_start(dst + s, dst + e);
+            }
         }
-        self.buf.extend_from_slice(bytes)?;
-        self.records += records;
+        if let Some(t) = time {
+            let t = t.to_ext_bytes();
+            for &at in &block.times {
+                if let Some(slot) = self.buf.as_mut_slice().get_mut(dst + at..dst + at + 10) {
+                    slot.copy_from_slice(&t);
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Appends already-encoded whole records, after checking all of them (O(length)); returns how
+    /// many there were. Nothing is appended when any is malformed.
+    pub fn append_encoded(&mut self, bytes: &[u8]) -> Result<usize, EncodeError> {
+        let n = crate::events::validate_chunk(bytes).map_err(|_| EncodeError::Invalid("not whole log records"))?;
+        let dst = self.buf.len();
+        self.buf.extend_from_slice(bytes)?;
+        self.records += n;
+        if self.piece_limit > 0 {
+            for ev in crate::events::EventReader::new(bytes).flatten() {
+                let s = ev.raw.as_ptr() as usize - bytes.as_ptr() as usize;
+                self.note_record_start(dst + s, dst + s + ev.raw.len());
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -399,11 +704,11 @@ mod tests {
         want.extend_from_slice(&t.to_ext_bytes());
         want.extend_from_slice(&[0x80, 0x80]);
         assert_eq!(w.as_bytes(), &want[..]);
-        assert_eq!(s, RecordSpan { range: 0..want.len(), time_at: 2 });
+        assert_eq!((s.range(), s.time_at()), (0..want.len(), 2));
         w.set_form(RecordForm::Legacy);
         assert_eq!(w.form(), RecordForm::Legacy);
         let s2 = w.append(t, &[0x81, 0xa1, b'x', 0x01], &[0x80]).unwrap();
-        assert_eq!(s2.time_at, want.len() + 1);
+        assert_eq!(s2.time_at(), want.len() + 1);
         let mut want2 = vec![0x92];
         want2.extend_from_slice(&t.to_ext_bytes());
         want2.push(0x80);
@@ -451,10 +756,19 @@ mod tests {
         let ev = EventReader::new(w.as_bytes()).next().unwrap().unwrap();
         assert_eq!(ev.time, EventTime::new(9, 9));
         assert_eq!(ev.body.as_map().unwrap().get(b"n").unwrap().unwrap().as_i64(), Some(300));
-        // An out-of-range span is ignored.
-        w.patch_time(&RecordSpan { range: 0..1000, time_at: 900 }, EventTime::new(1, 1));
-        w.patch_time(&RecordSpan { range: 0..s.range.end, time_at: 0 }, EventTime::new(1, 1));
+        // A span from another writer, or from before a clear, is ignored.
+        let mut other = EventWriter::default();
+        let foreign = other.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
+        w.patch_time(&foreign, EventTime::new(1, 1));
         assert_eq!(EventReader::new(w.as_bytes()).next().unwrap().unwrap().time, EventTime::new(9, 9));
+        let before = w.as_bytes().to_vec();
+        w.clear();
+        w.append(EventTime::new(2, 0), b"", &[0x81, 0xa1, b'k', 0x01]).unwrap();
+        w.append_encoded(&before).unwrap();
+        let snapshot = w.as_bytes().to_vec();
+        w.patch_time(&s, EventTime::new(1, 1));
+        assert_eq!(w.as_bytes(), &snapshot[..], "a span from before the clear changed nothing");
+        assert!(w.repeat(&s, 2, EventTime::new(0, 0), 0).is_err());
     }
 
     #[test]
@@ -495,30 +809,124 @@ mod tests {
     }
 
     #[test]
-    fn repeat_rejects_bad_spans() {
+    fn repeat_rejects_foreign_spans() {
         let mut w = EventWriter::default();
         let s = w.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
-        let bad = RecordSpan { range: 0..s.range.end + 1, time_at: 2 };
-        assert!(matches!(w.repeat(&bad, 3, EventTime::new(0, 0), 0), Err(EncodeError::Invalid(_))));
-        let bad = RecordSpan { range: s.range.clone(), time_at: 1 };
-        assert!(matches!(w.repeat(&bad, 3, EventTime::new(0, 0), 0), Err(EncodeError::Invalid(_))));
+        let mut other = EventWriter::default();
+        let foreign = other.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
+        assert!(matches!(w.repeat(&foreign, 3, EventTime::new(0, 0), 0), Err(EncodeError::Invalid(_))));
         assert_eq!(w.records(), 1);
         assert!(matches!(w.repeat(&s, usize::MAX, EventTime::new(0, 0), 0), Err(EncodeError::Alloc(_))));
-        assert_eq!(w.len(), s.range.len());
+        assert_eq!(w.len(), s.range().len());
     }
 
     #[test]
-    fn append_encoded_counts() {
+    fn append_encoded_checks_and_counts() {
         let mut a = EventWriter::new(RecordForm::Legacy);
         a.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
         a.append(EventTime::new(2, 0), b"", &[0x80]).unwrap();
         let mut w = EventWriter::default();
-        w.append_encoded(a.as_bytes(), 2).unwrap();
-        w.append_encoded(b"", 0).unwrap();
-        assert!(w.append_encoded(b"\x80", 1).is_err());
-        assert!(w.append_encoded(a.as_bytes(), 0).is_err());
+        assert_eq!(w.append_encoded(a.as_bytes()), Ok(2));
+        assert_eq!(w.append_encoded(b""), Ok(0));
+        assert!(w.append_encoded(b"\x80").is_err());
+        // Truncated: every prefix that ends inside a record is refused whole.
+        let first = a.len() / 2;
+        for cut in (1..a.len()).filter(|&c| c != first) {
+            assert!(w.append_encoded(&a.as_bytes()[..cut]).is_err(), "prefix {cut}");
+        }
         assert_eq!(w.records(), 2);
         assert_eq!(validate_chunk(w.as_bytes()), Ok(2));
+    }
+
+    #[test]
+    fn only_whole_maps_are_accepted_as_bodies_and_metadata() {
+        let mut w = EventWriter::default();
+        let t = EventTime::new(1, 0);
+        // A map header claiming more pairs than follow, a map followed by trailing bytes, a reserved
+        // marker inside: all refused, nothing written.
+        for bad in [&[0x81, 0xa1, b'k'][..], &[0x80, 0x80], &[0x81, 0xa1, b'k', 0xc1], &[0xdf, 0, 0, 0, 9]] {
+            assert!(w.append(t, b"", bad).is_err(), "{bad:x?}");
+            assert!(w.append(t, bad, &[0x80]).is_err(), "{bad:x?}");
+        }
+        let r = w.append_with(t, b"", |b| {
+            rmp::encode::write_map_len(b, 2)?;
+            rmp::encode::write_str(b, "only one pair")?;
+            rmp::encode::write_nil(b)?;
+            Ok(())
+        });
+        assert!(r.is_err());
+        let r = w.append_with(t, b"", |b| {
+            rmp::encode::write_map_len(b, 0)?;
+            rmp::encode::write_nil(b)?;
+            Ok(())
+        });
+        assert!(r.is_err(), "trailing bytes after the body");
+        assert!(w.is_empty());
+        assert_eq!(w.records(), 0);
+    }
+
+    #[test]
+    fn append_map_writes_canonical_maps_and_refuses_a_wrong_count() {
+        let mut w = EventWriter::new(RecordForm::Legacy);
+        let line = b"caf\xc3\xa9 \xff not utf-8";
+        w.append_map(EventTime::new(3, 4), b"", 3, |m| {
+            m.bytes(b"log", line)?;
+            m.uint("offset", 1 << 40)?;
+            m.str("path", "/var/log/a.log")
+        })
+        .unwrap();
+        let ev = EventReader::new(w.as_bytes()).next().unwrap().unwrap();
+        let body = ev.body.as_map().unwrap();
+        assert_eq!(body.raw()[0], 0x83, "fixmap header");
+        assert_eq!(body.get(b"log").unwrap().unwrap().as_bytes(), Some(&line[..]));
+        assert_eq!(body.get(b"offset").unwrap().unwrap().as_u64(), Some(1 << 40));
+        assert_eq!(body.get(b"path").unwrap().unwrap().as_str(), Some("/var/log/a.log"));
+        let len = w.len();
+        assert!(w.append_map(EventTime::new(3, 4), b"", 2, |m| m.str("a", "b")).is_err());
+        assert!(w.append_map(EventTime::new(3, 4), b"", 1, |m| m.raw("a", &[0x92, 0x01])).is_err());
+        assert_eq!(w.len(), len);
+        assert_eq!(w.records(), 1);
+        assert_eq!(validate_chunk(w.as_bytes()), Ok(1));
+    }
+
+    #[test]
+    fn blocks_repeat_records_with_new_times() {
+        let mut tpl = EventWriter::new(RecordForm::Modern);
+        tpl.append(EventTime::new(0, 0), &[0x81, 0xa1, b'm', 0x01], &[0x81, 0xa1, b'a', 0x01]).unwrap();
+        tpl.append(EventTime::new(0, 0), b"", &[0x81, 0xa1, b'b', 0x02]).unwrap();
+        let block = RecordBlock::new(tpl);
+        assert_eq!((block.records(), block.form()), (2, RecordForm::Modern));
+        let mut w = EventWriter::new(RecordForm::Modern);
+        w.append_block(&block, Some(EventTime::new(7, 1))).unwrap();
+        w.append_block(&block, None).unwrap();
+        let times: Vec<_> = EventReader::new(w.as_bytes()).map(|e| e.unwrap().time).collect();
+        assert_eq!(times, [EventTime::new(7, 1), EventTime::new(7, 1), EventTime::new(0, 0), EventTime::new(0, 0)]);
+        assert_eq!(w.records(), 4);
+    }
+
+    #[test]
+    fn pieces_cut_at_record_boundaries() {
+        let mut w = EventWriter::new(RecordForm::Legacy);
+        w.set_piece_limit(100);
+        let mut n = 0;
+        while w.len() < 1000 {
+            w.append_map(EventTime::new(1, 0), b"", 1, |m| m.bytes(b"log", &[b'x'; 30])).unwrap();
+            n += 1;
+        }
+        let s = w.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
+        w.repeat(&s, 50, EventTime::new(2, 0), 0).unwrap();
+        n += 51;
+        let pieces: Vec<&[u8]> = w.pieces().collect();
+        assert!(pieces.len() > 5, "{}", pieces.len());
+        let mut total = 0;
+        for p in &pieces {
+            assert!(p.len() <= 100 + 50, "a piece is about the limit: {}", p.len());
+            total += validate_chunk(p).unwrap();
+        }
+        assert_eq!(total, n);
+        assert_eq!(pieces.iter().map(|p| p.len()).sum::<usize>(), w.len());
+        w.clear();
+        assert_eq!(w.pieces().count(), 0);
     }
 
     #[test]

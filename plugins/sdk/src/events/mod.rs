@@ -14,5 +14,5 @@ pub use decoder::{
     decode_value, skip_value, validate_chunk, Array, ArrayIter, DecodeError, DecodeErrorKind, Event, EventReader, Map,
     MapIter, Value,
 };
-pub use encoder::{encode_str_map, EncodeError, EventWriter, RecordForm, RecordSpan};
+pub use encoder::{encode_str_map, BodyBuf, EncodeError, EventWriter, MapBody, RecordBlock, RecordForm, RecordSpan};
 pub use time::{EventTime, TimeKind};

@@ -56,7 +56,7 @@ impl InputPlugin for SdkTestIn {
         Ok(())
     }
 
-    fn collected(&mut self) {
+    fn taken(&mut self, _batch: BatchId) {
         if self.panic_in == "cleanup" {
             panic!("sdktest_in asked to panic in cleanup");
         }
