@@ -10,7 +10,7 @@ PLUGIN_DIR := target/plugins
 TEST_PLUGIN_DIR := target/test-plugins
 # package:library pairs; the .so is named after the library, as Fluent Bit users know them.
 PLUGINS := in-gdummy:in_gdummy out-gstdout:out_gstdout
-TEST_PLUGINS := in-sdktest:in_sdktest out-sdktest:out_sdktest
+TEST_PLUGINS := in-sdktest:in_sdktest out-sdktest:out_sdktest in-sdkworker:in_sdkworker
 
 .PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint
 

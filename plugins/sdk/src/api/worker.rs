@@ -551,8 +551,10 @@ impl WorkerRuntime {
             state: Mutex::new(State {
                 filling,
                 spare: None,
-                acks: VecDeque::new(),
-                ack_pool: Vec::new(),
+                // Sized at start so collects do not allocate while warming up (a host's per-call leak
+                // check would count it): a batch or two is outstanding at a time.
+                acks: VecDeque::with_capacity(4),
+                ack_pool: (0..4).map(|_| Vec::with_capacity(8)).collect(),
                 wake: false,
                 next_id: 2,
             }),

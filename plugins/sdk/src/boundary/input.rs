@@ -154,7 +154,7 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &InputRegistry<P>, plugin: *mut c_
                 handed: Handed::Nothing,
                 worker: ctx.worker.take(),
                 batches: 0,
-                append_ok: Vec::new(),
+                append_ok: Vec::with_capacity(8),
             }),
         });
         let key = reg.add(inst);
