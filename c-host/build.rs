@@ -82,7 +82,10 @@ fn main() {
         let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
         let so = plugins_out.join(format!("{stem}.so"));
         let mut cmd = compiler();
-        cmd.args(["-O1", "-g", "-shared", "-fPIC", "-Wall", "-Werror", "-o"]).arg(&so).arg(&f).args(["-lpthread", "-ldl"]);
+        cmd.args(["-O1", "-g", "-shared", "-fPIC", "-Wall", "-Werror", "-o"])
+            .arg(&so)
+            .arg(&f)
+            .args(["-lpthread", "-ldl"]);
         run(cmd, stem);
     }
 
