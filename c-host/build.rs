@@ -1,4 +1,5 @@
-//! Compiles the C host (src/*.c) into two executables and the C test plugins
+//! Compiles the C host (src/*.c) into two executables, the shim library both load under --abi 5.1
+//! (shim/exports.c -> libflbhost_exports.so, beside them), and the C test plugins
 //! (tests/plugins/*.c, plus the shared tracer plugins when ../shared is present) into .so files,
 //! all in OUT_DIR, and exports their paths to the crate as compile-time env vars.
 use std::env;
@@ -33,8 +34,10 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let src_dir = manifest.join("src");
+    let shim_dir = manifest.join("shim");
     let plugin_dir = manifest.join("tests").join("plugins");
     println!("cargo:rerun-if-changed={}", src_dir.display());
+    println!("cargo:rerun-if-changed={}", shim_dir.display());
     println!("cargo:rerun-if-changed={}", plugin_dir.display());
     println!("cargo:rerun-if-changed=build.rs");
 
@@ -44,6 +47,15 @@ fn main() {
     }
     let sources: Vec<&PathBuf> = all.iter().filter(|p| p.extension().is_some_and(|x| x == "c")).collect();
     let common = ["-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic"];
+
+    // Next to both executables: the host finds it relative to /proc/self/exe.
+    let shim_src = shim_dir.join("exports.c");
+    println!("cargo:rerun-if-changed={}", shim_src.display());
+    let mut cmd = compiler();
+    cmd.args(["-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o"])
+        .arg(out.join("libflbhost_exports.so"))
+        .arg(&shim_src);
+    run(cmd, "libflbhost_exports.so");
 
     let host = out.join("flb-host");
     let mut cmd = compiler();
@@ -70,7 +82,10 @@ fn main() {
         let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or("plugin");
         let so = plugins_out.join(format!("{stem}.so"));
         let mut cmd = compiler();
-        cmd.args(["-O1", "-g", "-shared", "-fPIC", "-Wall", "-Werror", "-o"]).arg(&so).arg(&f).arg("-lpthread");
+        cmd.args(["-O1", "-g", "-shared", "-fPIC", "-Wall", "-Werror", "-o"])
+            .arg(&so)
+            .arg(&f)
+            .args(["-lpthread", "-ldl"]);
         run(cmd, stem);
     }
 

@@ -310,8 +310,10 @@ long rss_kb(const char *field)
 
 int abi_parse(const char *s, enum abi_profile *out)
 {
-    if (strcmp(s, "1.9") == 0 || strcmp(s, "2.0") == 0) {
+    if (strcmp(s, "1.9") == 0) {
         *out = ABI_1_9;
+    } else if (strcmp(s, "2.0") == 0) {
+        *out = ABI_2_0;
     } else if (strcmp(s, "2.2") == 0) {
         *out = ABI_2_2;
     } else if (strcmp(s, "4.1") == 0) {
@@ -328,6 +330,7 @@ const char *abi_name(enum abi_profile p)
 {
     switch (p) {
     case ABI_1_9: return "1.9";
+    case ABI_2_0: return "2.0";
     case ABI_2_2: return "2.2";
     case ABI_4_1: return "4.1";
     default: return "5.1";

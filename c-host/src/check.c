@@ -29,11 +29,14 @@ struct coll_sink_state {
     uint64_t records;
 };
 
-static void count_sink(void *arg, const void *data, size_t len, uint64_t records)
+static void count_sink(void *arg, const char *tag, size_t tag_len, const void *data, size_t len,
+                       uint64_t records)
 {
     struct coll_sink_state *st = arg;
     (void) data;
     (void) len;
+    (void) tag;
+    (void) tag_len;
     st->records += records;
 }
 
@@ -212,6 +215,9 @@ static void *instance_thread(void *arg)
     mc_snapshot(&m1);
     {
         uint64_t recs = 0, empty = 0, failed = 0, invalid0 = a->invalid + (b ? b->invalid : 0);
+        uint64_t modern0 = a->modern_refused + (b ? b->modern_refused : 0);
+        uint64_t appends0 = a->appends + (b ? b->appends : 0);
+        uint64_t refused0 = a->appends_refused + (b ? b->appends_refused : 0);
         int bad_flush = 0, last_ret = FLB_OK;
         uint64_t live_after_first = 0;
         long first_round_end = (b && b->initialized) ? 1 : 0;
@@ -255,7 +261,24 @@ static void *instance_thread(void *arg)
         mc_snapshot(&m2);
         if (is_in) {
             uint64_t inv = a->invalid + (b ? b->invalid : 0) - invalid0;
-            if (inv || failed) {
+            uint64_t modern_bufs = a->modern_refused + (b ? b->modern_refused : 0) - modern0;
+            uint64_t appends = a->appends + (b ? b->appends : 0) - appends0;
+            uint64_t refused = a->appends_refused + (b ? b->appends_refused : 0) - refused0;
+            if (modern_bufs) {
+                report("FAIL", "collect",
+                       "%llu of %ld collects returned records in the modern form [[time, "
+                       "{metadata}], {body}], which Fluent Bit < 2.1 (abi %s) does not "
+                       "understand: the plugin must write legacy records [time, {body}] for this "
+                       "host (%llu invalid in all, %llu records accepted)",
+                       (unsigned long long) modern_bufs, count, abi_name(h->abi),
+                       (unsigned long long) inv, (unsigned long long) recs);
+            } else if (refused) {
+                report("FAIL", "collect",
+                       "%llu flb_input_log_append call(s) refused (see the error lines: wrong "
+                       "instance, thread or records), %llu accepted, %llu records",
+                       (unsigned long long) refused, (unsigned long long) appends,
+                       (unsigned long long) recs);
+            } else if (inv || failed) {
                 report("FAIL", "collect",
                        "%ld collects: %llu invalid buffers, %llu failed (-1), %llu records",
                        count, (unsigned long long) inv, (unsigned long long) failed,
@@ -264,8 +287,11 @@ static void *instance_thread(void *arg)
                 report("FAIL", "collect", "%ld collects gave no records (%llu empty)", count,
                        (unsigned long long) empty);
             } else {
-                report("PASS", "collect", "%ld collects: %llu valid records, %llu empty", count,
-                       (unsigned long long) recs, (unsigned long long) empty);
+                report("PASS", "collect",
+                       "%ld collects: %llu valid records, %llu empty, %llu flb_input_log_append "
+                       "call(s)",
+                       count, (unsigned long long) recs, (unsigned long long) empty,
+                       (unsigned long long) appends);
             }
         } else if (bad_flush) {
             report("FAIL", "flush",
@@ -345,6 +371,8 @@ int check_main(int argc, char **argv)
                 free(kvs);
                 return EXIT_HOST_USAGE;
             }
+        } else if (strcmp(x, "--no-direct-append") == 0) {
+            h->no_direct_append = 1;
         } else if (strcmp(x, "--count") == 0 && i + 1 < argc) {
             count = strtol(argv[++i], NULL, 10);
             if (count < 1) {
@@ -387,10 +415,18 @@ int check_main(int argc, char **argv)
         return EXIT_HOST_USAGE;
     }
     set_thread_name("fluent-bit");
-    printf("flb-host check %s (abi %s, %ld calls, malloc counting %s)\n", path, abi_name(h->abi),
-           count, counting ? "on" : "off (ASan build)");
+    printf("flb-host check %s (abi %s, %ld calls, malloc counting %s, flb_input_log_append %s)\n",
+           path, abi_name(h->abi), count, counting ? "on" : "off (ASan build)",
+           h->abi < ABI_5_1 ? "absent (abi < 5.1)"
+                            : (h->no_direct_append ? "absent (--no-direct-append)" : "offered"));
     mc_snapshot(&m0);
 
+    if (host_exports_load(h) != 0) {
+        report("FAIL", "load", "cannot offer flb_input_log_append (see the error above)");
+        host_free(h);
+        free(kvs);
+        return EXIT_HOST_ERROR;
+    }
     /* load + register */
     so = loader_open(path, h->abi);
     if (so == NULL) {

@@ -118,9 +118,14 @@ struct flbgo_input_plugin {
 };
 
 /* ---- ABI profiles ---- */
-enum abi_profile { ABI_1_9 = 19, ABI_2_2 = 22, ABI_4_1 = 41, ABI_5_1 = 51 };
+enum abi_profile { ABI_1_9 = 19, ABI_2_0 = 20, ABI_2_2 = 22, ABI_4_1 = 41, ABI_5_1 = 51 };
 int abi_parse(const char *s, enum abi_profile *out);
 const char *abi_name(enum abi_profile p);
+/* Fluent Bit before 2.1 decodes only [time, {body}]: the metadata form came with 2.1 */
+static inline int abi_legacy_records_only(enum abi_profile p)
+{
+    return p < ABI_2_2;
+}
 
 /* ---- host-side objects ---- */
 struct kv {
@@ -164,6 +169,16 @@ struct plugin_so {
 struct chunk;
 struct task;
 
+/* Records an input buffered for one tag: its own tag (collect) or one given to
+ * flb_input_log_append; each becomes a chunk of that tag at the next flush. */
+struct tag_buf {
+    char *tag;
+    unsigned char *buf;
+    size_t len, cap;
+    uint64_t records;
+    struct tag_buf *next;
+};
+
 struct instance {
     int type; /* FLB_PROXY_INPUT_PLUGIN / FLB_PROXY_OUTPUT_PLUGIN */
     char *plugin_name;
@@ -195,9 +210,7 @@ struct instance {
     int cmd_ack; /* input: commands done */
     int cmd_seq; /* input: commands issued */
     int paused;
-    unsigned char *buf; /* input: buffered records not yet flushed */
-    size_t buf_len, buf_cap;
-    uint64_t buf_records;
+    struct tag_buf *bufs; /* input: records not yet flushed, one buffer per tag (under mu) */
     /* output worker queue */
     struct task *q_head, *q_tail;
     int q_stop;
@@ -206,7 +219,11 @@ struct instance {
     int nworkers_started;
 
     /* statistics */
+    _Atomic int in_collect; /* the input's collect callback is running (on its thread) */
     _Atomic uint64_t collects, collect_empty, collect_fail, records_in, bytes_in, invalid;
+    _Atomic uint64_t modern_refused; /* invalid because modern records reached a < 2.1 profile */
+    _Atomic uint64_t appends;        /* successful flb_input_log_append calls */
+    _Atomic uint64_t appends_refused; /* calls refused (wrong caller, tag or records) */
     _Atomic uint64_t chunks, flushes, flush_ok, retries, dropped, errors, records_out, records_ok;
     _Atomic int cur_conc, max_conc;
 };
@@ -223,6 +240,7 @@ struct host {
     size_t coro_stack;
     int log_level;
     int retry_limit;
+    int no_direct_append; /* --no-direct-append: 5.1 without flb_input_log_append */
     uint64_t max_records;
     char *config_dir;
     char **so_paths;
@@ -268,8 +286,13 @@ int instance_init(struct instance *in, enum abi_profile abi);
 void instance_prerun(struct instance *in, enum abi_profile abi);
 void instance_exit(struct instance *in, enum abi_profile abi);
 void instance_free(struct instance *in);
-/* collect exactly as Fluent Bit: returns -2 empty (len 0), -1 failed, 0 ok (copy appended via sink) */
-typedef void (*collect_sink)(void *arg, const void *data, size_t len, uint64_t records);
+/* Where validated records go, the copy Fluent Bit makes into the input's chunk. tag NULL (and
+ * tag_len 0) means the instance's own tag; otherwise tag_len bytes, not NUL-terminated. Called
+ * for a collected buffer and for each flb_input_log_append made during that collect. */
+typedef void (*collect_sink)(void *arg, const char *tag, size_t tag_len, const void *data,
+                             size_t len, uint64_t records);
+/* collect exactly as Fluent Bit: returns -2 empty (len 0), -1 failed, 0 ok (copy appended via
+ * sink); *records / *bytes include what the plugin appended directly during the call */
 int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sink, void *arg,
                      uint64_t *records, size_t *bytes);
 int instance_flush(struct instance *in, const void *data, size_t len, const char *tag);
@@ -292,6 +315,30 @@ struct mp_check {
 int mp_check_records(const unsigned char *p, size_t len, struct mp_check *out);
 int mp_skip_object(const unsigned char *p, size_t len, size_t *used);
 
+/* loader.c: validation of a collected or appended buffer (counts it invalid and logs one line
+ * when it is not records this profile's Fluent Bit decodes); 0 ok, -1 refused */
+int records_validate(struct instance *in, enum abi_profile abi, const void *data, size_t len,
+                     const char *what, struct mp_check *chk);
+
+/* direct_append.c: flb_input_log_append for plugins (5.1 profile), through the shim library */
+#define FLB_HOST_EXPORTS_SO "libflbhost_exports.so"
+int host_exports_load(struct host *h);
+void host_exports_close(void);
+int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const void *buf,
+                              size_t buf_size);
+/* The collect running on this thread, for flb_input_log_append: set around the plugin's
+ * collect callback only, so a call from anywhere else is refused. */
+struct collect_scope {
+    struct instance *in;
+    enum abi_profile abi;
+    collect_sink sink;
+    void *arg;
+    uint64_t records; /* appended during this collect */
+    size_t bytes;
+};
+void collect_scope_enter(struct collect_scope *sc);
+void collect_scope_leave(struct collect_scope *sc);
+
 /* sample.c */
 int sample_chunk(unsigned int nrecords, int legacy, unsigned char **out, size_t *out_len);
 
@@ -312,6 +359,10 @@ struct mc_stats {
 };
 void mc_enter(void);
 void mc_leave(void);
+/* host code reached from inside a plugin call (flb_input_log_append) must not be counted as the
+ * plugin's: suspend returns the thread's depth and clears it, resume restores it */
+int mc_suspend(void);
+void mc_resume(int depth);
 void mc_snapshot(struct mc_stats *s);
 int mc_enabled(void);
 #define PLUGIN_CALL(stmt) \

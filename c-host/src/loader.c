@@ -49,8 +49,10 @@ struct plugin_so *loader_open(const char *path, enum abi_profile abi)
     SYM(so, exit, fn_exit, "FLBPluginExit");
     SYM(so, exit_ctx, fn_exit_ctx, "FLBPluginExitCtx");
     SYM(so, unreg, fn_unregister, "FLBPluginUnregister");
-    if (abi >= ABI_2_2) {
+    if (abi >= ABI_2_0) {
         SYM(so, cleanup, fn_cleanup, "FLBPluginInputCleanupCallback");
+    }
+    if (abi >= ABI_2_2) {
         SYM(so, pre_register, fn_pre_register, "FLBPluginPreRegister");
         SYM(so, in_prerun, fn_prerun, "FLBPluginInputPreRun");
         SYM(so, out_prerun, fn_prerun, "FLBPluginOutputPreRun");
@@ -336,6 +338,33 @@ static void *remote_ctx(struct instance *in)
                                               : in->out_ctx->remote_context;
 }
 
+int records_validate(struct instance *in, enum abi_profile abi, const void *data, size_t len,
+                     const char *what, struct mp_check *chk)
+{
+    if (mp_check_records(data, len, chk) != 0) {
+        atomic_fetch_add(&in->invalid, 1);
+        atomic_fetch_add(&in->errors, 1);
+        host_log(FLB_LOG_ERROR, "[%s] invalid log records from %s (%zu bytes): %s at offset %zu; "
+                 "dropped",
+                 in->name, what, len, chk->err ? chk->err : "?", chk->err_offset);
+        return -1;
+    }
+    if (abi_legacy_records_only(abi) && chk->modern > 0) {
+        /* a pre-2.1 decoder would take [time, {metadata}] for the timestamp and lose the
+         * record, so the whole buffer is refused rather than half delivered */
+        atomic_fetch_add(&in->invalid, 1);
+        atomic_fetch_add(&in->modern_refused, 1);
+        atomic_fetch_add(&in->errors, 1);
+        host_log(FLB_LOG_ERROR,
+                 "[%s] %s returned %llu record(s) in the modern form [[time, {metadata}], "
+                 "{body}], which Fluent Bit < 2.1 (--abi %s) does not understand: the plugin "
+                 "must write legacy records [time, {body}] for this host; %zu bytes dropped",
+                 in->name, what, (unsigned long long) chk->modern, abi_name(abi), len);
+        return -1;
+    }
+    return 0;
+}
+
 int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sink, void *arg,
                      uint64_t *records, size_t *bytes)
 {
@@ -345,15 +374,21 @@ int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sin
     int ret, cret = 0;
     int use_ctx = abi >= ABI_4_1 && so->collect_ctx != NULL;
     struct mp_check chk;
+    struct collect_scope sc = {in, abi, sink, arg, 0, 0};
 
     *records = 0;
     *bytes = 0;
     atomic_fetch_add(&in->collects, 1);
+    collect_scope_enter(&sc);
     if (use_ctx) {
         PLUGIN_CALL(ret = so->collect_ctx(remote_ctx(in), &data, &len));
     } else {
         PLUGIN_CALL(ret = so->collect(&data, &len));
     }
+    collect_scope_leave(&sc);
+    /* records appended directly were copied during the call, whatever the collect returns */
+    *records = sc.records;
+    *bytes = sc.bytes;
     if (len == 0) {
         /* exactly as Fluent Bit: return at once, no cleanup */
         atomic_fetch_add(&in->collect_empty, 1);
@@ -374,27 +409,22 @@ int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sin
                  len);
         return -1;
     }
-    if (mp_check_records(data, len, &chk) != 0) {
-        atomic_fetch_add(&in->invalid, 1);
-        atomic_fetch_add(&in->errors, 1);
-        host_log(FLB_LOG_ERROR,
-                 "[%s] invalid log records from collect (%zu bytes): %s at offset %zu; dropped",
-                 in->name, len, chk.err ? chk.err : "?", chk.err_offset);
-    } else {
-        *records = chk.records;
-        *bytes = len;
+    if (records_validate(in, abi, data, len, "collect", &chk) == 0) {
+        *records += chk.records;
+        *bytes += len;
         atomic_fetch_add(&in->records_in, chk.records);
         atomic_fetch_add(&in->bytes_in, len);
         if (sink) {
-            sink(arg, data, len, chk.records);
+            sink(arg, NULL, 0, data, len, chk.records);
         }
     }
+    /* a refused buffer is still handed back: the plugin owns it until cleanup (or free) */
     if (abi >= ABI_4_1 && so->cleanup_ctx) {
         PLUGIN_CALL(cret = so->cleanup_ctx(remote_ctx(in), data));
-    } else if (abi >= ABI_2_2 && so->cleanup) {
+    } else if (abi >= ABI_2_0 && so->cleanup) {
         PLUGIN_CALL(cret = so->cleanup(data));
     } else {
-        free(data); /* no cleanup exported: the host frees with libc free */
+        free(data); /* no cleanup exported (or a 1.9 host): the host frees with libc free */
     }
     if (cret == -1) {
         atomic_fetch_add(&in->errors, 1);
@@ -471,7 +501,13 @@ void instance_free(struct instance *in)
     free(in->plugin_name);
     free(in->tag);
     free(in->match);
-    free(in->buf);
+    while (in->bufs) {
+        struct tag_buf *b = in->bufs;
+        in->bufs = b->next;
+        free(b->tag);
+        free(b->buf);
+        free(b);
+    }
     free(in->worker_threads);
     pthread_mutex_destroy(&in->mu);
     pthread_cond_destroy(&in->cv);

@@ -11,13 +11,20 @@ static const char *usage_text =
     "  flb-host [run] -e plugin.so ... -i NAME [-p key=value]... [-t TAG]\n"
     "                 -o NAME [-p key=value]... [-m MATCH] [-c fluent-bit.conf]\n"
     "                 [--interval S] [--flush S] [--duration S] [--max-records N]\n"
-    "                 [--pause-after S] [--resume-after S] [--abi 1.9|2.2|4.1|5.1]\n"
-    "                 [--coro-stack BYTES|64K] [--log-level LEVEL] [--retry-limit N]\n"
-    "                 [--retry-wait S] [--grace S]\n"
+    "                 [--pause-after S] [--resume-after S] [--abi 1.9|2.0|2.2|4.1|5.1]\n"
+    "                 [--no-direct-append] [--coro-stack BYTES|64K] [--log-level LEVEL]\n"
+    "                 [--retry-limit N] [--retry-wait S] [--grace S]\n"
     "  flb-host check plugin.so [-p key=value]... [--bad key=value] [--abi X] [--count N]\n"
+    "                 [--interval S] [--no-direct-append]\n"
     "  flb-host bench -e plugin.so (-i NAME | -o NAME) [-p key=value]... [--count N |\n"
     "                 --duration S] [--records-per-chunk N] [--chunk-file FILE] [--legacy]\n"
-    "                 [--warmup N] [--json FILE] [--abi X] [--coro-stack BYTES]\n";
+    "                 [--warmup N] [--json FILE] [--abi X] [--coro-stack BYTES]\n"
+    "                 [--no-direct-append]\n"
+    "\n"
+    "  --abi: the Fluent Bit version emulated (default 5.1). 1.9 and 2.0 take only legacy\n"
+    "  records [time, {body}]; 5.1 also offers plugins flb_input_log_append (dlsym from\n"
+    "  RTLD_DEFAULT, through libflbhost_exports.so next to this binary) unless\n"
+    "  --no-direct-append is given.\n";
 
 static void usage(void)
 {
@@ -49,6 +56,7 @@ void host_free(struct host *h)
     free(h->so_paths);
     free(h->sos);
     free(h->config_dir);
+    host_exports_close();
     memset(h, 0, sizeof *h);
 }
 
@@ -211,9 +219,11 @@ static int run_main(int argc, char **argv)
                 goto fail;
             }
             if (abi_parse(v, &h->abi) != 0) {
-                host_error("unknown --abi '%s' (1.9, 2.2, 4.1, 5.1)", v);
+                host_error("unknown --abi '%s' (1.9, 2.0, 2.2, 4.1, 5.1)", v);
                 goto fail;
             }
+        } else if (strcmp(a, "--no-direct-append") == 0) {
+            h->no_direct_append = 1;
         } else if (is_opt(a, "--coro-stack")) {
             if ((v = opt_value(argc, argv, &i, "--coro-stack")) == NULL) {
                 goto fail;

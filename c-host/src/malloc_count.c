@@ -354,3 +354,15 @@ void mc_leave(void)
 {
     tl_in_plugin--;
 }
+
+int mc_suspend(void)
+{
+    int d = tl_in_plugin;
+    tl_in_plugin = 0;
+    return d;
+}
+
+void mc_resume(int depth)
+{
+    tl_in_plugin = depth;
+}

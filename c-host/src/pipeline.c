@@ -70,29 +70,52 @@ static void wake_pipeline(void)
 
 /* ---------------- inputs ---------------- */
 
-static void input_sink(void *arg, const void *data, size_t len, uint64_t records)
+/* called with in->mu held; a new tag's buffer goes last, so chunks keep first-append order */
+static struct tag_buf *tag_buf_get(struct instance *in, const char *tag, size_t tag_len)
+{
+    struct tag_buf **pp, *b;
+    if (tag == NULL) {
+        tag = in->tag;
+        tag_len = strlen(in->tag);
+    }
+    for (pp = &in->bufs; *pp != NULL; pp = &(*pp)->next) {
+        if (strlen((*pp)->tag) == tag_len && memcmp((*pp)->tag, tag, tag_len) == 0) {
+            return *pp;
+        }
+    }
+    b = xcalloc(1, sizeof *b);
+    b->tag = xcalloc(tag_len + 1, 1);
+    memcpy(b->tag, tag, tag_len);
+    *pp = b;
+    return b;
+}
+
+static void input_sink(void *arg, const char *tag, size_t tag_len, const void *data, size_t len,
+                       uint64_t records)
 {
     struct instance *in = arg;
+    struct tag_buf *b;
     pthread_mutex_lock(&in->mu);
-    if (in->buf_len + len > in->buf_cap) {
-        size_t nc = in->buf_cap ? in->buf_cap : 4096;
+    b = tag_buf_get(in, tag, tag_len);
+    if (b->len + len > b->cap) {
+        size_t nc = b->cap ? b->cap : 4096;
         unsigned char *nb;
-        while (nc < in->buf_len + len) {
+        while (nc < b->len + len) {
             nc *= 2;
         }
-        nb = realloc(in->buf, nc);
+        nb = realloc(b->buf, nc);
         if (nb == NULL) {
             pthread_mutex_unlock(&in->mu);
             atomic_fetch_add(&in->errors, 1);
             host_log(FLB_LOG_ERROR, "[%s] out of memory buffering a chunk", in->name);
             return;
         }
-        in->buf = nb;
-        in->buf_cap = nc;
+        b->buf = nb;
+        b->cap = nc;
     }
-    memcpy(in->buf + in->buf_len, data, len); /* flb_input_log_append's copy */
-    in->buf_len += len;
-    in->buf_records += records;
+    memcpy(b->buf + b->len, data, len); /* flb_input_log_append's copy */
+    b->len += len;
+    b->records += records;
     pthread_mutex_unlock(&in->mu);
 }
 
@@ -362,58 +385,68 @@ static void *worker_thread(void *arg)
     return NULL;
 }
 
-/* take every input's buffer as one chunk and route it to the matching outputs */
+static void route_chunk(struct host *h, struct instance *in, struct chunk *ch)
+{
+    int routed = 0;
+    atomic_store(&ch->refs, 1);
+    atomic_fetch_add(&in->chunks, 1);
+    for (size_t j = 0; j < h->nins; j++) {
+        struct instance *out = h->ins[j];
+        struct task *t;
+        if (out->type != FLB_PROXY_OUTPUT_PLUGIN || !out->initialized) {
+            continue;
+        }
+        if (!tag_match(out->match ? out->match : "", ch->tag)) {
+            continue;
+        }
+        t = xcalloc(1, sizeof *t);
+        t->ch = ch;
+        t->out = out;
+        atomic_fetch_add(&ch->refs, 1);
+        atomic_fetch_add(&out->chunks, 1);
+        atomic_fetch_add(&out->records_out, ch->records);
+        pthread_mutex_lock(&g_mu);
+        g_pending++;
+        pthread_mutex_unlock(&g_mu);
+        routed++;
+        dispatch(t);
+    }
+    if (!routed) {
+        host_log(FLB_LOG_DEBUG, "[%s] chunk with tag '%s' matches no output; dropped", in->name,
+                 ch->tag);
+    }
+    chunk_release(ch);
+}
+
+/* each (input, tag) buffer becomes one chunk of that tag, routed to the matching outputs */
 static void flush_inputs(struct host *h)
 {
     for (size_t i = 0; i < h->nins; i++) {
         struct instance *in = h->ins[i];
-        struct chunk *ch;
-        int routed = 0;
+        struct tag_buf *list;
         if (in->type != FLB_PROXY_INPUT_PLUGIN) {
             continue;
         }
         pthread_mutex_lock(&in->mu);
-        if (in->buf_len == 0) {
-            pthread_mutex_unlock(&in->mu);
-            continue;
-        }
-        ch = xcalloc(1, sizeof *ch);
-        ch->data = in->buf;
-        ch->len = in->buf_len;
-        ch->records = in->buf_records;
-        in->buf = NULL;
-        in->buf_len = in->buf_cap = 0;
-        in->buf_records = 0;
+        list = in->bufs;
+        in->bufs = NULL;
         pthread_mutex_unlock(&in->mu);
-        ch->tag = xstrdup(in->tag);
-        atomic_store(&ch->refs, 1);
-        atomic_fetch_add(&in->chunks, 1);
-        for (size_t j = 0; j < h->nins; j++) {
-            struct instance *out = h->ins[j];
-            struct task *t;
-            if (out->type != FLB_PROXY_OUTPUT_PLUGIN || !out->initialized) {
-                continue;
+        while (list != NULL) {
+            struct tag_buf *b = list;
+            list = b->next;
+            if (b->len == 0) {
+                free(b->buf);
+                free(b->tag);
+            } else {
+                struct chunk *ch = xcalloc(1, sizeof *ch);
+                ch->data = b->buf;
+                ch->len = b->len;
+                ch->records = b->records;
+                ch->tag = b->tag;
+                route_chunk(h, in, ch);
             }
-            if (!tag_match(out->match ? out->match : "", ch->tag)) {
-                continue;
-            }
-            t = xcalloc(1, sizeof *t);
-            t->ch = ch;
-            t->out = out;
-            atomic_fetch_add(&ch->refs, 1);
-            atomic_fetch_add(&out->chunks, 1);
-            atomic_fetch_add(&out->records_out, ch->records);
-            pthread_mutex_lock(&g_mu);
-            g_pending++;
-            pthread_mutex_unlock(&g_mu);
-            routed++;
-            dispatch(t);
+            free(b);
         }
-        if (!routed) {
-            host_log(FLB_LOG_DEBUG, "[%s] chunk with tag '%s' matches no output; dropped",
-                     in->name, ch->tag);
-        }
-        chunk_release(ch);
     }
 }
 
@@ -651,12 +684,12 @@ static void print_summary(struct host *h, double secs)
         if (in->type == FLB_PROXY_INPUT_PLUGIN) {
             fprintf(stderr,
                     "flb-host:   input  %s tag=%s: collects=%llu empty=%llu failed=%llu "
-                    "records=%llu bytes=%llu chunks=%llu invalid=%llu errors=%llu\n",
+                    "records=%llu bytes=%llu chunks=%llu appends=%llu invalid=%llu errors=%llu\n",
                     in->name, in->tag ? in->tag : "", (unsigned long long) in->collects,
                     (unsigned long long) in->collect_empty, (unsigned long long) in->collect_fail,
                     (unsigned long long) in->records_in, (unsigned long long) in->bytes_in,
-                    (unsigned long long) in->chunks, (unsigned long long) in->invalid,
-                    (unsigned long long) in->errors);
+                    (unsigned long long) in->chunks, (unsigned long long) in->appends,
+                    (unsigned long long) in->invalid, (unsigned long long) in->errors);
         } else {
             fprintf(stderr,
                     "flb-host:   output %s match=%s: chunks=%llu records=%llu flushes=%llu "
@@ -689,6 +722,9 @@ int pipeline_run(struct host *h)
     signal(SIGPIPE, SIG_IGN);
     set_thread_name("fluent-bit");
 
+    if (host_exports_load(h) != 0) {
+        return EXIT_HOST_ERROR;
+    }
     if (loader_load_all(h) != 0 || loader_bind_instances(h) != 0) {
         loader_teardown(h);
         return EXIT_HOST_ERROR;

@@ -44,7 +44,7 @@ fn cleanup_not_called_when_len_is_zero() {
 
 #[test]
 fn host_frees_data_when_no_cleanup_is_exported() {
-    for abi in ["1.9", "5.1"] {
+    for abi in ["1.9", "2.0", "5.1"] {
         let (i, o) = (p("in_tnocl"), p("out_tout"));
         let run = run_host(&[
             "-e",

@@ -37,7 +37,7 @@ fn good_input_passes_every_check() {
 #[test]
 fn good_output_passes_under_every_profile() {
     let pl = p("out_tout");
-    for abi in ["1.9", "2.2", "4.1", "5.1"] {
+    for abi in ["1.9", "2.0", "2.2", "4.1", "5.1"] {
         let run = run_host(&["check", &pl, "--abi", abi, "--bad", "ret=x", "--count", "6"]);
         assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
         assert!(run.stdout.contains("PASS flush:"), "{}", run.all());
@@ -86,7 +86,35 @@ fn failing_checks_are_reported() {
 
 #[test]
 fn host_free_without_cleanup_counts_as_freed() {
-    let run = run_host(&["check", &p("in_tnocl"), "--abi", "1.9"]);
+    for abi in ["1.9", "2.0"] {
+        let run = run_host(&["check", &p("in_tnocl"), "--abi", abi]);
+        assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
+        assert!(run.stdout.contains("PASS all-freed:"), "abi {abi}: {}", run.all());
+    }
+}
+
+/// Fluent Bit < 2.1 decodes only `[time, {body}]`: check fails a plugin that writes the modern form
+/// there, saying so, and passes the same plugin writing legacy records.
+#[test]
+fn modern_records_fail_the_collect_check_before_2_1() {
+    for abi in ["1.9", "2.0"] {
+        let run = run_host(&["check", &p("in_trules"), "--abi", abi]);
+        assert_eq!(run.code, Some(1), "abi {abi}: {}", run.all());
+        let fails = lines(&run, "FAIL");
+        assert_eq!(fails.len(), 1, "abi {abi}: {}", run.all());
+        assert!(
+            fails[0].starts_with("FAIL collect:")
+                && fails[0].contains("modern form")
+                && fails[0].contains(&format!("Fluent Bit < 2.1 (abi {abi})"))
+                && fails[0].contains("must write legacy records"),
+            "abi {abi}: {}",
+            run.all()
+        );
+        // the refused buffers were still cleaned up (2.0) or freed by the host (1.9)
+        assert!(run.stdout.contains("PASS all-freed:"), "abi {abi}: {}", run.all());
+        let run = run_host(&["check", &p("in_trules"), "--abi", abi, "-p", "legacy=on"]);
+        assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
+    }
+    let run = run_host(&["check", &p("in_trules"), "--abi", "2.2"]);
     assert_eq!(run.code, Some(0), "{}", run.all());
-    assert!(run.stdout.contains("PASS all-freed:"), "{}", run.all());
 }

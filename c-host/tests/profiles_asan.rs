@@ -59,7 +59,10 @@ fn every_profile_is_clean_under_asan() {
         println!("LeakSanitizer cannot run here: leak detection skipped, ASan errors still checked");
     }
     let (i, n, o) = (p("in_trules"), p("in_tnocl"), p("out_tout"));
-    for abi in ["1.9", "2.2", "4.1", "5.1"] {
+    for abi in ["1.9", "2.0", "2.2", "4.1", "5.1"] {
+        // Fluent Bit < 2.1 decodes only legacy records: trules writes them there (tnocl always does)
+        let pre_2_1 = matches!(abi, "1.9" | "2.0");
+        let form = if pre_2_1 { "legacy=on" } else { "legacy=off" };
         let run = asan_run(&[
             "-e",
             &i,
@@ -69,10 +72,14 @@ fn every_profile_is_clean_under_asan() {
             &o,
             "-i",
             "trules",
+            "-p",
+            form,
             "-i",
             "trules",
             "-p",
             "mode=empty",
+            "-p",
+            form,
             "-i",
             "tnocl",
             "-o",
@@ -98,11 +105,14 @@ fn every_profile_is_clean_under_asan() {
         assert!(sanitizer_clean(&run), "abi {abi}: {}", run.all());
         let ev = tp_events(&run.stderr);
         let hooks = ev.iter().any(|e| e.contains("pause") || e.contains("preexit"));
-        // 1.9: no pause/pre-exit hooks; 2.2+: they are called
-        assert_eq!(hooks, abi != "1.9", "abi {abi}: {ev:#?}");
-        // 1.9 has no cleanup callback: the host frees; trules' cleanup is never called
+        // 1.9 and 2.0: no pause/pre-exit hooks; 2.2+: they are called
+        assert_eq!(hooks, !pre_2_1, "abi {abi}: {ev:#?}");
+        // 1.9 has no cleanup callback: the host frees; trules' cleanup is called from 2.0 on
         let cleanups = ev.iter().any(|e| e.contains("trules cleanup"));
         assert_eq!(cleanups, abi != "1.9", "abi {abi}");
+        for ins in ["trules.0", "trules.1", "tnocl.0"] {
+            assert_eq!(field(&summary_fields(&run.stderr, ins), "invalid"), 0, "abi {abi} {ins}: {}", run.all());
+        }
         assert!(field(&summary_fields(&run.stderr, "tout.0"), "records_ok") > 0);
     }
 }
@@ -137,7 +147,7 @@ fn leaking_plugin_is_reported_by_lsan() {
 #[test]
 fn event_type_write_is_caught_under_abi_1_9() {
     let (i, o) = (p("in_trules"), p("out_tevtype"));
-    for (abi, bad) in [("1.9", true), ("2.2", true), ("4.1", true), ("5.1", false)] {
+    for (abi, bad) in [("1.9", true), ("2.0", true), ("2.2", true), ("4.1", true), ("5.1", false)] {
         let run = asan_run(&[
             "-e",
             &i,

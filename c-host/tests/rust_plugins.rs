@@ -45,11 +45,29 @@ fn plugin_so(pl: &Plugin) -> String {
     s(&rust_plugin(pl.pkg, pl.lib))
 }
 
+/// Every profile flb-host emulates.
+const PROFILES: [&str; 5] = ["1.9", "2.0", "2.2", "4.1", "5.1"];
+
+/// Fluent Bit before 2.1 decodes only legacy records `[time, {body}]`.
+fn pre_2_1(abi: &str) -> bool {
+    matches!(abi, "1.9" | "2.0")
+}
+
+/// What a plugin needs on top of its properties to be accepted by `abi`: sdktest_in writes the
+/// legacy form on request; gdummy has no such switch (see `gdummy_is_refused_before_2_1`).
+fn abi_props(pl: &Plugin, abi: &str) -> &'static [&'static str] {
+    if pl.pkg == "in-sdktest" && pre_2_1(abi) {
+        &["legacy=on"]
+    } else {
+        &[]
+    }
+}
+
 /// Runs input -> output; returns the LeakSanitizer report (ASan runs) for the caller to judge.
 fn pipeline(input: &Plugin, output: &Plugin, asan: bool, abi: &str) -> Option<String> {
     let (i, o) = (plugin_so(input), plugin_so(output));
     let mut args: Vec<&str> = vec!["-e", &i, "-e", &o, "-i", input.name, "-t", "rs"];
-    for kv in input.run_props {
+    for kv in input.run_props.iter().chain(abi_props(input, abi)) {
         args.extend_from_slice(&["-p", kv]);
     }
     args.extend_from_slice(&["-o", output.name, "-m", "rs"]);
@@ -81,7 +99,7 @@ fn pipeline(input: &Plugin, output: &Plugin, asan: bool, abi: &str) -> Option<St
 fn check(pl: &Plugin, abi: &str) {
     let so = plugin_so(pl);
     let mut args = vec!["check", &so, "--abi", abi];
-    for kv in pl.check_props {
+    for kv in pl.check_props.iter().chain(abi_props(pl, abi)) {
         args.extend_from_slice(&["-p", kv]);
     }
     let run = run_host(&args);
@@ -94,14 +112,14 @@ fn check(pl: &Plugin, abi: &str) {
 
 #[test]
 fn sdktest_pipeline_every_profile() {
-    for abi in ["1.9", "2.2", "4.1", "5.1"] {
+    for abi in PROFILES {
         pipeline(&IN_SDKTEST, &OUT_SDKTEST, false, abi);
     }
 }
 
 #[test]
 fn sdktest_pipeline_every_profile_asan() {
-    for abi in ["1.9", "2.2", "4.1", "5.1"] {
+    for abi in PROFILES {
         if let Some(leak) = pipeline(&IN_SDKTEST, &OUT_SDKTEST, true, abi) {
             println!("note: LeakSanitizer at exit (abi {abi}), see the strict leak test:\n{leak}");
         }
@@ -110,7 +128,7 @@ fn sdktest_pipeline_every_profile_asan() {
 
 #[test]
 fn sdktest_check_passes_with_zero_bytes_left_under_every_profile() {
-    for abi in ["1.9", "2.2", "4.1", "5.1"] {
+    for abi in PROFILES {
         for pl in [&IN_SDKTEST, &OUT_SDKTEST] {
             check(pl, abi);
         }
@@ -131,7 +149,7 @@ fn sdktest_leaves_nothing_allocated_at_unload() {
 
 #[test]
 fn gdummy_into_gstdout_every_profile() {
-    for abi in ["1.9", "2.2", "4.1", "5.1"] {
+    for abi in PROFILES.into_iter().filter(|a| !pre_2_1(a)) {
         pipeline(&IN_GDUMMY, &OUT_GSTDOUT, false, abi);
     }
     if let Some(leak) = pipeline(&IN_GDUMMY, &OUT_GSTDOUT, true, "5.1") {
@@ -141,9 +159,48 @@ fn gdummy_into_gstdout_every_profile() {
 
 #[test]
 fn gdummy_and_gstdout_check() {
-    for abi in ["1.9", "2.2", "4.1", "5.1"] {
-        for pl in [&IN_GDUMMY, &OUT_GSTDOUT] {
-            check(pl, abi);
+    for abi in PROFILES {
+        check(&OUT_GSTDOUT, abi);
+        if !pre_2_1(abi) {
+            check(&IN_GDUMMY, abi);
         }
+    }
+}
+
+/// gdummy writes only the modern record form (it has no legacy switch), which Fluent Bit < 2.1
+/// cannot decode: under 1.9 and 2.0 the host refuses every buffer, says why, and still frees it.
+/// When gdummy learns the legacy form, this test is the one to change.
+#[test]
+fn gdummy_is_refused_before_2_1() {
+    let (i, o) = (plugin_so(&IN_GDUMMY), plugin_so(&OUT_GSTDOUT));
+    for abi in PROFILES.into_iter().filter(|a| pre_2_1(a)) {
+        let mut args: Vec<&str> = vec!["-e", &i, "-e", &o, "-i", IN_GDUMMY.name, "-t", "rs"];
+        for kv in IN_GDUMMY.run_props {
+            args.extend_from_slice(&["-p", kv]);
+        }
+        args.extend_from_slice(&["-o", OUT_GSTDOUT.name, "-m", "rs", "--interval", "0.1", "--flush", "0.2"]);
+        args.extend_from_slice(&["--duration", "0.6", "--abi", abi]);
+        let run = run_host(&args);
+        assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
+        let m = summary_fields(&run.stderr, "gdummy.0");
+        assert!(field(&m, "invalid") > 0, "abi {abi}: {}", run.all());
+        assert_eq!(field(&m, "records"), 0, "abi {abi}: {}", run.all());
+        assert!(run.stderr.contains("does not understand"), "abi {abi}: {}", run.all());
+        let m = summary_fields(&run.stderr, "all:");
+        assert_eq!(field(&m, "live_bytes"), 0, "abi {abi}: refused buffers must be freed: {}", run.all());
+
+        let so = plugin_so(&IN_GDUMMY);
+        let mut args = vec!["check", &so, "--abi", abi];
+        for kv in IN_GDUMMY.check_props {
+            args.extend_from_slice(&["-p", kv]);
+        }
+        let run = run_host(&args);
+        assert_eq!(run.code, Some(1), "abi {abi}: {}", run.all());
+        assert!(
+            run.stdout.lines().any(|l| l.starts_with("FAIL collect:") && l.contains("modern form")),
+            "abi {abi}: {}",
+            run.all()
+        );
+        assert!(run.stdout.contains("PASS all-freed:"), "abi {abi}: {}", run.all());
     }
 }

@@ -1,8 +1,10 @@
 /* Input "tnocl": hands over malloc'ed buffers and exports no cleanup callback: the host must
- * free them with libc free. Only the 1.9-era symbols. */
+ * free them with libc free. Only the 1.9-era symbols, and 1.9-era (legacy) records unless the
+ * property modern = on asks for [[time, {metadata}], {body}]. */
 #include "tp_common.h"
 #define P "tnocl"
 static unsigned long n;
+static int modern;
 
 int FLBPluginRegister(struct tp_def *def)
 {
@@ -12,14 +14,21 @@ int FLBPluginRegister(struct tp_def *def)
     def->description = "flb-host test input without cleanup";
     return 0;
 }
-int FLBPluginInit(void *plugin) { (void) plugin; tp_event(P, "init"); return 1; }
+int FLBPluginInit(void *plugin)
+{
+    struct tp_plugin *pl = plugin;
+    const char *m = pl->api->input_get_property("modern", pl->ins);
+    modern = m != NULL && strcmp(m, "on") == 0;
+    tp_event(P, "init");
+    return 1;
+}
 int FLBPluginInputCallback(void **data, size_t *size)
 {
     unsigned char *buf = malloc(TP_RECORD_MAX), *p;
     if (buf == NULL) {
         return -1;
     }
-    p = tp_put_record(buf, (uint32_t) ++n, 7, 0);
+    p = tp_put_record(buf, (uint32_t) ++n, 7, !modern);
     *data = buf;
     *size = (size_t) (p - buf);
     tp_event(P, "collect len=%zu", *size);

@@ -1,11 +1,14 @@
 /* Input "trules": exercises the collect rules.
- * Properties: mode = normal | empty | invalid | legacy ; records = N per collect (default 1).
+ * Properties: mode = normal | empty | invalid | legacy | mixed ; records = N per collect
+ * (default 1); legacy = on writes legacy records [time, {body}] in modes normal and empty (mode
+ * legacy is normal + legacy = on; mixed alternates legacy and modern records, legacy first).
  * A non-numeric `records` fails init (for check --bad). Exports Ctx and plain callbacks. */
 #include "tp_common.h"
 #define P "trules"
 
 struct ictx {
     int mode;
+    int legacy;
     int records;
     uint32_t id;
     unsigned long n;
@@ -46,10 +49,15 @@ int FLBPluginInit(void *plugin)
     else if (strcmp(mode, "empty") == 0) c->mode = 1;
     else if (strcmp(mode, "invalid") == 0) c->mode = 2;
     else if (strcmp(mode, "legacy") == 0) c->mode = 3;
+    else if (strcmp(mode, "mixed") == 0) c->mode = 4;
     else {
         tp_event(P, "init failed: bad mode");
         free(c);
         return 0;
+    }
+    {
+        const char *lg = pl->api->input_get_property("legacy", pl->ins);
+        c->legacy = c->mode == 3 || (lg != NULL && strcmp(lg, "on") == 0);
     }
     c->id = atomic_fetch_add(&g_ids, 1);
     if (g_nall == 64) {
@@ -89,7 +97,7 @@ static int collect(struct ictx *c, void **data, size_t *size)
     }
     p = buf;
     for (int i = 0; i < c->records; i++) {
-        p = tp_put_record(p, (uint32_t) c->n, c->id, c->mode == 3);
+        p = tp_put_record(p, (uint32_t) c->n, c->id, c->mode == 4 ? i % 2 == 0 : c->legacy);
     }
     *data = buf;
     *size = (size_t) (p - buf);

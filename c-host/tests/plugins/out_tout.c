@@ -1,7 +1,8 @@
 /* Output "tout": exercises the flush rules.
  * Properties: ret = flush return code (default 1), retry_first = N (return FLB_RETRY for the
  * first N flushes, then ret), sleep_ms = N, stack_kb = N (alloca and touch N KiB), leak = N
- * (malloc N bytes per flush and never free them). A non-numeric ret fails init. */
+ * (malloc N bytes per flush and never free them), label = X (printed in each flush event, to tell
+ * instances apart). A non-numeric ret fails init. */
 #include "tp_common.h"
 #define P "tout"
 
@@ -9,6 +10,7 @@ struct octx {
     int ret, retry_first, sleep_ms, stack_kb, leak;
     atomic_int flushes, cur, max;
     atomic_ulong records;
+    char label[32];
 };
 
 int FLBPluginRegister(struct tp_def *def)
@@ -36,6 +38,9 @@ int FLBPluginInit(void *plugin)
     c->sleep_ms = tp_prop_int(GET("sleep_ms"), 0, &ok);
     c->stack_kb = tp_prop_int(GET("stack_kb"), 0, &ok);
     c->leak = tp_prop_int(GET("leak"), 0, &ok);
+    if (GET("label") != NULL) {
+        snprintf(c->label, sizeof c->label, " label=%s", GET("label"));
+    }
     if (!ok) {
         tp_event(P, "init failed: bad property");
         free(c);
@@ -71,8 +76,10 @@ int FLBPluginFlushCtx(void *rc, const void *data, size_t size, char *tag)
     int ret;
     while (cur > m && !atomic_compare_exchange_weak(&c->max, &m, cur)) {
     }
-    atomic_fetch_add(&c->records, count_records(data, size));
-    tp_event(P, "flush #%d size=%zu tag=%s taglen=%zu", n, size, tag, strlen(tag));
+    unsigned long recs = count_records(data, size);
+    atomic_fetch_add(&c->records, recs);
+    tp_event(P, "flush #%d size=%zu tag=%s taglen=%zu records=%lu%s", n, size, tag, strlen(tag),
+             recs, c->label);
     if (c->sleep_ms) {
         struct timespec ts = {c->sleep_ms / 1000, (c->sleep_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);

@@ -1,0 +1,181 @@
+/* flb-host: flb_input_log_append, the Fluent Bit function a plugin resolves with
+ * dlsym(RTLD_DEFAULT, ...) to append records under any tag from its collect callback.
+ *
+ * Fluent Bit exports it from its binary since 2.1. flb-host is linked with -rdynamic, so defining
+ * that name here would make it resolvable under every --abi profile; instead the host defines
+ * flb_host_input_log_append and the shim library libflbhost_exports.so (c-host/shim/, built next
+ * to the host binary) defines flb_input_log_append as a call to it. The host dlopens the shim
+ * RTLD_GLOBAL, before any plugin, only for the 5.1 profile without --no-direct-append, which is
+ * exactly when a plugin's dlsym must find it. */
+#include "flb_host.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void *g_exports;
+static _Thread_local struct collect_scope *tl_scope;
+
+void collect_scope_enter(struct collect_scope *sc)
+{
+    atomic_store(&sc->in->in_collect, 1);
+    tl_scope = sc;
+}
+
+void collect_scope_leave(struct collect_scope *sc)
+{
+    tl_scope = NULL;
+    atomic_store(&sc->in->in_collect, 0);
+}
+
+int host_exports_load(struct host *h)
+{
+    char exe[PATH_MAX], path[PATH_MAX + 64];
+    ssize_t n;
+    char *slash;
+    const char *e;
+
+    if (h->abi < ABI_5_1 || h->no_direct_append || g_exports != NULL) {
+        return 0;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        host_error("cannot read /proc/self/exe to find %s: %s", FLB_HOST_EXPORTS_SO,
+                   strerror(errno));
+        return -1;
+    }
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+    }
+    snprintf(path, sizeof path, "%s/%s", slash != NULL ? exe : ".", FLB_HOST_EXPORTS_SO);
+    dlerror();
+    g_exports = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    if (g_exports == NULL) {
+        e = dlerror();
+        host_error("cannot load %s, which offers flb_input_log_append to plugins under --abi "
+                   "5.1: %s (it is built next to the flb-host binary; rebuild the host, or run "
+                   "with --no-direct-append)",
+                   path, e ? e : "unknown dlopen error");
+        return -1;
+    }
+    if (dlsym(RTLD_DEFAULT, "flb_input_log_append") == NULL) {
+        host_error("%s is loaded but flb_input_log_append does not resolve globally", path);
+        dlclose(g_exports);
+        g_exports = NULL;
+        return -1;
+    }
+    host_log(FLB_LOG_DEBUG, "flb_input_log_append offered to plugins through %s", path);
+    return 0;
+}
+
+void host_exports_close(void)
+{
+    if (g_exports != NULL) {
+        dlclose(g_exports);
+        g_exports = NULL;
+    }
+}
+
+/* Pointer comparison only: ins may be garbage and must never be dereferenced before it is
+ * found among the host's instances. */
+static struct instance *known_input(const void *ins)
+{
+    for (size_t i = 0; i < g_host.nins; i++) {
+        if ((const void *) g_host.ins[i] == ins && g_host.ins[i]->type == FLB_PROXY_INPUT_PLUGIN) {
+            return g_host.ins[i];
+        }
+    }
+    return NULL;
+}
+
+static void refuse(const void *ins, const struct collect_scope *sc)
+{
+    struct instance *in = known_input(ins);
+    struct instance *blame = sc != NULL ? sc->in : in;
+    if (blame != NULL) {
+        atomic_fetch_add(&blame->errors, 1);
+        atomic_fetch_add(&blame->appends_refused, 1);
+    }
+    if (in == NULL) {
+        host_log(FLB_LOG_ERROR,
+                 "%s%s%sflb_input_log_append called with an unknown instance %p (not the i_ins "
+                 "the host passed to an input's FLBPluginInit); refused",
+                 sc ? "[" : "", sc ? sc->in->name : "", sc ? "] " : "", ins);
+    } else if (sc != NULL) {
+        host_log(FLB_LOG_ERROR,
+                 "[%s] flb_input_log_append called with the instance of %s: an input appends "
+                 "only through its own i_ins; refused",
+                 sc->in->name, in->name);
+    } else if (atomic_load(&in->in_collect)) {
+        host_log(FLB_LOG_ERROR,
+                 "[%s] flb_input_log_append called off the input thread (another thread, while "
+                 "collect runs on the input's own): Fluent Bit's input chunks are not "
+                 "thread-safe; refused",
+                 in->name);
+    } else {
+        host_log(FLB_LOG_ERROR,
+                 "[%s] flb_input_log_append called outside collect (only the collect callback, "
+                 "on the input's thread, may append); refused",
+                 in->name);
+    }
+}
+
+int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const void *buf,
+                              size_t buf_size)
+{
+    struct collect_scope *sc = tl_scope;
+    struct instance *in;
+    struct mp_check chk;
+    /* everything below is the host's work, not the plugin's: keep it out of the malloc counts */
+    int depth = mc_suspend();
+    int rc = -1;
+
+    if (sc == NULL || (void *) sc->in != ins) {
+        refuse(ins, sc);
+        goto out;
+    }
+    in = sc->in;
+    if (tag == NULL || tag_len == 0) {
+        tag = NULL;
+        tag_len = 0;
+    } else if (memchr(tag, '\0', tag_len) != NULL) {
+        atomic_fetch_add(&in->errors, 1);
+        atomic_fetch_add(&in->appends_refused, 1);
+        host_log(FLB_LOG_ERROR,
+                 "[%s] flb_input_log_append: the tag holds a NUL byte within tag_len=%zu (a "
+                 "buffer size passed as the tag length?); refused",
+                 in->name, tag_len);
+        goto out;
+    }
+    if (buf == NULL || buf_size == 0) {
+        atomic_fetch_add(&in->invalid, 1);
+        atomic_fetch_add(&in->errors, 1);
+        atomic_fetch_add(&in->appends_refused, 1);
+        host_log(FLB_LOG_ERROR,
+                 "[%s] flb_input_log_append called with no records (buf=%p, buf_size=%zu); "
+                 "refused",
+                 in->name, buf, buf_size);
+        goto out;
+    }
+    if (records_validate(in, sc->abi, buf, buf_size, "flb_input_log_append", &chk) != 0) {
+        atomic_fetch_add(&in->appends_refused, 1);
+        goto out;
+    }
+    sc->records += chk.records;
+    sc->bytes += buf_size;
+    atomic_fetch_add(&in->records_in, chk.records);
+    atomic_fetch_add(&in->bytes_in, buf_size);
+    atomic_fetch_add(&in->appends, 1);
+    if (sc->sink != NULL) {
+        sc->sink(sc->arg, tag, tag_len, buf, buf_size, chk.records);
+    }
+    rc = 0;
+out:
+    mc_resume(depth);
+    return rc;
+}
