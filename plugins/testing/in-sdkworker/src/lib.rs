@@ -8,7 +8,7 @@
 //!
 //! Every taken batch holds a contiguous run of seq numbers, so "taken" is the seq range
 //! `0..first_untaken` when no batch failed. Keys: `total`, `per_fill`, `sources`, `batch_limit`
-//! (bytes), `direct` (on/off), `panic_in` = `worker` | `drop`.
+//! (bytes), `piece` (bytes), `direct` (on/off), `panic_in` = `worker` | `drop`.
 
 use flb_plugin_sdk::prelude::*;
 use std::collections::VecDeque;
@@ -181,6 +181,7 @@ impl InputPlugin for SdkWorkerIn {
             panic_in_worker: panic_in == "worker",
         };
         let limit = cfg.size_or("batch_limit", 4_000_000)?;
+        let piece = cfg.size_or("piece", 2_048_000)?;
         let direct = cfg.bool_or("direct", true)?;
         let log = ctx.logger();
         let ledger = Arc::new(std::sync::Mutex::new(Ledger {
@@ -196,7 +197,10 @@ impl InputPlugin for SdkWorkerIn {
         let produced = Arc::new(std::sync::atomic::AtomicU64::new(0));
         WORKER_DONE.store(false, Ordering::SeqCst);
         let (l2, p2, log2) = (Arc::clone(&ledger), Arc::clone(&produced), log.clone());
-        let wcfg = WorkerConfig::new().batch_limit(usize::try_from(limit).unwrap_or(usize::MAX)).direct_append(direct);
+        let wcfg = WorkerConfig::new()
+            .batch_limit(usize::try_from(limit).unwrap_or(usize::MAX))
+            .piece_bytes(usize::try_from(piece).unwrap_or(usize::MAX))
+            .direct_append(direct);
         ctx.spawn_worker(wcfg, move |w| run(w, params, l2, p2, log2))?;
         flb_info!(log, "direct append {}", if direct && ctx.direct_append_available() { "on" } else { "off" });
         Ok(SdkWorkerIn { log, ledger, produced, panic_on_drop: panic_in == "drop" })

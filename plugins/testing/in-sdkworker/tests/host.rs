@@ -185,3 +185,106 @@ fn asan_build_runs_the_worker_pipeline_clean() {
     assert_eq!(num(&summary(&r), "mismatches"), 0);
     assert_exactly_once(&r, 200_000);
 }
+
+/// Direct append (flb-host exports `flb_input_log_append` under 5.1, as Fluent Bit 2.0+ does):
+/// each source's records arrive under its own tag, in pieces, and route by Match.
+#[test]
+fn direct_append_tags_per_source_and_routes_by_match() {
+    let (i, o) = (worker_so(), out_so());
+    let args = [
+        "-e",
+        &i,
+        "-e",
+        &o,
+        "-i",
+        "sdkworker_in",
+        "-p",
+        "total=300000",
+        "-p",
+        "per_fill=3000",
+        "-p",
+        "batch_limit=3M",
+        "-p",
+        "piece=200K",
+        "-o",
+        "sdktest_out",
+        "-m",
+        "worker.*",
+        "-o",
+        "sdktest_out",
+        "-m",
+        "worker.src1",
+        "--interval",
+        "0.1",
+        "--flush",
+        "0.2",
+        "--max-records",
+        "400000",
+        "--duration",
+        "30",
+    ];
+    let r = run_host(&args);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(r.stderr.contains("direct append on"), "{}", r.stderr);
+    let m = summary(&r);
+    assert_eq!(num(&m, "mismatches"), 0, "{}", r.stderr);
+    assert_eq!(num(&m, "taken"), 300_000);
+    let mut per_tag: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for l in r.stdout.lines() {
+        if let Some((tag, n)) = l.split_once(" n=") {
+            per_tag.entry(tag.to_string()).or_default().push(n.parse().unwrap_or(u64::MAX));
+        }
+    }
+    assert_eq!(per_tag.keys().collect::<Vec<_>>(), ["worker.src0", "worker.src1", "worker.src2"], "{per_tag:?}");
+    for (tag, ns) in &per_tag {
+        let src: u64 = tag.trim_start_matches("worker.src").parse().unwrap_or(u64::MAX);
+        assert!(ns.iter().all(|n| n % 3 == src), "{tag} got another source's records");
+        let mut uniq = ns.clone();
+        uniq.sort_unstable();
+        uniq.dedup();
+        assert_eq!(uniq.len(), 100_000, "{tag}: every record of the source");
+        // worker.src1 matches both outputs: each of its records is printed twice, the others once.
+        assert_eq!(ns.len(), if src == 1 { 200_000 } else { 100_000 }, "{tag}");
+    }
+    let inp = summary_fields(&r.stderr, "sdkworker_in.0");
+    assert_eq!(field(&inp, "records"), 300_000);
+    // About 6 MB of records in 200 KB pieces: many appends, not one per collect.
+    assert!(field(&inp, "appends") >= 25, "{inp:?}");
+    assert_eq!(field(&inp, "invalid"), 0);
+}
+
+#[test]
+fn without_the_export_records_take_the_instance_tag() {
+    for extra in [&["--no-direct-append"][..], &["--abi", "4.1"]] {
+        let (i, o) = (worker_so(), out_so());
+        let mut args = vec![
+            "-e",
+            &i,
+            "-e",
+            &o,
+            "-i",
+            "sdkworker_in",
+            "-p",
+            "total=30000",
+            "-o",
+            "sdktest_out",
+            "-m",
+            "*",
+            "--interval",
+            "0.1",
+            "--flush",
+            "0.2",
+            "--max-records",
+            "30000",
+            "--duration",
+            "20",
+        ];
+        args.extend_from_slice(extra);
+        let r = run_host(&args);
+        assert_eq!(r.code, Some(0), "{extra:?}: {}", r.all());
+        assert!(r.stderr.contains("direct append off"), "{extra:?}: {}", r.stderr);
+        assert_eq!(num(&summary(&r), "mismatches"), 0);
+        let seen = assert_exactly_once(&r, 30_000);
+        assert!(seen.values().all(|(_, t)| t == "sdkworker_in.0"), "{extra:?}");
+    }
+}
