@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(flb_sdk_cbindgen)");
+    // Set by `make sanitize` for the ThreadSanitizer build (see src/sync.rs).
+    println!("cargo::rustc-check-cfg=cfg(flb_tsan)");
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let header = dir.join("../../include/flb_plugin.h");
     for p in ["src", "cbindgen.toml", "c/layout.c", "c/fake_host.c", "../../include/flb_plugin.h"] {

@@ -334,3 +334,92 @@ fn collects_racing_unregister_end_in_refusals_not_crashes() {
         assert!(IN_REG.is_empty());
     }
 }
+
+// ---- a worker input: the worker thread, collects with pause/resume, and exit's join ----
+
+static WORKER_ACKED: AtomicUsize = AtomicUsize::new(0);
+static WORKER_WROTE: AtomicUsize = AtomicUsize::new(0);
+
+struct WorkIn;
+
+impl InputPlugin for WorkIn {
+    const NAME: &'static str = "work_in";
+    const DESCRIPTION: &'static str = "lifetime test worker input";
+
+    fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
+        ctx.spawn_worker(WorkerConfig::new().batch_limit(64 << 10), |w| {
+            let mut n = 0u64;
+            while !w.stopping() {
+                w.acks(|t| {
+                    WORKER_ACKED.fetch_add(t.sources().iter().map(|s| s.records as usize).sum(), Ordering::SeqCst);
+                });
+                let r = w.fill(|b| -> Result<()> {
+                    for _ in 0..100 {
+                        let mut s = b.source(n % 2, b"work")?;
+                        s.events().append_map(EventTime::new(1, 0), b"", 1, |m| m.uint("n", n))?;
+                        s.set_mark(n);
+                        n += 1;
+                        WORKER_WROTE.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(())
+                });
+                if r.is_none() {
+                    w.wait(Duration::from_millis(1));
+                }
+            }
+            w.acks(|t| {
+                WORKER_ACKED.fetch_add(t.sources().iter().map(|s| s.records as usize).sum(), Ordering::SeqCst);
+            });
+        })?;
+        Ok(WorkIn)
+    }
+}
+
+static WORK_REG: b::InputRegistry<WorkIn> = Registry::new();
+
+#[test]
+fn a_worker_fills_while_collects_take_batches_and_exit_joins_it() {
+    let _g = host();
+    let mut ctx = Box::new(flb_plugin_input_proxy_context {
+        coll_fd: -1,
+        remote_context: core::ptr::null_mut(),
+        proxy: core::ptr::null_mut(),
+    });
+    let mut plugin = Box::new(flbgo_input_plugin {
+        name: c"work_in".as_ptr() as *mut c_char,
+        // SAFETY: the fake host's static table.
+        api: unsafe { fake_host_api() },
+        i_ins: 0x1234 as *mut c_void,
+        context: &mut *ctx,
+    });
+    // SAFETY: a complete flbgo_input_plugin whose context and api outlive the instance.
+    let r = unsafe { b::input_init::<WorkIn>(&WORK_REG, &mut *plugin as *mut flbgo_input_plugin as *mut c_void) };
+    assert_eq!(r, FLB_OK);
+    let key = ctx.remote_context;
+    let mut delivered = 0usize;
+    for i in 0..200 {
+        if i == 50 {
+            b::input_pause_resume::<WorkIn>(&WORK_REG, true);
+        }
+        if i == 100 {
+            b::input_pause_resume::<WorkIn>(&WORK_REG, false);
+        }
+        let mut data: *mut c_void = core::ptr::null_mut();
+        let mut size = 0usize;
+        // SAFETY: data/size are valid locals; key is the instance's context.
+        assert_eq!(unsafe { b::input_collect::<WorkIn>(&WORK_REG, key, &mut data, &mut size) }, FLB_OK);
+        if !data.is_null() {
+            // SAFETY: valid until cleanup; the host copies it.
+            let bytes = unsafe { core::slice::from_raw_parts(data as *const u8, size) };
+            delivered += flb_plugin_sdk::events::validate_chunk(bytes).expect("whole records");
+            assert_eq!(b::input_cleanup::<WorkIn>(&WORK_REG, key, data), FLB_OK);
+        }
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    b::input_pre_exit::<WorkIn>(&WORK_REG, 0);
+    assert_eq!(b::input_exit::<WorkIn>(&WORK_REG), FLB_OK);
+    assert!(WORK_REG.is_empty());
+    assert!(delivered > 0);
+    assert_eq!(WORKER_ACKED.load(Ordering::SeqCst), delivered, "acks cover exactly what was handed over");
+    assert!(WORKER_WROTE.load(Ordering::SeqCst) >= delivered);
+}

@@ -2,10 +2,11 @@
 //! a conversion), called only after the instance's level check says the level is enabled.
 
 use crate::abi::{self, flb_api};
+use crate::sync::RwLock;
 use core::ffi::{c_char, c_int, c_void};
 use core::fmt;
 use std::io::Write;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 /// Log levels, as Fluent Bit numbers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -101,20 +102,20 @@ impl Logger {
     /// later messages go to stderr. Waits for messages being printed through the host.
     pub(crate) fn detach(&self) {
         if let Some(h) = &self.host {
-            *h.target.write().unwrap_or_else(PoisonError::into_inner) = None;
+            *h.target.write() = None;
         }
     }
 
     fn with_target<R>(&self, f: impl FnOnce(Option<HostTarget>) -> R) -> R {
         match &self.host {
-            Some(h) => f(*h.target.read().unwrap_or_else(PoisonError::into_inner)),
+            Some(h) => f(*h.target.read()),
             None => f(None),
         }
     }
 
     /// True when the host would print a message at `level` for this instance.
     pub fn enabled(&self, level: Level) -> bool {
-        let target = self.host.as_ref().map(|h| h.target.read().unwrap_or_else(PoisonError::into_inner));
+        let target = self.host.as_ref().map(|h| h.target.read());
         let Some(HostTarget { api, ins }) = target.as_deref().copied().flatten() else {
             return level <= Level::Info;
         };

@@ -14,9 +14,10 @@
 
 use super::log::Logger;
 use crate::events::{EncodeError, EventWriter, RecordForm};
+use crate::sync::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -348,7 +349,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 
     fn wake_locked(&self, st: &mut State) {
@@ -493,10 +494,7 @@ impl Worker {
             if left.is_zero() {
                 break;
             }
-            st = match self.shared.cv.wait_timeout(st, left) {
-                Ok((g, _)) => g,
-                Err(p) => p.into_inner().0,
-            };
+            self.shared.cv.wait_timeout(&mut st, left);
         }
         st.wake = false;
     }

@@ -7,8 +7,8 @@ use crate::abi::{self, flbgo_input_plugin};
 use crate::api::worker::{Batch, WorkerRuntime};
 use crate::api::{BatchId, InputPlugin, InstanceKind, Logger, Result};
 use crate::events::{EventWriter, RecordForm};
+use crate::sync::{Mutex, MutexGuard};
 use core::ffi::{c_char, c_int, c_void};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The registry an input plugin's exported functions share.
 pub type InputRegistry<P> = Registry<InputInstance<P>>;
@@ -46,7 +46,7 @@ struct InputState<P> {
 
 impl<P> InputInstance<P> {
     fn lock(&self) -> MutexGuard<'_, InputState<P>> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.lock()
     }
 }
 
@@ -97,7 +97,7 @@ impl<P: InputPlugin> Instance for InputInstance<P> {
 
     fn shutdown(self) {
         let log = self.log;
-        let mut st = self.state.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let mut st = self.state.into_inner();
         guard(&log, "FLBPluginExit", (), || st.reclaim());
         if let Some(rt) = st.worker.take() {
             // Joined here: the thread runs code of this .so, which dlclose unmaps after Unregister.

@@ -11,10 +11,11 @@
 //! with no instance pointer; the registry answers "which instance" from the calling thread, since
 //! Fluent Bit runs each input instance's callbacks on its own thread.
 
+use crate::sync::{Condvar, Mutex, MutexGuard};
 use core::ffi::c_char;
 use std::ffi::CString;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The calling thread, without `std::thread::current()`: that allocates a handle (and thread-local
@@ -96,8 +97,7 @@ impl<I> Registry<I> {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner<I>> {
-        // A panic while holding the lock was already logged; the list itself stays consistent.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner.lock()
     }
 
     /// The C strings for `def->name`/`def->description`, allocated once and kept until Unregister
@@ -252,10 +252,7 @@ impl<I> Registry<I> {
             }
             // A call in flight (a flush worker, a collect, a pause) still holds it. The timeout
             // only guards against a wake-up lost to a race the fences should already exclude.
-            g = match self.idle.wait_timeout(g, Duration::from_millis(20)) {
-                Ok((g, _)) => g,
-                Err(p) => p.into_inner().0,
-            };
+            self.idle.wait_timeout(&mut g, Duration::from_millis(20));
         };
         drop(g);
         self.waiters.fetch_sub(1, Ordering::SeqCst);
