@@ -8,8 +8,10 @@
 //!
 //! No recursion: nesting is an explicit stack of small frames in a reused [`Scratch`], so a value
 //! nested 100,000 levels deep costs heap, not stack. A single SDK [`Cursor`] walks the bytes in
-//! order, one token at a time; the only bytes read twice are the keys of JSON maps (the duplicate
-//! check runs ahead over each map's pairs before printing them).
+//! order, one token at a time, so the `msgpack` form reads each byte once. The JSON form also scans
+//! each map of two or more pairs ahead for duplicate keys before printing it (a copy of the cursor
+//! reading its keys and skipping its values), so a value nested in `k` such maps is read `k + 1`
+//! times.
 
 use crate::escape::write_json_str;
 use crate::num::{write_f64_fixed6, write_f64_json, write_i64, write_u64};
