@@ -1,8 +1,10 @@
-//! The SDK's zero-copy decoder over chunks of N sample records: every record, every map entry.
+//! The SDK's zero-copy decoder over chunks of N sample records: every record, every map entry
+//! (`decode`); and every record walked token by token, nested values included, with the cursor
+//! (`decode_cursor`).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use flb_bench::{sample_chunk, BATCHES};
-use flb_plugin_sdk::events::{EventReader, RecordForm, Value};
+use flb_plugin_sdk::events::{EventReader, RecordForm, Token, Value};
 
 fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode");
@@ -28,5 +30,37 @@ fn decode(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, decode);
+fn decode_cursor(c: &mut Criterion) {
+    let mut g = c.benchmark_group("decode_cursor");
+    for n in BATCHES {
+        let chunk = sample_chunk(n, RecordForm::Modern);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &chunk, |b, chunk| {
+            b.iter(|| {
+                let mut tokens = 0usize;
+                for e in EventReader::new(chunk) {
+                    let e = e.expect("valid chunk");
+                    let Value::Map(m) = e.body else { continue };
+                    let mut cur = m.cursor();
+                    // Values still owed by the containers opened so far: no stack needed.
+                    let mut pending = 2 * m.len();
+                    while pending > 0 {
+                        pending -= 1;
+                        match cur.next_token().expect("valid body") {
+                            Token::ArrayHeader(k) => pending += k as usize,
+                            Token::MapHeader(k) => pending += 2 * k as usize,
+                            _ => {}
+                        }
+                        tokens += 1;
+                    }
+                }
+                // 11 pairs, then the list's 3 elements and its map's pair, and the obj's pair.
+                assert_eq!(tokens, n * (22 + 3 + 2 + 2));
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, decode, decode_cursor);
 criterion_main!(benches);

@@ -320,16 +320,16 @@ impl Formatter {
         // wins over ours. For a non-map body the only later key is "log".
         let body_map = match ev.body {
             Value::Map(m) if !m.is_empty() => {
-                let raw = m.raw();
-                let hdr = map_header_len(raw);
-                let base = dup_flags(raw, hdr, m.len() as u32, s)?;
-                Some((raw, hdr, m.len() as u32, base))
+                let c = m.cursor();
+                let n = m.len() as u32;
+                let base = dup_flags(c, n, s)?;
+                Some((c, n, base))
             }
             _ => None,
         };
         let later_has = |s: &Scratch, k: &[u8]| -> bool {
             match (&ev.body, body_map) {
-                (_, Some((raw, ..))) => has_key(raw, s, k),
+                (_, Some((c, ..))) => has_key(c.data(), s, k),
                 (Value::Map(_), None) => false,
                 _ => k == b"log",
             }
@@ -360,7 +360,7 @@ impl Formatter {
             out.push(b'}');
         }
         match (ev.body, body_map) {
-            (_, Some((raw, hdr, n, base))) => write_map_members_json(out, s, raw, hdr, n, base, first)?,
+            (_, Some((c, n, base))) => write_map_members_json(out, s, c, n, base, first)?,
             (Value::Map(_), None) => out.push(b'}'),
             (body, _) => {
                 if !first {
@@ -386,13 +386,5 @@ fn meta_or_empty<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, m: Option
             out.extend_from_slice(b"{}");
             Ok(())
         }
-    }
-}
-
-fn map_header_len(raw: &[u8]) -> usize {
-    match raw.first() {
-        Some(0xde) => 3,
-        Some(0xdf) => 5,
-        _ => 1,
     }
 }

@@ -7,11 +7,15 @@
 //!   same map is left out (the last occurrence wins), as Fluent Bit does.
 //!
 //! No recursion: nesting is an explicit stack of small frames in a reused [`Scratch`], so a value
-//! nested 100,000 levels deep costs heap, not stack. A single cursor walks the bytes in order.
+//! nested 100,000 levels deep costs heap, not stack. A single SDK [`Cursor`] walks the bytes in
+//! order, one token at a time, so the `msgpack` form reads each byte once. The JSON form also scans
+//! each map of two or more pairs ahead for duplicate keys before printing it (a copy of the cursor
+//! reading its keys and skipping its values), so a value nested in `k` such maps is read `k + 1`
+//! times.
 
 use crate::escape::write_json_str;
 use crate::num::{write_f64_fixed6, write_f64_json, write_i64, write_u64};
-use flb_plugin_sdk::events::{skip_value, Value};
+use flb_plugin_sdk::events::{Cursor, DecodeError, Token, Value};
 
 /// The bytes do not hold a well-formed value (the SDK decoder validates records first, so this is
 /// reached only on inconsistent input).
@@ -21,100 +25,11 @@ pub struct Garbled {
     pub offset: usize,
 }
 
-/// One decoded header: a scalar, or the element count of a container (payload follows).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Item<'a> {
-    Nil,
-    Bool(bool),
-    Int(i64),
-    UInt(u64),
-    Float(f64),
-    Str(&'a [u8]),
-    Bin(&'a [u8]),
-    Ext(i8, &'a [u8]),
-    Array(u32),
-    Map(u32),
-}
-
-#[inline(always)]
-fn get<const N: usize>(d: &[u8], at: usize) -> Option<[u8; N]> {
-    d.get(at..)?.first_chunk::<N>().copied()
-}
-
-#[inline(always)]
-fn payload(d: &[u8], at: usize, n: usize) -> Option<(&[u8], usize)> {
-    let end = at.checked_add(n)?;
-    Some((d.get(at..end)?, end))
-}
-
-/// Reads the value header at `pos`: the item and the offset after it (after the payload for
-/// strings, bins and exts; after the header for containers).
-#[inline]
-pub(crate) fn head(d: &[u8], pos: usize) -> Option<(Item<'_>, usize)> {
-    let b = *d.get(pos)?;
-    let p = pos + 1;
-    Some(match b {
-        0x00..=0x7f => (Item::Int(i64::from(b)), p),
-        0x80..=0x8f => (Item::Map(u32::from(b & 0x0f)), p),
-        0x90..=0x9f => (Item::Array(u32::from(b & 0x0f)), p),
-        0xa0..=0xbf => {
-            let (s, e) = payload(d, p, usize::from(b & 0x1f))?;
-            (Item::Str(s), e)
-        }
-        0xc0 => (Item::Nil, p),
-        0xc1 => return None,
-        0xc2 => (Item::Bool(false), p),
-        0xc3 => (Item::Bool(true), p),
-        0xc4..=0xc6 => {
-            let (n, p) = len_field(d, p, b - 0xc4)?;
-            let (s, e) = payload(d, p, n)?;
-            (Item::Bin(s), e)
-        }
-        0xc7..=0xc9 => {
-            let (n, p) = len_field(d, p, b - 0xc7)?;
-            let t = *d.get(p)? as i8;
-            let (s, e) = payload(d, p + 1, n)?;
-            (Item::Ext(t, s), e)
-        }
-        0xca => (Item::Float(f64::from(f32::from_be_bytes(get::<4>(d, p)?))), p + 4),
-        0xcb => (Item::Float(f64::from_be_bytes(get::<8>(d, p)?)), p + 8),
-        0xcc => (Item::Int(i64::from(get::<1>(d, p)?[0])), p + 1),
-        0xcd => (Item::Int(i64::from(u16::from_be_bytes(get::<2>(d, p)?))), p + 2),
-        0xce => (Item::Int(i64::from(u32::from_be_bytes(get::<4>(d, p)?))), p + 4),
-        0xcf => {
-            let u = u64::from_be_bytes(get::<8>(d, p)?);
-            (i64::try_from(u).map(Item::Int).unwrap_or(Item::UInt(u)), p + 8)
-        }
-        0xd0 => (Item::Int(i64::from(get::<1>(d, p)?[0] as i8)), p + 1),
-        0xd1 => (Item::Int(i64::from(i16::from_be_bytes(get::<2>(d, p)?))), p + 2),
-        0xd2 => (Item::Int(i64::from(i32::from_be_bytes(get::<4>(d, p)?))), p + 4),
-        0xd3 => (Item::Int(i64::from_be_bytes(get::<8>(d, p)?)), p + 8),
-        0xd4..=0xd8 => {
-            let t = *d.get(p)? as i8;
-            let (s, e) = payload(d, p + 1, 1usize << (b - 0xd4))?;
-            (Item::Ext(t, s), e)
-        }
-        0xd9..=0xdb => {
-            let (n, p) = len_field(d, p, b - 0xd9)?;
-            let (s, e) = payload(d, p, n)?;
-            (Item::Str(s), e)
-        }
-        0xdc => (Item::Array(u32::from(u16::from_be_bytes(get::<2>(d, p)?))), p + 2),
-        0xdd => (Item::Array(u32::from_be_bytes(get::<4>(d, p)?)), p + 4),
-        0xde => (Item::Map(u32::from(u16::from_be_bytes(get::<2>(d, p)?))), p + 2),
-        0xdf => (Item::Map(u32::from_be_bytes(get::<4>(d, p)?)), p + 4),
-        0xe0..=0xff => (Item::Int(i64::from(b as i8)), p),
-    })
-}
-
-/// A 1-, 2- or 4-byte big-endian length (`w` = 0, 1, 2).
-#[inline(always)]
-fn len_field(d: &[u8], p: usize, w: u8) -> Option<(usize, usize)> {
-    Some(match w {
-        0 => (usize::from(get::<1>(d, p)?[0]), p + 1),
-        1 => (usize::from(u16::from_be_bytes(get::<2>(d, p)?)), p + 2),
-        _ => (u32::from_be_bytes(get::<4>(d, p)?) as usize, p + 4),
-    })
+impl From<DecodeError> for Garbled {
+    #[inline]
+    fn from(e: DecodeError) -> Self {
+        Garbled { offset: e.offset }
+    }
 }
 
 const NO_FLAGS: u32 = u32::MAX;
@@ -163,28 +78,21 @@ impl Scratch {
     }
 }
 
-/// Computes, for the map with `n` pairs whose first key is at `d[p]`, which pairs to leave out
-/// (their string key appears again later). Pushes `n` flags onto `s.dup`; leaves the map's string
-/// keys in `s.keys`. Returns the flags' base index.
-pub(crate) fn dup_flags(d: &[u8], p: usize, n: u32, s: &mut Scratch) -> Result<u32, Garbled> {
+/// Computes, for the map with `n` pairs whose first key is at `c`, which pairs to leave out (their
+/// string key appears again later). Pushes `n` flags onto `s.dup`; leaves the map's string keys in
+/// `s.keys`, as offsets in `c.data()`. Returns the flags' base index. Reads ahead on a copy of the
+/// cursor: the caller's stays at the first key.
+pub(crate) fn dup_flags(c: Cursor<'_>, n: u32, s: &mut Scratch) -> Result<u32, Garbled> {
+    let (d, p) = (c.data(), c.pos());
     let base = s.dup.len();
     s.keys.clear();
-    let mut q = p;
+    let mut c = c;
     for i in 0..n {
-        match head(d, q) {
-            Some((Item::Str(k), end)) => {
-                let start = k.as_ptr() as usize - d.as_ptr() as usize;
-                s.keys.push((i, start, k.len()));
-                q = end;
-            }
-            _ => q = skip_value(d, q).map_err(|e| Garbled { offset: e.offset })?,
+        match c.read_str()? {
+            Some(k) => s.keys.push((i, c.pos() - k.len(), k.len())),
+            None => c.skip_value()?,
         }
-        q = match head(d, q) {
-            Some((Item::Array(_) | Item::Map(_), _)) | None => {
-                skip_value(d, q).map_err(|e| Garbled { offset: e.offset })?
-            }
-            Some((_, end)) => end,
-        };
+        c.skip_value()?;
     }
     s.dup.resize(base + n as usize, false);
     let key = |&(_, st, l): &(u32, usize, usize)| &d[st..st + l];
@@ -242,22 +150,17 @@ fn bin_print(out: &mut Vec<u8>, b: &[u8]) {
     }
 }
 
-/// Writes a scalar item; returns false for containers (the caller opens those).
+/// Writes a scalar token; returns false for container headers (the caller opens those).
 #[inline]
-pub(crate) fn scalar<const JSON: bool>(out: &mut Vec<u8>, it: Item<'_>) -> bool {
-    match it {
-        Item::Nil => out.extend_from_slice(if JSON { b"null" } else { b"nil" }),
-        Item::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-        Item::Int(i) => write_i64(out, i),
-        Item::UInt(u) => write_u64(out, u),
-        Item::Float(f) => {
-            if JSON {
-                write_f64_json(out, f)
-            } else {
-                write_f64_fixed6(out, f)
-            }
-        }
-        Item::Str(s) => {
+pub(crate) fn scalar<const JSON: bool>(out: &mut Vec<u8>, t: Token<'_>) -> bool {
+    match t {
+        Token::Nil => out.extend_from_slice(if JSON { b"null" } else { b"nil" }),
+        Token::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Token::Int(i) => write_i64(out, i),
+        Token::UInt(u) => write_u64(out, u),
+        Token::F32(f) => write_float::<JSON>(out, f64::from(f)),
+        Token::F64(f) => write_float::<JSON>(out, f),
+        Token::Str(s) => {
             out.push(b'"');
             if JSON {
                 write_json_str(out, s);
@@ -266,7 +169,7 @@ pub(crate) fn scalar<const JSON: bool>(out: &mut Vec<u8>, it: Item<'_>) -> bool 
             }
             out.push(b'"');
         }
-        Item::Bin(s) => {
+        Token::Bin(s) => {
             out.push(b'"');
             if JSON {
                 write_json_str(out, s);
@@ -275,7 +178,7 @@ pub(crate) fn scalar<const JSON: bool>(out: &mut Vec<u8>, it: Item<'_>) -> bool 
             }
             out.push(b'"');
         }
-        Item::Ext(t, s) => {
+        Token::Ext(t, s) => {
             if JSON {
                 // "\\x%02x" of a (signed, on x86-64) char: bytes >= 0x80 print as ffffffNN.
                 out.push(b'"');
@@ -296,9 +199,18 @@ pub(crate) fn scalar<const JSON: bool>(out: &mut Vec<u8>, it: Item<'_>) -> bool 
                 out.push(b'"');
             }
         }
-        Item::Array(_) | Item::Map(_) => return false,
+        Token::ArrayHeader(_) | Token::MapHeader(_) => return false,
     }
     true
+}
+
+#[inline]
+fn write_float<const JSON: bool>(out: &mut Vec<u8>, f: f64) {
+    if JSON {
+        write_f64_json(out, f)
+    } else {
+        write_f64_fixed6(out, f)
+    }
 }
 
 fn write_hex(out: &mut Vec<u8>, v: u32) {
@@ -317,37 +229,37 @@ fn write_hex(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&buf[i..]);
 }
 
-/// Prints the value at `d[pos]` (or opens it, pushing a frame); returns the cursor after what was
-/// consumed.
+/// Prints the value at the cursor, or opens it (prints the bracket, pushes a frame); moves the
+/// cursor past what was consumed.
 #[inline]
-fn emit<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, d: &[u8], pos: usize) -> Result<usize, Garbled> {
-    let (it, p) = head(d, pos).ok_or(Garbled { offset: pos })?;
-    if scalar::<JSON>(out, it) {
-        return Ok(p);
-    }
-    match it {
-        Item::Array(n) => {
-            out.push(b'[');
-            s.frames.push(Frame { remaining: n, idx: 0, flags_base: NO_FLAGS, kind: Kind::Array, first: true });
+fn emit<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, c: &mut Cursor<'_>) -> Result<(), Garbled> {
+    match c.next_token()? {
+        Token::ArrayHeader(n) => open_array(out, s, n),
+        Token::MapHeader(n) => open_map::<JSON>(out, s, *c, n)?,
+        t => {
+            scalar::<JSON>(out, t);
         }
-        Item::Map(n) => {
-            out.push(b'{');
-            let flags_base = if JSON && n >= 2 { dup_flags(d, p, n, s)? } else { NO_FLAGS };
-            s.frames.push(Frame { remaining: n, idx: 0, flags_base, kind: Kind::MapKey, first: true });
-        }
-        _ => {}
     }
-    Ok(p)
+    Ok(())
 }
 
-/// Runs the frame stack down to `floor` frames; returns the cursor.
-fn run<const JSON: bool>(
-    out: &mut Vec<u8>,
-    s: &mut Scratch,
-    d: &[u8],
-    mut pos: usize,
-    floor: usize,
-) -> Result<usize, Garbled> {
+#[inline]
+fn open_array(out: &mut Vec<u8>, s: &mut Scratch, n: u32) {
+    out.push(b'[');
+    s.frames.push(Frame { remaining: n, idx: 0, flags_base: NO_FLAGS, kind: Kind::Array, first: true });
+}
+
+/// Opens the map of `n` pairs whose first key is at `c`.
+#[inline]
+fn open_map<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, c: Cursor<'_>, n: u32) -> Result<(), Garbled> {
+    out.push(b'{');
+    let flags_base = if JSON && n >= 2 { dup_flags(c, n, s)? } else { NO_FLAGS };
+    s.frames.push(Frame { remaining: n, idx: 0, flags_base, kind: Kind::MapKey, first: true });
+    Ok(())
+}
+
+/// Runs the frame stack down to `floor` frames, reading from `c`.
+fn run<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, c: &mut Cursor<'_>, floor: usize) -> Result<(), Garbled> {
     let (sep, kv): (&[u8], &[u8]) = if JSON { (b",", b":") } else { (b", ", b"=>") };
     while s.frames.len() > floor {
         let Some(top) = s.frames.last_mut() else { break };
@@ -367,14 +279,14 @@ fn run<const JSON: bool>(
                 }
                 top.first = false;
                 top.remaining -= 1;
-                pos = emit::<JSON>(out, s, d, pos)?;
+                emit::<JSON>(out, s, c)?;
             }
             Kind::MapKey => {
                 if top.flags_base != NO_FLAGS && s.dup[(top.flags_base + top.idx) as usize] {
                     top.idx += 1;
                     top.remaining -= 1;
-                    pos = skip_value(d, pos).map_err(|e| Garbled { offset: e.offset })?;
-                    pos = skip_value(d, pos).map_err(|e| Garbled { offset: e.offset })?;
+                    c.skip_value()?;
+                    c.skip_value()?;
                     continue;
                 }
                 if !top.first {
@@ -382,18 +294,18 @@ fn run<const JSON: bool>(
                 }
                 top.first = false;
                 top.kind = Kind::MapVal;
-                pos = emit::<JSON>(out, s, d, pos)?;
+                emit::<JSON>(out, s, c)?;
             }
             Kind::MapVal => {
                 out.extend_from_slice(kv);
                 top.kind = Kind::MapKey;
                 top.idx += 1;
                 top.remaining -= 1;
-                pos = emit::<JSON>(out, s, d, pos)?;
+                emit::<JSON>(out, s, c)?;
             }
         }
     }
-    Ok(pos)
+    Ok(())
 }
 
 /// Prints the whole value at `d[pos]`; returns the offset after it.
@@ -404,42 +316,52 @@ pub fn write_value<const JSON: bool>(
     pos: usize,
 ) -> Result<usize, Garbled> {
     let floor = s.frames.len();
-    let p = emit::<JSON>(out, s, d, pos)?;
-    run::<JSON>(out, s, d, p, floor)
+    let mut c = Cursor::at(d, pos);
+    emit::<JSON>(out, s, &mut c)?;
+    run::<JSON>(out, s, &mut c, floor)?;
+    Ok(c.pos())
 }
 
-/// Prints a decoded SDK value (scalars directly, containers from their raw bytes).
+/// Prints a decoded SDK value: scalars directly, containers by walking their elements with a cursor
+/// (their bytes were checked when the record was read; the cursor checks each token again anyway).
 pub fn write_sdk_value<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, v: &Value<'_>) -> Result<(), Garbled> {
-    let it = match *v {
-        Value::Nil => Item::Nil,
-        Value::Bool(b) => Item::Bool(b),
-        Value::Int(i) => Item::Int(i),
-        Value::UInt(u) => Item::UInt(u),
-        Value::F32(f) => Item::Float(f64::from(f)),
-        Value::F64(f) => Item::Float(f),
-        Value::Str(b) => Item::Str(b),
-        Value::Bin(b) => Item::Bin(b),
-        Value::Ext(t, b) => Item::Ext(t, b),
-        Value::Array(a) => return write_value::<JSON>(out, s, a.raw(), 0).map(|_| ()),
-        Value::Map(m) => return write_value::<JSON>(out, s, m.raw(), 0).map(|_| ()),
+    let floor = s.frames.len();
+    let t = match *v {
+        Value::Array(a) => {
+            open_array(out, s, a.len() as u32);
+            return run::<JSON>(out, s, &mut a.cursor(), floor);
+        }
+        Value::Map(m) => {
+            let mut c = m.cursor();
+            open_map::<JSON>(out, s, c, m.len() as u32)?;
+            return run::<JSON>(out, s, &mut c, floor);
+        }
+        Value::Nil => Token::Nil,
+        Value::Bool(b) => Token::Bool(b),
+        Value::Int(i) => Token::Int(i),
+        Value::UInt(u) => Token::UInt(u),
+        Value::F32(f) => Token::F32(f),
+        Value::F64(f) => Token::F64(f),
+        Value::Str(b) => Token::Str(b),
+        Value::Bin(b) => Token::Bin(b),
+        Value::Ext(t, b) => Token::Ext(t, b),
     };
-    scalar::<JSON>(out, it);
+    scalar::<JSON>(out, t);
     Ok(())
 }
 
-/// JSON: continues an object whose `{` (and maybe some members) is already written with the pairs
-/// of the map `m` (its raw bytes), using the duplicate flags computed by [`dup_flags`] at
-/// `flags_base` (or none), then writes the closing `}`.
+/// JSON: continues an object whose `{` (and maybe some members) is already written with the `n`
+/// pairs of a map whose first key is at `c`, using the duplicate flags computed by [`dup_flags`]
+/// at `flags_base` (or none), then writes the closing `}`.
 pub(crate) fn write_map_members_json(
     out: &mut Vec<u8>,
     s: &mut Scratch,
-    m: &[u8],
-    hdr_end: usize,
+    mut c: Cursor<'_>,
     n: u32,
     flags_base: u32,
     first: bool,
 ) -> Result<(), Garbled> {
     let floor = s.frames.len();
     s.frames.push(Frame { remaining: n, idx: 0, flags_base, kind: Kind::MapKey, first });
-    run::<true>(out, s, m, hdr_end, floor).map(|_| ())
+    run::<true>(out, s, &mut c, floor)
 }

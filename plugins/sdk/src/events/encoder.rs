@@ -687,7 +687,7 @@ fn write_str_map(out: &mut MallocBuf, n: u32, bytes: usize, pairs: &[(&str, &str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::decoder::{validate_chunk, EventReader};
+    use crate::events::{validate_chunk, EventReader};
 
     fn body(pairs: &[(&str, &str)]) -> MallocBuf {
         let mut b = MallocBuf::new();
@@ -932,7 +932,7 @@ mod tests {
     #[test]
     fn str_map() {
         let b = body(&[("a", "b"), ("long", &"x".repeat(300))]);
-        let (v, end) = crate::events::decoder::decode_value(b.as_slice(), 0).unwrap();
+        let (v, end) = crate::events::decode_value(b.as_slice(), 0).unwrap();
         assert_eq!(end, b.len());
         let m = v.as_map().unwrap();
         assert_eq!(m.len(), 2);
