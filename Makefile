@@ -1,7 +1,8 @@
 # Rust reference plugins for Fluent Bit.
 #   make plugins   release .so files into target/plugins/ (in_gdummy.so, out_gstdout.so)
 #   make demo      plugins + C host, gdummy into gstdout for a few seconds
-#   make test      every test (Rust, C host, bench smoke run)
+#   make test      every test (Rust, C host, sanitizers, bench smoke run)
+#   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer
 #   make headers   regenerate include/*.h with cbindgen (the build fails when they are stale)
 #   make bench     benchmarks: Rust against Go against C floor, table + bench/results/
 #   make clean
@@ -12,7 +13,7 @@ TEST_PLUGIN_DIR := target/test-plugins
 PLUGINS := in-gdummy:in_gdummy out-gstdout:out_gstdout
 TEST_PLUGINS := in-sdktest:in_sdktest out-sdktest:out_sdktest in-sdkworker:in_sdkworker
 
-.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint
+.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint sanitize
 
 all: plugins
 
@@ -41,8 +42,27 @@ demo: plugins host
 test: plugins test-plugins host
 	plugins/check-exports.sh $(PLUGIN_DIR)/*.so $(TEST_PLUGIN_DIR)/*.so
 	$(CARGO) test --workspace --release
+	$(MAKE) --no-print-directory sanitize
 	$(CARGO) bench -p flb-bench -- --test
 	$(MAKE) --no-print-directory bench-quick
+
+# Sanitizers need the nightly toolchain (-Z flags). std stays uninstrumented (no rust-src here for
+# -Zbuild-std): the SDK announces its own lock hand-overs to TSan (--cfg flb_tsan, src/sync.rs) and
+# plugins/sdk/tsan.supp names the std internals TSan cannot see into. One test at a time: the tests
+# take turns on the fake host through a test-side std Mutex TSan cannot see; each stress test runs
+# its own threads. Missing nightly fails in CI.
+SAN_TARGET := $(shell rustc -vV | sed -n 's/^host: //p')
+SAN_TESTS := -p flb-plugin-sdk --test lifetime --test boundary
+sanitize:
+	@if ! $(CARGO) +nightly --version >/dev/null 2>&1; then \
+		if [ "$$CI" = true ]; then echo "FAIL sanitize: no nightly toolchain"; exit 1; fi; \
+		echo "skipped: make sanitize needs the nightly toolchain (rustup toolchain install nightly)"; exit 0; fi; \
+	RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer --cfg flb_tsan" \
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/plugins/sdk/tsan.supp" \
+		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/tsan -- --test-threads=1 && \
+	RUSTFLAGS="-Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer" \
+	ASAN_OPTIONS="detect_leaks=1" \
+		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/asan -- --test-threads=1
 
 headers:
 	FLB_UPDATE_HEADERS=1 $(CARGO) build -p flb-plugin-sdk

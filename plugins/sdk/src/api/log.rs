@@ -164,8 +164,8 @@ impl Logger {
                 InstanceKind::Input => api.input_log_check,
                 InstanceKind::Output => api.output_log_check,
             };
-            // SAFETY: as above.
             if let Some(f) = check {
+                // SAFETY: as above; the host's check takes the instance pointer it gave us.
                 if unsafe { f(ins, level as c_int) } == 0 {
                     return;
                 }

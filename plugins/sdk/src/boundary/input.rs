@@ -40,6 +40,8 @@ struct InputState<P> {
     worker: Option<WorkerRuntime>,
     /// Simple collects that handed records over.
     batches: u64,
+    /// A cleanup callback came: this host returns buffers (2.0+) rather than freeing them (1.9).
+    saw_cleanup: bool,
     /// Per writer of the batch being appended: did every piece go in.
     append_ok: Vec<bool>,
 }
@@ -51,6 +53,12 @@ impl<P> InputInstance<P> {
 }
 
 impl<P: InputPlugin> InputState<P> {
+    /// True when the host returns buffers through the cleanup callback (2.0+: it came, or the host
+    /// showed it is 2.2+), false when it frees them itself (1.9).
+    fn host_returns_buffers(&self) -> bool {
+        self.saw_cleanup || host::modern()
+    }
+
     /// A buffer handed over and never returned through cleanup was taken and freed by the host with
     /// libc `free` (hosts before 2.0 have no cleanup callback): forget the allocation, and tell the
     /// plugin (or the worker) the batch was taken.
@@ -68,6 +76,27 @@ impl<P: InputPlugin> InputState<P> {
                 }
                 if let Some(rt) = &self.worker {
                     rt.shared.give_back(batch, |_| true);
+                }
+            }
+        }
+    }
+
+    /// At exit: a buffer still handed over is either freed by a host without cleanup (forget it)
+    /// or being copied by a host whose cleanup call is still to come (keep it for that call).
+    fn release_handed(&mut self, reg: &InputRegistry<P>) {
+        if matches!(self.handed, Handed::Nothing) {
+            return;
+        }
+        if !self.host_returns_buffers() {
+            self.reclaim();
+            return;
+        }
+        match core::mem::take(&mut self.handed) {
+            Handed::Nothing => {}
+            Handed::Simple { .. } => reg.orphan(self.writer.take_buf()),
+            Handed::Batch { mut batch, .. } => {
+                if let Some(w) = batch.single_mut() {
+                    reg.orphan(w.take_buf());
                 }
             }
         }
@@ -95,10 +124,10 @@ impl<P: InputPlugin> Instance for InputInstance<P> {
         st.plugin.pre_exit(hot_reload);
     }
 
-    fn shutdown(self) {
+    fn shutdown(self, reg: &InputRegistry<P>) {
         let log = self.log;
         let mut st = self.state.into_inner();
-        guard(&log, "FLBPluginExit", (), || st.reclaim());
+        guard(&log, "FLBPluginExit", (), || st.release_handed(reg));
         if let Some(rt) = st.worker.take() {
             // Joined here: the thread runs code of this .so, which dlclose unmaps after Unregister.
             guarded_drop(&log, "FLBPluginExit (joining the worker)", rt);
@@ -154,6 +183,7 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &InputRegistry<P>, plugin: *mut c_
                 handed: Handed::Nothing,
                 worker: ctx.worker.take(),
                 batches: 0,
+                saw_cleanup: false,
                 append_ok: Vec::with_capacity(8),
             }),
         });
@@ -293,12 +323,17 @@ fn collect_batch<P: InputPlugin>(inst: &InputInstance<P>, st: &mut InputState<P>
 /// reuse (it is never freed here, only at exit).
 pub fn input_cleanup<P: InputPlugin>(reg: &InputRegistry<P>, ctx: *mut c_void, data: *mut c_void) -> c_int {
     let Some(inst) = resolve(reg, ctx, |r| r.current()) else {
+        if !data.is_null() && reg.free_orphan(data as usize) {
+            // The instance exited while the host copied this buffer.
+            return abi::FLB_OK;
+        }
         stderr_log::<P>().error(format_args!("cleanup: unknown instance context {ctx:p}; ignored"));
         return abi::FLB_ERROR;
     };
     let log = inst.log.clone();
     guard(&log, "FLBPluginInputCleanupCallback", abi::FLB_ERROR, || {
         let mut st = inst.lock();
+        st.saw_cleanup = true;
         let d = data as usize;
         match core::mem::take(&mut st.handed) {
             Handed::Simple { ptr, batch } if ptr == d && d != 0 => {

@@ -33,8 +33,8 @@ pub trait Instance: Send + Sync + Sized + 'static {
     /// Pre-exit (Fluent Bit 2.2+).
     fn pre_exit(&self, hot_reload: bool);
     /// Exit: the instance is owned by the caller alone; every step runs inside the panic guard and
-    /// the logger is detached at the end.
-    fn shutdown(self);
+    /// the logger is detached at the end. A buffer the host may still be copying goes to `reg`.
+    fn shutdown(self, reg: &Registry<Self>);
 }
 
 /// Runs `f`, turning a panic into a log line and `on_panic`: unwinding into C is undefined behaviour
@@ -113,7 +113,7 @@ fn pre_exit<I: Instance>(reg: &Registry<I>, hot_reload: c_int, name: &str) {
 fn exit_key<I: Instance>(reg: &Registry<I>, key: usize) -> bool {
     match reg.remove(key) {
         Some(inst) => {
-            inst.shutdown();
+            inst.shutdown(reg);
             true
         }
         None => false,
@@ -221,8 +221,9 @@ pub unsafe fn register<I>(
 pub unsafe fn unregister<I: Instance>(reg: &Registry<I>, def: *mut flb_plugin_proxy_def, log: &Logger) {
     guard(log, "FLBPluginUnregister", (), || {
         for inst in reg.remove_all() {
-            inst.shutdown();
+            inst.shutdown(reg);
         }
+        reg.free_orphans();
         if !def.is_null() {
             // SAFETY: def is the definition Register filled (five base fields); the host is done with
             // the strings.

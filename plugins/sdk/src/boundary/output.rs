@@ -31,7 +31,7 @@ impl<P: OutputPlugin> Instance for OutputInstance<P> {
         self.plugin.pre_exit(hot_reload)
     }
 
-    fn shutdown(self) {
+    fn shutdown(self, _reg: &Registry<Self>) {
         let OutputInstance { log, mut plugin } = self;
         guard(&log, "FLBPluginExit", (), || {
             if let Err(e) = plugin.exit() {

@@ -11,6 +11,7 @@
 //! with no instance pointer; the registry answers "which instance" from the calling thread, since
 //! Fluent Bit runs each input instance's callbacks on its own thread.
 
+use crate::events::MallocBuf;
 use crate::sync::{Condvar, Mutex, MutexGuard};
 use core::ffi::c_char;
 use std::ffi::CString;
@@ -35,6 +36,9 @@ struct Entry<I> {
 
 struct Inner<I> {
     live: Vec<Entry<I>>,
+    /// Buffers an input had handed over when it exited, while the host was still copying them (its
+    /// cleanup call comes after the exit): freed by that cleanup, or at Unregister.
+    orphans: Vec<MallocBuf>,
     /// Instances initialised so far (numbers them `name.0`, `name.1`, ... as Fluent Bit does).
     created: usize,
     name: Option<CString>,
@@ -90,7 +94,13 @@ impl<I> Registry<I> {
     /// An empty registry (usable in a `static`).
     pub const fn new() -> Self {
         Registry {
-            inner: Mutex::new(Inner { live: Vec::new(), created: 0, name: None, description: None }),
+            inner: Mutex::new(Inner {
+                live: Vec::new(),
+                orphans: Vec::new(),
+                created: 0,
+                name: None,
+                description: None,
+            }),
             idle: Condvar::new(),
             waiters: AtomicUsize::new(0),
         }
@@ -123,6 +133,29 @@ impl<I> Registry<I> {
         let mut g = self.lock();
         g.name = None;
         g.description = None;
+    }
+
+    /// Keeps a buffer the host may still be copying after its instance exited.
+    pub(crate) fn orphan(&self, buf: MallocBuf) {
+        self.lock().orphans.push(buf);
+    }
+
+    /// Frees the orphaned buffer at `ptr`; false when there is none.
+    pub(crate) fn free_orphan(&self, ptr: usize) -> bool {
+        let mut g = self.lock();
+        match g.orphans.iter().position(|b| b.as_ptr() as usize == ptr) {
+            Some(i) => {
+                drop(g.orphans.swap_remove(i));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Frees every orphaned buffer (Unregister: the host is done with all instances).
+    pub(crate) fn free_orphans(&self) {
+        let orphans = core::mem::take(&mut self.lock().orphans);
+        drop(orphans);
     }
 
     /// The number the next instance gets (`name.N`).

@@ -396,6 +396,14 @@ impl EventWriter {
         &mut self.buf
     }
 
+    /// Takes the buffer out (the writer is left empty, with no allocation).
+    pub(crate) fn take_buf(&mut self) -> MallocBuf {
+        self.records = 0;
+        self.generation += 1;
+        self.cuts.clear();
+        core::mem::take(&mut self.buf)
+    }
+
     /// Splits the records into pieces of about `bytes` each at record boundaries (a record larger
     /// than that is a piece of its own); 0 turns it off. Takes effect for later appends.
     pub(crate) fn set_piece_limit(&mut self, bytes: usize) {
