@@ -14,7 +14,7 @@
 //! first record and repeats it with `EventWriter::repeat` (memcpy plus a timestamp patch), into the
 //! writer the SDK reuses across collects.
 
-use flb_plugin_sdk::events::RecordBlock;
+use flb_plugin_sdk::events::{RecordBlock, RecordSpan};
 use flb_plugin_sdk::prelude::*;
 use std::sync::Arc;
 
@@ -98,8 +98,10 @@ pub struct Gdummy {
     /// Ticks due but not yet collected when the input was paused.
     pending_at_pause: u64,
     warned_cap: bool,
-    /// The records of one tick, pre-encoded in one record form, for ticks of more than one record.
+    /// The records of one tick, pre-encoded (checked once) in the host's record form.
     template: Option<RecordBlock>,
+    /// The first object alone, pre-encoded the same way: the record `repeat` copies.
+    single: Option<RecordBlock>,
 }
 
 impl core::fmt::Debug for Gdummy {
@@ -281,10 +283,9 @@ impl Gdummy {
             pending_at_pause: 0,
             warned_cap: false,
             template: None,
+            single: None,
         };
-        if plugin.bodies.len() > 1 {
-            plugin.build_template(RecordForm::Modern)?;
-        }
+        plugin.build_template(RecordForm::Modern)?;
         Ok(plugin)
     }
 
@@ -307,15 +308,33 @@ impl Gdummy {
     }
 
     fn build_template(&mut self, form: RecordForm) -> Result<()> {
-        let mut bytes = EventWriter::new(form);
         let t = self.fixed.unwrap_or_default();
-        for _ in 0..self.copies {
-            for body in &self.bodies {
-                bytes.append(t, &self.metadata, body)?;
+        let mut one = EventWriter::new(form);
+        one.append(t, &self.metadata, &self.bodies[0])?;
+        self.single = Some(RecordBlock::new(one));
+        if self.bodies.len() > 1 || self.copies > 1 {
+            let mut bytes = EventWriter::new(form);
+            for _ in 0..self.copies {
+                for body in &self.bodies {
+                    bytes.append(t, &self.metadata, body)?;
+                }
             }
+            self.template = Some(RecordBlock::new(bytes));
         }
-        self.template = Some(RecordBlock::new(bytes));
         Ok(())
+    }
+
+    /// Appends the first object's record stamped `t`; returns its span (for `repeat`).
+    fn append_single(&mut self, events: &mut EventWriter, t: EventTime) -> Result<RecordSpan> {
+        if self.single.as_ref().map(RecordBlock::form) != Some(events.form()) {
+            // Only when the host's record form differs from the one built at init.
+            self.build_template(events.form())?;
+        }
+        let span = match self.single.as_ref() {
+            Some(one) => events.append_block(one, Some(t))?,
+            None => None,
+        };
+        span.ok_or_else(|| Error::new("gdummy: no record template"))
     }
 
     /// Appends ticks `first..first + n`.
@@ -325,7 +344,7 @@ impl Gdummy {
         }
         if self.records_per_tick() == 1 {
             let t0 = self.time_of(first);
-            let span = events.append(t0, &self.metadata, &self.bodies[0])?;
+            let span = self.append_single(events, t0)?;
             let rest = first + 1..first + n;
             if rest.is_empty() {
                 return Ok(());
@@ -351,7 +370,7 @@ impl Gdummy {
             // then memcpy copies of it (no per-record patching).
             for tick in first..first + n {
                 let t = self.time_of(tick);
-                let span = events.append(t, &self.metadata, &self.bodies[0])?;
+                let span = self.append_single(events, t)?;
                 events.repeat(&span, self.copies - 1, t, 0)?;
             }
             return Ok(());

@@ -21,15 +21,15 @@ pub struct InputInstance<P> {
     state: Mutex<InputState<P>>,
 }
 
-/// What the host holds between a collect and its cleanup.
-#[derive(Default)]
+/// What the host holds between a collect and its cleanup (small: it is written every collect).
+#[derive(Default, Clone, Copy)]
 enum Handed {
     #[default]
     Nothing,
     /// The instance writer's buffer (simple collect).
     Simple { ptr: usize, batch: BatchId },
-    /// A worker batch's buffer (standard hand-over).
-    Batch { ptr: usize, batch: Batch },
+    /// The buffer of the worker batch kept in `InputState::handed_batch` (standard hand-over).
+    Batch { ptr: usize },
 }
 
 struct InputState<P> {
@@ -37,6 +37,8 @@ struct InputState<P> {
     writer: EventWriter,
     form: RecordForm,
     handed: Handed,
+    /// The worker batch whose buffer the host holds (with `Handed::Batch`).
+    handed_batch: Option<Batch>,
     worker: Option<WorkerRuntime>,
     /// Simple collects that handed records over.
     batches: u64,
@@ -70,12 +72,14 @@ impl<P: InputPlugin> InputState<P> {
                 self.writer.clear();
                 self.plugin.taken(batch);
             }
-            Handed::Batch { mut batch, .. } => {
-                if let Some(w) = batch.single_mut() {
-                    w.buf_mut().forget_allocation();
-                }
-                if let Some(rt) = &self.worker {
-                    rt.shared.give_back(batch, |_| true);
+            Handed::Batch { .. } => {
+                if let Some(mut batch) = self.handed_batch.take() {
+                    if let Some(w) = batch.single_mut() {
+                        w.buf_mut().forget_allocation();
+                    }
+                    if let Some(rt) = &self.worker {
+                        rt.shared.give_back(batch, |_| true);
+                    }
                 }
             }
         }
@@ -94,8 +98,8 @@ impl<P: InputPlugin> InputState<P> {
         match core::mem::take(&mut self.handed) {
             Handed::Nothing => {}
             Handed::Simple { .. } => reg.orphan(self.writer.take_buf()),
-            Handed::Batch { mut batch, .. } => {
-                if let Some(w) = batch.single_mut() {
+            Handed::Batch { .. } => {
+                if let Some(w) = self.handed_batch.as_mut().and_then(Batch::single_mut) {
                     reg.orphan(w.take_buf());
                 }
             }
@@ -181,6 +185,7 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &InputRegistry<P>, plugin: *mut c_
                 writer,
                 form: ctx.record_form,
                 handed: Handed::Nothing,
+                handed_batch: None,
                 worker: ctx.worker.take(),
                 batches: 0,
                 saw_cleanup: false,
@@ -226,8 +231,7 @@ pub unsafe fn input_collect<P: InputPlugin>(
         stderr_log::<P>().error(format_args!("collect: unknown instance context {ctx:p}; nothing collected"));
         return -1;
     };
-    let log = inst.log.clone();
-    let handed = guard(&log, "FLBPluginInputCallback", Err(()), || {
+    let handed = guard(&inst.log, "FLBPluginInputCallback", Err(()), || {
         let mut guard = inst.lock();
         let st = &mut *guard;
         st.reclaim();
@@ -280,7 +284,8 @@ fn collect_batch<P: InputPlugin>(inst: &InputInstance<P>, st: &mut InputState<P>
             return Ok(None);
         };
         let (ptr, len) = (w.buf().as_ptr() as usize, w.len());
-        st.handed = Handed::Batch { ptr, batch };
+        st.handed = Handed::Batch { ptr };
+        st.handed_batch = Some(batch);
         return Ok(Some((ptr, len)));
     }
     let Some(append) = host::log_append() else {
@@ -330,24 +335,25 @@ pub fn input_cleanup<P: InputPlugin>(reg: &InputRegistry<P>, ctx: *mut c_void, d
         stderr_log::<P>().error(format_args!("cleanup: unknown instance context {ctx:p}; ignored"));
         return abi::FLB_ERROR;
     };
-    let log = inst.log.clone();
-    guard(&log, "FLBPluginInputCleanupCallback", abi::FLB_ERROR, || {
+    let log = &inst.log;
+    guard(log, "FLBPluginInputCleanupCallback", abi::FLB_ERROR, || {
         let mut st = inst.lock();
         st.saw_cleanup = true;
         let d = data as usize;
-        match core::mem::take(&mut st.handed) {
+        match st.handed {
             Handed::Simple { ptr, batch } if ptr == d && d != 0 => {
+                st.handed = Handed::Nothing;
                 st.plugin.taken(batch);
                 abi::FLB_OK
             }
-            Handed::Batch { ptr, batch } if ptr == d && d != 0 => {
-                if let Some(rt) = &st.worker {
+            Handed::Batch { ptr } if ptr == d && d != 0 => {
+                st.handed = Handed::Nothing;
+                if let (Some(batch), Some(rt)) = (st.handed_batch.take(), &st.worker) {
                     rt.shared.give_back(batch, |_| true);
                 }
                 abi::FLB_OK
             }
-            other => {
-                st.handed = other;
+            _ => {
                 log.warn(format_args!("cleanup for a buffer this instance did not hand over ({data:p}); ignored"));
                 abi::FLB_ERROR
             }

@@ -7,6 +7,12 @@
 //! removes the entry (no new call can find it), then waits until every call in flight has dropped
 //! its clone, so the instance is dropped by exactly one owner, inside the panic guard.
 //!
+//! The first few instances are also published in lock-free slots, so the callbacks that name their
+//! instance (collect, cleanup, flush) find it without taking the lock: a call counts itself in the
+//! slot's `in_flight`, then checks the key is still published; exit unpublishes the key, then waits
+//! for `in_flight` to drain. Either the call sees the key gone, or exit sees the call (both use
+//! sequentially consistent operations), so no call reads an instance exit has dropped.
+//!
 //! Hosts without Ctx callbacks (input collect before 4.1, pause/resume, pre-exit, input exit) call
 //! with no instance pointer; the registry answers "which instance" from the calling thread, since
 //! Fluent Bit runs each input instance's callbacks on its own thread.
@@ -15,7 +21,7 @@ use crate::events::MallocBuf;
 use crate::sync::{Condvar, Mutex, MutexGuard};
 use core::ffi::c_char;
 use std::ffi::CString;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,8 +33,24 @@ pub(crate) fn thread_key() -> usize {
     unsafe { libc::pthread_self() as usize }
 }
 
+/// How many instances get a lock-free slot; later ones are found under the lock.
+const SLOTS: usize = 8;
+
+/// A published instance key and the calls in flight through it.
+struct Slot {
+    key: AtomicUsize,
+    in_flight: AtomicUsize,
+}
+
+impl Slot {
+    const fn new() -> Self {
+        Slot { key: AtomicUsize::new(0), in_flight: AtomicUsize::new(0) }
+    }
+}
+
 struct Entry<I> {
     key: usize,
+    slot: Option<usize>,
     inst: Arc<I>,
     thread: usize,
     pre_exited: bool,
@@ -52,6 +74,7 @@ pub struct Registry<I> {
     idle: Condvar,
     /// Exits waiting for calls in flight: a call's end signals only when this is non-zero.
     waiters: AtomicUsize,
+    slots: [Slot; SLOTS],
 }
 
 impl<I> Default for Registry<I> {
@@ -63,26 +86,44 @@ impl<I> Default for Registry<I> {
 /// One callback's hold on an instance: the instance stays alive (and exit waits) until it drops.
 pub(crate) struct Call<'r, I> {
     reg: &'r Registry<I>,
-    inst: Option<Arc<I>>,
+    hold: Hold<'r, I>,
+}
+
+enum Hold<'r, I> {
+    /// Found under the lock: a clone of the registry's `Arc`.
+    Shared(Option<Arc<I>>),
+    /// Found in a slot: counted in its `in_flight`, which exit waits to drain before the registry's
+    /// `Arc` (which owns the instance at this address) can go.
+    Slot(&'r Slot, *const I),
 }
 
 impl<I> core::ops::Deref for Call<'_, I> {
     type Target = I;
+    #[inline]
     fn deref(&self) -> &I {
-        match &self.inst {
-            Some(i) => i,
+        match &self.hold {
+            Hold::Shared(Some(i)) => i,
             // The Option is only emptied in drop.
-            None => unreachable!("a Call is emptied only when dropped"),
+            Hold::Shared(None) => unreachable!("a Call is emptied only when dropped"),
+            // SAFETY: the pointer is the registry's Arc'ed instance, found under its published key
+            // after this call was counted in the slot; exit unpublishes the key and waits for the
+            // count to drain before it drops the instance, so it lives as long as this Call.
+            Hold::Slot(_, p) => unsafe { &**p },
         }
     }
 }
 
 impl<I> Drop for Call<'_, I> {
+    #[inline]
     fn drop(&mut self) {
-        drop(self.inst.take());
-        // Pairs with the fence in `wait_idle`: either this call sees the waiter, or the waiter sees
-        // the reference count this call just released.
-        fence(Ordering::SeqCst);
+        match &mut self.hold {
+            Hold::Shared(a) => drop(a.take()),
+            Hold::Slot(slot, _) => {
+                slot.in_flight.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        // No fence on this per-call path: in the rare race where this call misses a waiter that
+        // just arrived, the waiter's timed wait sees the released hold on its next turn.
         if self.reg.waiters.load(Ordering::Relaxed) > 0 {
             let _g = self.reg.lock();
             self.reg.idle.notify_all();
@@ -103,6 +144,7 @@ impl<I> Registry<I> {
             }),
             idle: Condvar::new(),
             waiters: AtomicUsize::new(0),
+            slots: [const { Slot::new() }; SLOTS],
         }
     }
 
@@ -168,16 +210,34 @@ impl<I> Registry<I> {
         let key = Arc::as_ptr(&inst) as usize;
         let mut g = self.lock();
         g.created += 1;
-        g.live.push(Entry { key, inst, thread: thread_key(), pre_exited: false });
+        // Under the lock, so no other add races for a slot; a stale call may still be backing off
+        // from a freed slot (in_flight > 0): that one is skipped.
+        let slot = self.slots.iter().position(|s| {
+            s.in_flight.load(Ordering::SeqCst) == 0
+                && s.key.compare_exchange(0, key, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+        });
+        g.live.push(Entry { key, slot, inst, thread: thread_key(), pre_exited: false });
         key
     }
 
     fn call(&self, inst: &Arc<I>) -> Call<'_, I> {
-        Call { reg: self, inst: Some(Arc::clone(inst)) }
+        Call { reg: self, hold: Hold::Shared(Some(Arc::clone(inst))) }
     }
 
     /// The live instance with this key, if any. The key is compared, never dereferenced.
+    #[inline]
     pub(crate) fn get(&self, key: usize) -> Option<Call<'_, I>> {
+        if key != 0 {
+            if let Some(slot) = self.slots.iter().find(|s| s.key.load(Ordering::Acquire) == key) {
+                slot.in_flight.fetch_add(1, Ordering::SeqCst);
+                let call = Call { reg: self, hold: Hold::Slot(slot, key as *const I) };
+                if slot.key.load(Ordering::SeqCst) == key {
+                    return Some(call);
+                }
+                // Exit unpublished it meanwhile: dropping the call uncounts it (and wakes exit).
+                drop(call);
+            }
+        }
         let g = self.lock();
         g.live.iter().find(|e| e.key == key).map(|e| self.call(&e.inst))
     }
@@ -251,7 +311,7 @@ impl<I> Registry<I> {
         for e in g.live.iter_mut() {
             if !e.pre_exited && cur.is_none_or(|c| c == e.key) {
                 e.pre_exited = true;
-                out.push(Call { reg: self, inst: Some(Arc::clone(&e.inst)) });
+                out.push(Call { reg: self, hold: Hold::Shared(Some(Arc::clone(&e.inst))) });
             }
         }
         out
@@ -262,30 +322,36 @@ impl<I> Registry<I> {
     pub(crate) fn remove(&self, key: usize) -> Option<I> {
         let mut g = self.lock();
         let i = g.live.iter().position(|e| e.key == key)?;
-        let inst = g.live.remove(i).inst;
+        let e = g.live.remove(i);
         drop(g);
-        self.wait_idle(inst)
+        self.wait_idle(e)
     }
 
     /// Removes every live instance, each returned once no call holds it (Unregister after hosts
     /// that could not name the instances they exited).
     pub(crate) fn remove_all(&self) -> Vec<I> {
         let entries = std::mem::take(&mut self.lock().live);
-        entries.into_iter().filter_map(|e| self.wait_idle(e.inst)).collect()
+        entries.into_iter().filter_map(|e| self.wait_idle(e)).collect()
     }
 
-    fn wait_idle(&self, mut inst: Arc<I>) -> Option<I> {
+    fn wait_idle(&self, e: Entry<I>) -> Option<I> {
+        let slot = e.slot.and_then(|i| self.slots.get(i));
+        if let Some(s) = slot {
+            s.key.store(0, Ordering::SeqCst);
+        }
+        let mut inst = e.inst;
         self.waiters.fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
         let mut g = self.lock();
         let out = loop {
-            match Arc::try_unwrap(inst) {
-                Ok(i) => break Some(i),
-                Err(back) => inst = back,
+            if slot.is_none_or(|s| s.in_flight.load(Ordering::SeqCst) == 0) {
+                match Arc::try_unwrap(inst) {
+                    Ok(i) => break Some(i),
+                    Err(back) => inst = back,
+                }
             }
             // A call in flight (a flush worker, a collect, a pause) still holds it. The timeout
-            // only guards against a wake-up lost to a race the fences should already exclude.
-            self.idle.wait_timeout(&mut g, Duration::from_millis(20));
+            // bounds the wait when a call ending right now missed this waiter (see Call::drop).
+            self.idle.wait_timeout(&mut g, Duration::from_millis(5));
         };
         drop(g);
         self.waiters.fetch_sub(1, Ordering::SeqCst);

@@ -630,8 +630,15 @@ impl EventWriter {
         }
     }
 
-    /// Appends the records of `block`, all stamped with `time` (or keeping their own when `None`).
-    pub fn append_block(&mut self, block: &RecordBlock, time: Option<EventTime>) -> Result<(), EncodeError> {
+    /// Appends the records of `block`, all stamped with `time` (or keeping their own when `None`);
+    /// returns the span of the last one (`None` for an empty block), e.g. to [`repeat`](Self::repeat)
+    /// it. The block's records were checked when they were written, so this is a `memcpy` and the
+    /// time patches: the way to append a record known at init, collect after collect.
+    pub fn append_block(
+        &mut self,
+        block: &RecordBlock,
+        time: Option<EventTime>,
+    ) -> Result<Option<RecordSpan>, EncodeError> {
         let dst = self.buf.len();
         self.buf.extend_from_slice(block.bytes.as_bytes())?;
         self.records += block.records();
@@ -649,7 +656,8 @@ impl EventWriter {
                 }
             }
         }
-        Ok(())
+        let last = block.starts.last().zip(block.times.last());
+        Ok(last.map(|(&s, &t)| self.span(dst + s..dst + block.len(), dst + t)))
     }
 
     /// Appends already-encoded whole records, after checking all of them (O(length)); returns how
