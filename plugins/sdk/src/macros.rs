@@ -46,14 +46,14 @@ macro_rules! __flb_plugin_common {
 
         #[no_mangle]
         unsafe extern "C" fn FLBPluginUnregister(def: *mut $crate::abi::flb_plugin_proxy_def) {
-            // SAFETY: the host passes the definition Register filled (or NULL).
+            // SAFETY: unregister's contract: `def` is NULL or the definition Register filled, still allocated.
             unsafe { $crate::boundary::unregister(&REGISTRY, def, &log()) }
         }
         const _: $crate::abi::FLBPluginUnregisterFn = FLBPluginUnregister;
 
         #[no_mangle]
         unsafe extern "C" fn FLBPluginInit(plugin: *mut $crate::__private::c_void) -> $crate::__private::c_int {
-            // SAFETY: the host passes its flbgo_input_plugin / flbgo_output_plugin (or NULL).
+            // SAFETY: init's contract: `plugin` is NULL or a live flbgo_input_plugin / flbgo_output_plugin.
             unsafe { $crate::boundary::$init::<$ty>(&REGISTRY, plugin) }
         }
         const _: $crate::abi::FLBPluginInitFn = FLBPluginInit;
@@ -91,7 +91,7 @@ macro_rules! input_plugin {
 
             #[no_mangle]
             unsafe extern "C" fn FLBPluginInputCallback(data: *mut *mut c_void, size: *mut usize) -> c_int {
-                // SAFETY: the host passes the addresses of its data/size locals (checked for NULL).
+                // SAFETY: input_collect's contract: data/size are NULL (refused) or valid for writes for the call.
                 unsafe { b::input_collect::<$ty>(&REGISTRY, core::ptr::null_mut(), data, size) }
             }
             const _: a::FLBPluginInputCallbackFn = FLBPluginInputCallback;
@@ -177,8 +177,8 @@ macro_rules! output_plugin {
 
             #[no_mangle]
             unsafe extern "C" fn FLBPluginFlush(data: *const c_void, size: usize, tag: *const c_char) -> c_int {
-                // SAFETY: the host passes a chunk valid for size bytes and a NUL-terminated tag, both
-                // for the call; NULL context selects the only instance.
+                // SAFETY: the ABI's flush contract: `data` is valid for `size` bytes and `tag` is NULL or
+                // NUL-terminated, both for the call; NULL context selects the only instance.
                 unsafe { b::output_flush::<$ty>(&REGISTRY, core::ptr::null_mut(), data, size, tag) }
             }
             const _: a::FLBPluginFlushFn = FLBPluginFlush;

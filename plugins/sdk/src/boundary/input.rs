@@ -154,12 +154,13 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &InputRegistry<P>, plugin: *mut c_
     let fallback = stderr_log::<P>();
     guard(&fallback, "FLBPluginInit", abi::FLB_ERROR, || {
         let p = plugin as *mut flbgo_input_plugin;
-        // SAFETY: per the contract p is NULL or the host's plugin struct.
+        // SAFETY: input_init's contract: `plugin` is NULL or a live `flbgo_input_plugin`; as_ref handles NULL.
         let Some(p) = (unsafe { p.as_ref() }) else {
             fallback.error(format_args!("FLBPluginInit called with a NULL plugin"));
             return abi::FLB_ERROR;
         };
-        // SAFETY: api and i_ins are what the host passed for this instance; they outlive it.
+        // SAFETY: `api` and `i_ins` come from one live `flbgo_input_plugin` and stay valid until the
+        // instance exits, which detaches the logger that keeps them.
         let ctx = unsafe { init_context(p.api, p.i_ins, InstanceKind::Input, P::NAME, reg.next_index(), &fallback) };
         let Some(mut ctx) = ctx else { return abi::FLB_ERROR };
         let log = ctx.logger();
@@ -193,7 +194,7 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &InputRegistry<P>, plugin: *mut c_
             }),
         });
         let key = reg.add(inst);
-        // SAFETY: context is NULL or the host's input proxy context for this instance.
+        // SAFETY: `context` is NULL or the live input proxy context of this instance (the ABI's init contract).
         if let Some(c) = unsafe { p.context.as_mut() } {
             c.remote_context = key as *mut c_void;
         }
@@ -222,7 +223,7 @@ pub unsafe fn input_collect<P: InputPlugin>(
         stderr_log::<P>().error(format_args!("collect called with NULL data/size pointers"));
         return -1;
     }
-    // SAFETY: both checked non-NULL; the host passes addresses of its locals.
+    // SAFETY: both are non-NULL (checked above) and valid for writes (input_collect's contract).
     unsafe {
         *data = core::ptr::null_mut();
         *size = 0;

@@ -134,7 +134,7 @@ unsafe fn init_context<'a>(
     instance: usize,
     fallback: &Logger,
 ) -> Option<InitContext<'a>> {
-    // SAFETY: per the contract api is NULL or a table that outlives 'a.
+    // SAFETY: init_context's contract: `api` is NULL or a table valid for 'a; as_ref handles NULL.
     let Some(api) = (unsafe { api.as_ref() }) else {
         fallback.error(format_args!("FLBPluginInit: the host passed no api table"));
         return None;
@@ -148,7 +148,7 @@ unsafe fn init_context<'a>(
         InstanceKind::Input => api.input_get_cmt_instance,
         InstanceKind::Output => api.output_get_cmt_instance,
     };
-    // SAFETY: the host's cmt getter takes the instance pointer it gave us.
+    // SAFETY: the getter comes from the same live table as `ins`, the instance it expects.
     let cmt = get_cmt.map_or(core::ptr::null_mut(), |f| unsafe { f(ins) });
     let ins = if kind == InstanceKind::Input { ins } else { core::ptr::null_mut() };
     Some(InitContext {

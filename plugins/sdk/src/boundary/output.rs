@@ -50,12 +50,13 @@ impl<P: OutputPlugin> Instance for OutputInstance<P> {
 pub unsafe fn output_init<P: OutputPlugin>(reg: &OutputRegistry<P>, plugin: *mut c_void) -> c_int {
     let fallback = stderr_log::<P>();
     guard(&fallback, "FLBPluginInit", abi::FLB_ERROR, || {
-        // SAFETY: per the contract the pointer is NULL or the host's plugin struct.
+        // SAFETY: output_init's contract: `plugin` is NULL or a live `flbgo_output_plugin`; as_ref handles NULL.
         let Some(p) = (unsafe { (plugin as *mut flbgo_output_plugin).as_ref() }) else {
             fallback.error(format_args!("FLBPluginInit called with a NULL plugin"));
             return abi::FLB_ERROR;
         };
-        // SAFETY: api and o_ins are what the host passed for this instance; they outlive it.
+        // SAFETY: `api` and `o_ins` come from one live `flbgo_output_plugin` and stay valid until the
+        // instance exits, which detaches the logger that keeps them.
         let ctx = unsafe { init_context(p.api, p.o_ins, InstanceKind::Output, P::NAME, reg.next_index(), &fallback) };
         let Some(mut ctx) = ctx else { return abi::FLB_ERROR };
         let log = ctx.logger();
@@ -67,7 +68,7 @@ pub unsafe fn output_init<P: OutputPlugin>(reg: &OutputRegistry<P>, plugin: *mut
             }
         };
         let key = reg.add(std::sync::Arc::new(OutputInstance { log, plugin }));
-        // SAFETY: context is NULL or the host's proxy context for this instance.
+        // SAFETY: `context` is NULL or the live proxy context of this instance (the ABI's init contract).
         if let Some(c) = unsafe { p.context.as_mut() } {
             c.remote_context = key as *mut c_void;
         }
@@ -105,7 +106,7 @@ pub unsafe fn output_flush<P: OutputPlugin>(
     let bytes: &[u8] = if size == 0 {
         &[]
     } else {
-        // SAFETY: data is non-NULL and valid for size bytes during the call, per the contract.
+        // SAFETY: data is non-NULL here and valid for size bytes for the call (output_flush's contract).
         unsafe { core::slice::from_raw_parts(data as *const u8, size) }
     };
     // SAFETY: tag is NULL or NUL-terminated and lives for the call.
