@@ -225,7 +225,7 @@ impl<I> Registry<I> {
     }
 
     /// The live instance with this key, if any. The key is compared, never dereferenced.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, key: usize) -> Option<Call<'_, I>> {
         if key != 0 {
             if let Some(slot) = self.slots.iter().find(|s| s.key.load(Ordering::Acquire) == key) {
@@ -238,6 +238,12 @@ impl<I> Registry<I> {
                 drop(call);
             }
         }
+        self.get_locked(key)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn get_locked(&self, key: usize) -> Option<Call<'_, I>> {
         let g = self.lock();
         g.live.iter().find(|e| e.key == key).map(|e| self.call(&e.inst))
     }
