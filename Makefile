@@ -2,7 +2,8 @@
 #   make plugins   release .so files into target/plugins/ (in_gdummy.so, out_gstdout.so)
 #   make demo      plugins + C host, gdummy into gstdout for a few seconds
 #   make test      every test (Rust, C host, sanitizers, bench smoke run)
-#   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer
+#   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer, and
+#                  the worker test plugin through a ThreadSanitizer flb-host
 #   make headers   regenerate include/*.h with cbindgen (the build fails when they are stale)
 #   make bench     benchmarks: Rust against Go against C floor, table + bench/results/
 #   make clean
@@ -60,6 +61,9 @@ sanitize:
 	RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer --cfg flb_tsan" \
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/plugins/sdk/tsan.supp" \
 		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/tsan -- --test-threads=1 && \
+	RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer --cfg flb_tsan" \
+		$(CARGO) +nightly build -p in-sdkworker -p out-sdktest --target $(SAN_TARGET) --target-dir target/tsan && \
+	c-host/tsan/run.sh target/tsan/$(SAN_TARGET)/debug && \
 	RUSTFLAGS="-Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer" \
 	ASAN_OPTIONS="detect_leaks=1" \
 		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/asan -- --test-threads=1

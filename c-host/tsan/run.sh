@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make sanitize, part 2: the SDK's worker test input and test output through a ThreadSanitizer build
+# of flb-host (GCC's libtsan; c-host/tsan/compat.c supplies the three entry points Rust's LLVM emits
+# that it lacks), both plugins built with -Zsanitizer=thread. Fails on any TSan report, on a lost or
+# repeated record, or on acks that disagree with what the worker wrote.
+# Usage: c-host/tsan/run.sh <dir holding libin_sdkworker.so and libout_sdktest.so>
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+plugins=$1
+out=target/tsan-host
+mkdir -p "$out"
+${CC:-cc} -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -rdynamic -fsanitize=thread -DFLB_HOST_NO_INTERPOSE \
+    -o "$out/flb-host" c-host/src/*.c c-host/tsan/compat.c -ldl -lm
+${CC:-cc} -O1 -g -shared -fPIC -fsanitize=thread -o "$out/libflbhost_exports.so" c-host/shim/exports.c
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$PWD/plugins/sdk/tsan.supp"
+status=0
+run() {
+    local name=$1 total=$2; shift 2
+    local log=$out/$name
+    if ! timeout 300 "$out/flb-host" -e "$plugins/libin_sdkworker.so" -e "$plugins/libout_sdktest.so" \
+        -i sdkworker_in -p total="$total" "$@" --interval 0.1 --flush 0.2 --pause-after 0.3 \
+        --resume-after 0.6 --max-records "$total" --duration 60 >"$log.out" 2>"$log.err"; then
+        echo "FAIL tsan $name: flb-host exited non-zero (see $log.err)"; status=1; return
+    fi
+    local got uniq
+    got=$(grep -c ' n=' "$log.out" || true)
+    uniq=$(grep ' n=' "$log.out" | sort -u | wc -l)
+    if grep -q "WARNING: ThreadSanitizer" "$log.err"; then
+        echo "FAIL tsan $name: ThreadSanitizer report in $log.err"; status=1
+    elif [ "$got" != "$total" ] || [ "$uniq" != "$total" ]; then
+        echo "FAIL tsan $name: $got records ($uniq distinct), expected $total"; status=1
+    elif ! grep -q "mismatches=0 failed_sources=0 worker_joined=true" "$log.err"; then
+        echo "FAIL tsan $name: the plugin's summary disagrees (see $log.err)"; status=1
+    else
+        echo "ok   tsan $name: $total records exactly once, no ThreadSanitizer report"
+    fi
+}
+run direct-append-workers4 200000 -o sdktest_out -m 'worker.*' -p workers=4
+run instance-tag 100000 -p direct=off -o sdktest_out -m '*' -p workers=2 --no-direct-append
+exit $status
