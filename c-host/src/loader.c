@@ -390,8 +390,13 @@ int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sin
     *records = sc.records;
     *bytes = sc.bytes;
     if (len == 0) {
-        /* exactly as Fluent Bit: return at once, no cleanup */
         atomic_fetch_add(&in->collect_empty, 1);
+        /* Fluent Bit 2.0 and 2.1 call cleanup after every collect, an empty one too (data NULL);
+         * from 2.2 an empty collect returns at once, with no cleanup */
+        if (abi == ABI_2_0 && so->cleanup) {
+            PLUGIN_CALL(cret = so->cleanup(data));
+            (void) cret;
+        }
         return -2;
     }
     if (ret == -1) {

@@ -177,7 +177,7 @@ fn old_profiles_get_legacy_records_and_new_ones_modern_records() {
             "-p",
             r#"metadata={"k":1}"#,
             "-p",
-            "rate=20",
+            "rate=5",
             "-t",
             "rs",
             "-o",
@@ -203,6 +203,10 @@ fn old_profiles_get_legacy_records_and_new_ones_modern_records() {
         assert_eq!(lines.len() as u64, records, "abi {abi}: every record printed: {}", run.all());
         let meta = if pre_2_1(abi) { r#", {}], {"m"=>"x"}]"# } else { r#", {"k"=>1}], {"m"=>"x"}]"# };
         assert!(lines.iter().all(|l| l.ends_with(meta)), "abi {abi}: expected {meta}: {}", run.stdout);
+        // rate 5 with a collect every 0.1 s: half the collects are empty, and 2.0 still calls
+        // cleanup after them (with NULL): quietly accepted, no warning.
+        assert!(field(&m, "empty") > 0, "abi {abi}: {}", run.all());
+        assert!(!run.stderr.contains("did not hand over"), "abi {abi}: {}", run.all());
         let m = summary_fields(&run.stderr, "all:");
         assert_eq!(field(&m, "live_bytes"), 0, "abi {abi}: {}", run.all());
     }

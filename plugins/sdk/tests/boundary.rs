@@ -269,6 +269,11 @@ fn nothing_due_hands_over_null_and_zero() {
     assert_eq!(h.init(&REG), FLB_OK);
     let (ret, data, size) = collect(&REG, h.rc());
     assert_eq!((ret, data.is_null(), size), (FLB_OK, true, 0));
+    // Fluent Bit 2.0 and 2.1 call cleanup after an empty collect too, with NULL: accepted quietly.
+    let before = log_count();
+    assert_eq!(b::input_cleanup::<TestIn>(&REG, h.rc(), core::ptr::null_mut()), FLB_OK);
+    assert_eq!(b::input_cleanup::<TestIn>(&REG, core::ptr::null_mut(), core::ptr::null_mut()), FLB_OK);
+    assert_eq!(log_count(), before);
     b::input_exit::<TestIn>(&REG);
 }
 

@@ -328,8 +328,12 @@ fn collect_batch<P: InputPlugin>(inst: &InputInstance<P>, st: &mut InputState<P>
 /// `FLBPluginInputCleanupCallback(Ctx)`: the host has copied the buffer; it comes back to us for
 /// reuse (it is never freed here, only at exit).
 pub fn input_cleanup<P: InputPlugin>(reg: &InputRegistry<P>, ctx: *mut c_void, data: *mut c_void) -> c_int {
+    if data.is_null() {
+        // Fluent Bit 2.0 and 2.1 call cleanup after every collect, an empty one too: nothing to do.
+        return abi::FLB_OK;
+    }
     let Some(inst) = resolve(reg, ctx, |r| r.current()) else {
-        if !data.is_null() && reg.free_orphan(data as usize) {
+        if reg.free_orphan(data as usize) {
             // The instance exited while the host copied this buffer.
             return abi::FLB_OK;
         }
