@@ -260,42 +260,38 @@ impl<I> Registry<I> {
 
     /// The instance a context-less callback means: the newest one initialised on this thread, else
     /// the only live one.
-    pub(crate) fn current(&self) -> Option<Call<'_, I>> {
-        let g = self.lock();
+    fn current_entry(live: &[Entry<I>]) -> Option<&Entry<I>> {
         let me = thread_key();
-        let e = g.live.iter().rev().find(|e| e.thread == me).or(match g.live.as_slice() {
-            [only] => Some(only),
-            _ => None,
-        })?;
-        Some(self.call(&e.inst))
-    }
-
-    /// The key of [`current`](Self::current).
-    pub(crate) fn current_key(&self) -> Option<usize> {
-        let g = self.lock();
-        let me = thread_key();
-        g.live.iter().rev().find(|e| e.thread == me).map(|e| e.key).or(match g.live.as_slice() {
-            [only] => Some(only.key),
-            _ => None,
-        })
+        live.iter().rev().find(|e| e.thread == me).or_else(|| Self::only_entry(live))
     }
 
     /// The only live instance, if there is exactly one (outputs share one engine thread, so the
     /// thread tells nothing about them).
-    pub(crate) fn only(&self) -> Option<Call<'_, I>> {
-        let g = self.lock();
-        match g.live.as_slice() {
-            [only] => Some(self.call(&only.inst)),
+    fn only_entry(live: &[Entry<I>]) -> Option<&Entry<I>> {
+        match live {
+            [only] => Some(only),
             _ => None,
         }
     }
 
-    /// The key of the only live instance.
+    /// See [`current_entry`](Self::current_entry).
+    pub(crate) fn current(&self) -> Option<Call<'_, I>> {
+        Self::current_entry(&self.lock().live).map(|e| self.call(&e.inst))
+    }
+
+    /// The key of [`current`](Self::current).
+    pub(crate) fn current_key(&self) -> Option<usize> {
+        Self::current_entry(&self.lock().live).map(|e| e.key)
+    }
+
+    /// See [`only_entry`](Self::only_entry).
+    pub(crate) fn only(&self) -> Option<Call<'_, I>> {
+        Self::only_entry(&self.lock().live).map(|e| self.call(&e.inst))
+    }
+
+    /// The key of [`only`](Self::only).
     pub(crate) fn only_key(&self) -> Option<usize> {
-        match self.lock().live.as_slice() {
-            [only] => Some(only.key),
-            _ => None,
-        }
+        Self::only_entry(&self.lock().live).map(|e| e.key)
     }
 
     /// The instances a context-less notification (pause, resume) is for: the current one if known,
@@ -317,7 +313,7 @@ impl<I> Registry<I> {
         for e in g.live.iter_mut() {
             if !e.pre_exited && cur.is_none_or(|c| c == e.key) {
                 e.pre_exited = true;
-                out.push(Call { reg: self, hold: Hold::Shared(Some(Arc::clone(&e.inst))) });
+                out.push(self.call(&e.inst));
             }
         }
         out
