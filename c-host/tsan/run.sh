@@ -13,14 +13,30 @@ ${CC:-cc} -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -rdynamic -fsanitize=th
     -o "$out/flb-host" c-host/src/*.c c-host/tsan/compat.c -ldl -lm
 ${CC:-cc} -O1 -g -shared -fPIC -fsanitize=thread -o "$out/libflbhost_exports.so" c-host/shim/exports.c
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$PWD/plugins/sdk/tsan.supp"
+# GCC 12's libtsan predates the kernel's larger mmap randomisation (vm.mmap_rnd_bits 32 on recent
+# kernels) and dies at start, at random, with "unexpected memory mapping": run without address-space
+# randomisation where the machine allows it, and start again once if the runtime still refused.
+norand=()
+if setarch "$(uname -m)" -R true 2>/dev/null; then norand=(setarch "$(uname -m)" -R); fi
 status=0
+host() {
+    local log=$1; shift
+    local rc=0
+    timeout 300 "${norand[@]}" "$out/flb-host" "$@" >"$log.out" 2>"$log.err" || rc=$?
+    if [ $rc != 0 ] && grep -q "unexpected memory mapping" "$log.err"; then
+        echo "note: libtsan refused this address-space layout; starting again"
+        rc=0; timeout 300 "${norand[@]}" "$out/flb-host" "$@" >"$log.out" 2>"$log.err" || rc=$?
+    fi
+    return $rc
+}
 run() {
     local name=$1 total=$2; shift 2
     local log=$out/$name
-    if ! timeout 300 "$out/flb-host" -e "$plugins/libin_sdkworker.so" -e "$plugins/libout_sdktest.so" \
+    if ! host "$log" -e "$plugins/libin_sdkworker.so" -e "$plugins/libout_sdktest.so" \
         -i sdkworker_in -p total="$total" "$@" --interval 0.1 --flush 0.2 --pause-after 0.3 \
-        --resume-after 0.6 --max-records "$total" --duration 60 >"$log.out" 2>"$log.err"; then
-        echo "FAIL tsan $name: flb-host exited non-zero (see $log.err)"; status=1; return
+        --resume-after 0.6 --max-records "$total" --duration 60; then
+        echo "FAIL tsan $name: flb-host exited non-zero (see $log.err); its last lines:"
+        tail -n 60 "$log.err" | sed 's/^/    /'; status=1; return
     fi
     local got uniq
     got=$(grep -c ' n=' "$log.out" || true)
