@@ -11,7 +11,7 @@ CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 TEST_PLUGIN_DIR := target/test-plugins
 # package:library pairs; the .so is named after the library, as Fluent Bit users know them.
-PLUGINS := in-gdummy:in_gdummy out-gstdout:out_gstdout
+PLUGINS := in-gdummy:in_gdummy out-gstdout:out_gstdout in-gtail:in_gtail
 TEST_PLUGINS := in-sdktest:in_sdktest out-sdktest:out_sdktest in-sdkworker:in_sdkworker
 
 .PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint sanitize
