@@ -85,6 +85,18 @@ impl<'a> InitContext<'a> {
         !self.ins.is_null() && crate::boundary::host::log_append().is_some()
     }
 
+    /// Inputs: the instance's `Tag` as the user set it (e.g. `app.*`), or its name (`gtail.0`) when
+    /// unset, as Fluent Bit routes it. Fluent Bit does not hand `Tag` to proxy plugins, so this reads
+    /// it from the host's input instance; `None` where that cannot be done safely (an unknown layout,
+    /// a detached context). Inputs that compose per-source tags from it need direct append too (see
+    /// [`direct_append_available`](Self::direct_append_available)).
+    pub fn instance_tag(&self) -> Option<Vec<u8>> {
+        if self.ins.is_null() {
+            return None;
+        }
+        crate::boundary::instance_tag::read(self.ins, self.plugin)
+    }
+
     /// Inputs: starts `f` on a thread of its own (named `NAME.N-worker`) that reads in the
     /// background and fills the batches collect hands over (see [`worker`]). From then on collect
     /// hands over the worker's batches and [`InputPlugin::collect`] is not called. The SDK stops and

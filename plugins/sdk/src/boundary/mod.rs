@@ -8,6 +8,7 @@
 //! and Unregister. `input` and `output` hold only what differs.
 
 pub(crate) mod host;
+pub(crate) mod instance_tag;
 mod input;
 mod output;
 mod registry;
