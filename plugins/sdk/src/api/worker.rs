@@ -335,6 +335,8 @@ struct State {
     ack_pool: Vec<Vec<SourceAck>>,
     wake: bool,
     next_id: u64,
+    /// Batches with the host: handed over by collect, not yet given back.
+    with_host: usize,
 }
 
 /// What the worker thread and the input's callbacks share.
@@ -369,11 +371,15 @@ impl Shared {
 
     /// Swaps the filled batch out for the host (a fresh or spare one takes its place); `None` when
     /// nothing was written.
+    /// Nothing is handed over once the input is stopping: the worker has drained its last
+    /// acknowledgements (or is about to), and records it never hears were taken would be read again
+    /// at the next start, which is a duplicate.
     pub(crate) fn take_batch(&self, form: RecordForm) -> Option<Batch> {
         let mut st = self.lock();
-        if st.filling.is_empty() {
+        if st.filling.is_empty() || self.stop.load(Ordering::SeqCst) {
             return None;
         }
+        st.with_host += 1;
         let id = BatchId(st.next_id);
         st.next_id += 1;
         let fresh = match st.spare.take() {
@@ -391,6 +397,7 @@ impl Shared {
     /// The host is done with `batch`: queue what it took for the worker and keep the batch for reuse.
     pub(crate) fn give_back(&self, batch: Batch, taken_per_writer: impl Fn(usize) -> bool) {
         let mut st = self.lock();
+        st.with_host = st.with_host.saturating_sub(1);
         let mut sources = st.ack_pool.pop().unwrap_or_default();
         batch.ack(taken_per_writer, &mut sources);
         let id = batch.id;
@@ -467,6 +474,22 @@ impl Worker {
             t.sources.clear();
             self.shared.lock().ack_pool.push(core::mem::take(&mut t.sources));
         }
+    }
+
+    /// After [`stopping`](Self::stopping): waits (up to `timeout`) until no batch is with the host,
+    /// so the final [`acks`](Self::acks) call hears about every batch the host took. False when the
+    /// host still held one at the deadline.
+    pub fn settle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.shared.lock();
+        while st.with_host > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.shared.cv.wait_timeout(&mut st, left);
+        }
+        true
     }
 
     /// True once the input is shutting down: return from the worker function soon.
@@ -555,6 +578,7 @@ impl WorkerRuntime {
                 ack_pool: (0..4).map(|_| Vec::with_capacity(8)).collect(),
                 wake: false,
                 next_id: 2,
+                with_host: 0,
             }),
             cv: Condvar::new(),
             stop: AtomicBool::new(false),

@@ -155,6 +155,7 @@ fn run(
             None => w.wait(Duration::from_millis(50)),
         }
     }
+    w.settle(Duration::from_secs(2));
     drain(&w);
     WORKER_DONE.store(true, Ordering::SeqCst);
 }
