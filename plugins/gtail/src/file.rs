@@ -1,0 +1,346 @@
+//! One tailed file: its identity, where reading stands, and the read that turns its new bytes into
+//! records.
+//!
+//! Offsets: `read_pos` is the first byte not yet turned into a record (always at a line start, or
+//! inside a line being skipped or cut into pieces); a batch's mark for the file is `read_pos` after
+//! its last record, with the marker of the bytes before it. `committed` is the mark of the last
+//! batch the host took: what the db holds.
+
+use crate::config::TailConfig;
+use crate::lines::{trim_cr, utf8_cut, RecordShape};
+use crate::marker::{Marker, MARKER_BYTES};
+use flb_plugin_sdk::events::EncodeError;
+use flb_plugin_sdk::prelude::*;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::time::Instant;
+
+/// Why a file is on its way out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    /// Its path now names another file (or nothing): rename rotation.
+    Rotated,
+    /// Unlinked.
+    Deleted,
+    /// `ignore_active_older_files`: not written for longer than `ignore_older`.
+    Idle,
+}
+
+pub struct TailFile {
+    /// The source id in batches: unique per opened file for the instance's life.
+    pub id: u64,
+    /// The path it was opened under (its name in records and the db).
+    pub path: String,
+    /// Its own tag; empty: the instance's.
+    pub tag: Vec<u8>,
+    pub file: Option<File>,
+    pub dev: u64,
+    pub ino: u64,
+    pub read_pos: u64,
+    /// The marker of the bytes before `read_pos`, to catch a file rewritten under us.
+    pub pos_marker: Marker,
+    pub committed: u64,
+    pub committed_marker: Marker,
+    pub db_id: Option<i64>,
+    /// Inside an over-long line that is being skipped: nothing is recorded until its newline.
+    pub skipping: bool,
+    /// The last read reached the end of the file.
+    pub at_eof: bool,
+    /// Bytes of an unfinished last line held back at the end of the file.
+    pub partial: u64,
+    /// Something changed (an inotify event, a poll): read it.
+    pub dirty: bool,
+    pub leaving: Option<(Leaving, Instant)>,
+    /// (batch, mark, marker) of records not yet acknowledged, oldest first.
+    pub pending: VecDeque<(BatchId, u64, Marker)>,
+    /// Said once: a long line was skipped or cut.
+    pub warned_long: bool,
+}
+
+/// What one read did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// Consumed bytes; more may follow.
+    More,
+    /// Nothing more to read now.
+    Eof,
+    /// The batch is full.
+    Full,
+}
+
+/// The read buffer one worker shares between its files.
+pub struct ReadBuf {
+    buf: Vec<u8>,
+    size: usize,
+}
+
+impl ReadBuf {
+    pub fn new(size: usize) -> Self {
+        ReadBuf { buf: Vec::new(), size }
+    }
+}
+
+impl TailFile {
+    pub fn new(id: u64, path: String, tag: Vec<u8>, file: File, dev: u64, ino: u64) -> TailFile {
+        TailFile {
+            id,
+            path,
+            tag,
+            file: Some(file),
+            dev,
+            ino,
+            read_pos: 0,
+            pos_marker: Marker::default(),
+            committed: 0,
+            committed_marker: Marker::default(),
+            db_id: None,
+            skipping: false,
+            at_eof: false,
+            partial: 0,
+            dirty: true,
+            leaving: None,
+            pending: VecDeque::new(),
+            warned_long: false,
+        }
+    }
+
+    /// Starts reading at `pos` (a db offset, the end of the file, or 0).
+    pub fn seek(&mut self, pos: u64, marker: Marker) {
+        self.read_pos = pos;
+        self.pos_marker = marker;
+        self.committed = pos;
+        self.committed_marker = marker;
+        self.skipping = false;
+        self.partial = 0;
+        self.pending.clear();
+    }
+
+    /// The host did not take records of this file: read again from the last offset it took. Marks
+    /// of batches still with the host are dropped, so their acks cannot move the offset past lines
+    /// not yet read again.
+    pub fn rewind(&mut self) {
+        self.read_pos = self.committed;
+        self.pos_marker = self.committed_marker;
+        self.skipping = false;
+        self.partial = 0;
+        self.at_eof = false;
+        self.dirty = true;
+        self.pending.clear();
+    }
+
+    /// Records `mark` as where this file stands at the end of `batch`.
+    fn note_mark(&mut self, batch: BatchId, mark: u64, marker: Marker) {
+        match self.pending.back_mut() {
+            Some(last) if last.0 == batch => *last = (batch, mark, marker),
+            _ => self.pending.push_back((batch, mark, marker)),
+        }
+    }
+
+    /// Size and link count now, from the open descriptor.
+    pub fn fstat(&self) -> std::io::Result<(u64, u64, i64)> {
+        let f = self.file.as_ref().ok_or_else(|| std::io::Error::other("closed"))?;
+        let m = f.metadata()?;
+        Ok((m.len(), m.nlink(), m.mtime()))
+    }
+
+    /// True when every byte the file holds was turned into records (an unfinished last line aside).
+    pub fn drained(&self) -> bool {
+        self.at_eof && !self.skipping
+    }
+
+    /// Reads from `read_pos`, at most `budget` bytes, and appends the whole lines to `batch`.
+    /// Returns what happened and the bytes consumed. A file that shrank or whose bytes before
+    /// `read_pos` changed (copytruncate, a rewritten file) is read again from 0; that is logged.
+    pub fn read_into(
+        &mut self,
+        rb: &mut ReadBuf,
+        batch: &mut Batch,
+        cfg: &TailConfig,
+        budget: u64,
+        log: &Logger,
+    ) -> Result<(Read, u64), EncodeError> {
+        let Some(file) = self.file.as_ref() else { return Ok((Read::Eof, 0)) };
+        let pre = self.read_pos.min(MARKER_BYTES as u64) as usize;
+        let start = self.read_pos - pre as u64;
+        let want = rb.size + pre;
+        if rb.buf.len() < want {
+            rb.buf.resize(want, 0);
+        }
+        let n = match read_full(file, &mut rb.buf[..want], start) {
+            Ok(n) => n,
+            Err(e) => {
+                flb_warn!(log, "{}: read failed at offset {}: {e}; retrying later", self.path, self.read_pos);
+                return Ok((Read::Eof, 0));
+            }
+        };
+        let rewritten = n < pre || (pre > 0 && Marker::of(&rb.buf[..pre]) != self.pos_marker);
+        if rewritten {
+            let size = self.fstat().map(|s| s.0).unwrap_or(0);
+            flb_warn!(
+                log,
+                "{}: {} (size {size}, read up to {}): reading it again from the start",
+                self.path,
+                if size < self.read_pos { "truncated" } else { "rewritten" },
+                self.read_pos
+            );
+            self.read_pos = 0;
+            self.pos_marker = Marker::default();
+            self.skipping = false;
+            self.pending.clear();
+            return Ok((Read::More, 0));
+        }
+        let data = &rb.buf[pre..n];
+        let got_all = n < want;
+        let time = EventTime::now();
+        let shape = RecordShape::new(cfg, &self.path);
+        let base = self.read_pos;
+        let mut done = 0usize; // bytes of `data` consumed
+        let mut mark_at = None::<usize>; // where the last line ended
+        let mut outcome = Read::More;
+        let mut sw = batch.source(self.id, &self.tag)?;
+        while done < data.len() && (done as u64) < budget {
+            let rest = &data[done..];
+            if self.skipping {
+                match memchr::memchr(b'\n', rest) {
+                    Some(i) => {
+                        done += i + 1;
+                        self.skipping = false;
+                        mark_at = Some(done);
+                        continue;
+                    }
+                    None => {
+                        done = data.len();
+                        break;
+                    }
+                }
+            }
+            match memchr::memchr(b'\n', rest) {
+                Some(i) if i <= cfg.line_max => {
+                    let line = trim_cr(&rest[..i]);
+                    if !(cfg.skip_empty_lines && line.is_empty()) {
+                        shape.emit(sw.events(), time, line, base + done as u64)?;
+                    }
+                    done += i + 1;
+                    mark_at = Some(done);
+                }
+                found => {
+                    // No newline within buffer_max_size: a long line, or an unfinished one.
+                    let long = found.is_some() || rest.len() > cfg.line_max;
+                    if !long {
+                        break;
+                    }
+                    let at = base + done as u64;
+                    if cfg.skip_long_lines {
+                        warn_long(
+                            &mut self.warned_long,
+                            &self.path,
+                            log,
+                            at,
+                            "skipped up to its newline (skip_long_lines)",
+                        );
+                        self.skipping = true;
+                        continue;
+                    }
+                    let cut = utf8_cut(rest, cfg.line_max);
+                    shape.emit(sw.events(), time, &rest[..cut], at)?;
+                    if cfg.truncate_long_lines {
+                        warn_long(&mut self.warned_long, &self.path, log, at, "truncated (truncate_long_lines)");
+                        self.skipping = true;
+                        done += cut;
+                    } else {
+                        warn_long(&mut self.warned_long, &self.path, log, at, "recorded in pieces of buffer_max_size");
+                        done += cut;
+                        mark_at = Some(done);
+                    }
+                }
+            }
+            if sw.room() == 0 {
+                outcome = Read::Full;
+                break;
+            }
+        }
+        if let Some(m) = mark_at {
+            let end = pre + m;
+            let marker = Marker::of(&rb.buf[end.saturating_sub(MARKER_BYTES)..end]);
+            sw.set_mark(base + m as u64);
+            drop(sw);
+            self.note_mark(batch.id(), base + m as u64, marker);
+        } else {
+            drop(sw);
+        }
+        // While skipping, read_pos moves on past the skipped bytes but the mark stays at the line's
+        // start: a restart skips the line again rather than recording its tail.
+        self.read_pos = base + done as u64;
+        let end = pre + done;
+        self.pos_marker = Marker::of(&rb.buf[end.saturating_sub(MARKER_BYTES)..end]);
+        self.at_eof = false;
+        let budget_stop = done < data.len() && done as u64 >= budget;
+        if outcome == Read::More && got_all && !budget_stop {
+            // What is left is an unfinished last line: it waits for its newline.
+            self.partial = if self.skipping { 0 } else { (data.len() - done) as u64 };
+            self.at_eof = true;
+            outcome = Read::Eof;
+        }
+        Ok((outcome, done as u64))
+    }
+
+    /// A rotated or deleted file closes with an unfinished last line: record it rather than lose it.
+    pub fn flush_partial(
+        &mut self,
+        rb: &mut ReadBuf,
+        batch: &mut Batch,
+        cfg: &TailConfig,
+    ) -> Result<bool, EncodeError> {
+        let Some(file) = self.file.as_ref() else { return Ok(false) };
+        if self.partial == 0 || self.skipping {
+            return Ok(false);
+        }
+        let len = self.partial as usize;
+        if rb.buf.len() < len {
+            rb.buf.resize(len, 0);
+        }
+        let n = read_full(file, &mut rb.buf[..len], self.read_pos).unwrap_or(0);
+        if n == 0 {
+            return Ok(false);
+        }
+        let line = trim_cr(&rb.buf[..n]);
+        let shape = RecordShape::new(cfg, &self.path);
+        let mut sw = batch.source(self.id, &self.tag)?;
+        shape.emit(sw.events(), EventTime::now(), line, self.read_pos)?;
+        let mark = self.read_pos + n as u64;
+        let marker = Marker::of(&rb.buf[n.saturating_sub(MARKER_BYTES)..n]);
+        sw.set_mark(mark);
+        drop(sw);
+        self.note_mark(batch.id(), mark, marker);
+        self.read_pos = mark;
+        self.pos_marker = marker;
+        self.partial = 0;
+        Ok(true)
+    }
+}
+
+/// Said once per file.
+fn warn_long(warned: &mut bool, path: &str, log: &Logger, at: u64, what: &str) {
+    if !*warned {
+        *warned = true;
+        flb_warn!(log, "{path}: a line at offset {at} is longer than buffer_max_size: {what}");
+    }
+}
+
+/// pread until `buf` is full or the end of the file.
+fn read_full(f: &File, buf: &mut [u8], mut at: u64) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read_at(&mut buf[n..], at) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                at += k as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,91 @@
+//! Lines out of a read: split with memchr, each encoded straight into the batch as
+//! `{key: line, path_key: path, offset_key: offset}` (the native record, fields in native order).
+
+use crate::config::TailConfig;
+use flb_plugin_sdk::events::EncodeError;
+use flb_plugin_sdk::prelude::*;
+
+/// The fields every record of a file shares.
+pub struct RecordShape<'a> {
+    pub key: &'a str,
+    pub path_key: Option<(&'a str, &'a str)>,
+    pub offset_key: Option<&'a str>,
+}
+
+impl<'a> RecordShape<'a> {
+    pub fn new(cfg: &'a TailConfig, path: &'a str) -> Self {
+        RecordShape {
+            key: &cfg.key,
+            path_key: cfg.path_key.as_deref().map(|k| (k, path)),
+            offset_key: cfg.offset_key.as_deref(),
+        }
+    }
+
+    /// Appends one record; `offset` is where the line starts in the file (native's `offset_key`).
+    #[inline]
+    pub fn emit(&self, w: &mut EventWriter, time: EventTime, line: &[u8], offset: u64) -> Result<(), EncodeError> {
+        let pairs = 1 + u32::from(self.path_key.is_some()) + u32::from(self.offset_key.is_some());
+        w.append_map(time, b"", pairs, |m| {
+            m.bytes(self.key.as_bytes(), line)?;
+            if let Some((k, p)) = self.path_key {
+                m.str(k, p)?;
+            }
+            if let Some(k) = self.offset_key {
+                m.uint(k, offset)?;
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+/// A line without its newline and without a CR before it.
+#[inline]
+pub fn trim_cr(line: &[u8]) -> &[u8] {
+    match line.split_last() {
+        Some((b'\r', rest)) => rest,
+        _ => line,
+    }
+}
+
+/// The longest prefix of `bytes` no longer than `max` that does not end inside a UTF-8 sequence
+/// (bytes that are not UTF-8 are cut at `max`).
+pub fn utf8_cut(bytes: &[u8], max: usize) -> usize {
+    if bytes.len() <= max {
+        return bytes.len();
+    }
+    // Back off over continuation bytes (at most 3) to the start of the sequence the cut splits.
+    let mut cut = max;
+    while cut > 0 && max - cut < 4 && (bytes[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    if cut == 0 || max - cut >= 4 {
+        max
+    } else {
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cuts_at_a_utf8_boundary() {
+        let s = "aé€😀".as_bytes(); // 1 + 2 + 3 + 4 bytes
+        assert_eq!(utf8_cut(s, 100), 10);
+        assert_eq!(utf8_cut(s, 2), 1, "inside é");
+        assert_eq!(utf8_cut(s, 3), 3);
+        assert_eq!(utf8_cut(s, 5), 3, "inside €");
+        assert_eq!(utf8_cut(s, 8), 6, "inside 😀");
+        assert_eq!(utf8_cut(&[0x80; 10], 5), 5, "not UTF-8: cut where asked");
+    }
+
+    #[test]
+    fn crlf_loses_the_cr_only() {
+        assert_eq!(trim_cr(b"abc\r"), b"abc");
+        assert_eq!(trim_cr(b"abc"), b"abc");
+        assert_eq!(trim_cr(b"\r"), b"");
+        assert_eq!(trim_cr(b"a\rb"), b"a\rb");
+    }
+}

@@ -1,0 +1,621 @@
+//! The worker: finds files, follows rotation, truncation and deletion, reads new lines into the
+//! batch, and saves offsets only for lines the host took.
+
+use crate::config::TailConfig;
+use crate::db::Db;
+use crate::file::{Leaving, Read, ReadBuf, TailFile};
+use crate::marker::Marker;
+use crate::paths::{self, Found, Skip};
+use crate::tag::TagRule;
+use crate::watch::{Changes, Watch};
+use flb_plugin_sdk::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How often the inotify descriptor is looked at while nothing else wakes the worker.
+const WATCH_TICK: Duration = Duration::from_millis(50);
+/// How long the worker waits, at stop, for the host to finish with a batch it holds.
+const SETTLE: Duration = Duration::from_secs(2);
+
+pub struct Tail {
+    cfg: Arc<TailConfig>,
+    log: Logger,
+    rule: TagRule,
+    per_file_tags: bool,
+    files: BTreeMap<u64, TailFile>,
+    /// (dev, inode) => source id, for files open now.
+    by_ident: HashMap<(u64, u64), u64>,
+    /// Where files that were closed but may be found again stood: (dev, inode) => (offset, marker).
+    retired: HashMap<(u64, u64), (u64, Marker)>,
+    /// Paths whose file rotated away: the next file there is new and read from its start.
+    rotated_paths: HashSet<String>,
+    next_id: u64,
+    db: Option<Db>,
+    watch: Option<Watch>,
+    rb: ReadBuf,
+    started: bool,
+    warned: HashSet<String>,
+    found: Vec<Found>,
+    skips: Vec<Skip>,
+    changes: Changes,
+    next_refresh: Instant,
+    next_sweep: Instant,
+    rr: usize,
+    eof_signalled: bool,
+    db_updates: Vec<(i64, u64, Marker)>,
+}
+
+impl Tail {
+    /// Opens the db (its errors fail init) and readies the watcher.
+    pub fn new(cfg: Arc<TailConfig>, log: Logger, instance_tag: Option<Vec<u8>>, direct: bool) -> Result<Tail> {
+        let db = match &cfg.db {
+            Some(o) => Some(Db::open(o).map_err(|e| Error::new(format!("db: {e}")))?),
+            None => None,
+        };
+        let tag = instance_tag.as_deref().map(String::from_utf8_lossy).unwrap_or_default().into_owned();
+        let wants_tags = tag.contains('*') || cfg.tag_regex.is_some();
+        if wants_tags && !direct {
+            flb_warn!(
+                log,
+                "this Fluent Bit has no flb_input_log_append: every record goes under the instance tag; to route by \
+                 file, set path_key and use the rewrite_tag filter (README)"
+            );
+        }
+        if instance_tag.is_none() && cfg.tag_regex.is_some() {
+            flb_warn!(log, "the instance Tag could not be read from this Fluent Bit: tag_regex is not applied");
+        }
+        let rule = TagRule::new(&tag, cfg.tag_regex.clone());
+        let per_file_tags = direct && rule.per_file();
+        let watch = if cfg.inotify_watcher {
+            match Watch::new() {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    flb_warn!(log, "inotify is not available ({e}): polling files every {:?}", cfg.watcher_interval);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let now = Instant::now();
+        Ok(Tail {
+            rb: ReadBuf::new(cfg.read_size),
+            cfg,
+            log,
+            rule,
+            per_file_tags,
+            files: BTreeMap::new(),
+            by_ident: HashMap::new(),
+            retired: HashMap::new(),
+            rotated_paths: HashSet::new(),
+            next_id: 1,
+            db,
+            watch,
+            started: false,
+            warned: HashSet::new(),
+            found: Vec::new(),
+            skips: Vec::new(),
+            changes: Changes::default(),
+            next_refresh: now,
+            next_sweep: now,
+            rr: 0,
+            eof_signalled: false,
+            db_updates: Vec::new(),
+        })
+    }
+
+    /// The worker thread's body.
+    pub fn run(mut self, w: Worker) {
+        self.prune_db();
+        loop {
+            self.handle_acks(&w);
+            if w.stopping() {
+                break;
+            }
+            let now = Instant::now();
+            if now >= self.next_refresh {
+                self.scan();
+                self.started = true;
+                self.next_refresh = now + self.cfg.refresh_interval;
+            }
+            self.poll_watch();
+            if now >= self.next_sweep {
+                self.sweep();
+                self.next_sweep = now + self.sweep_interval();
+            }
+            let progressed = self.read_round(&w);
+            self.close_finished(&w);
+            self.exit_on_eof(&w);
+            if progressed {
+                continue;
+            }
+            let until = self.next_refresh.min(self.next_sweep).saturating_duration_since(Instant::now());
+            let tick = if self.watch.is_some() { WATCH_TICK } else { until };
+            w.wait(until.min(tick).max(Duration::from_millis(1)));
+        }
+        w.settle(SETTLE);
+        self.handle_acks(&w);
+    }
+
+    fn sweep_interval(&self) -> Duration {
+        if self.watch.is_some() {
+            self.cfg.progress_check_interval.min(self.cfg.watcher_interval)
+        } else {
+            // Polling: the stat watcher's interval, as native's `inotify_watcher false`.
+            self.cfg.watcher_interval.min(self.cfg.progress_check_interval)
+        }
+    }
+
+    fn warn_once(&mut self, key: String, msg: impl FnOnce() -> String) {
+        if self.warned.insert(key) {
+            let m = msg();
+            flb_warn!(self.log, "{m}");
+        }
+    }
+
+    /// At start, as native: rows for inodes that no longer exist are deleted.
+    fn prune_db(&mut self) {
+        let Some(db) = self.db.as_mut() else { return };
+        let mut present = HashSet::new();
+        let (mut found, mut skips) = (Vec::new(), Vec::new());
+        paths::scan(&self.cfg.paths, &self.cfg.exclude, &mut found, &mut skips);
+        for f in &found {
+            present.insert(f.ino);
+        }
+        let res = db.remove_missing(|row| {
+            present.contains(&row.inode) || std::fs::metadata(&row.name).map(|m| m.ino() == row.inode).unwrap_or(false)
+        });
+        if let Err(e) = res {
+            flb_warn!(self.log, "db: {e}");
+        }
+    }
+
+    /// Looks for files the patterns select now.
+    fn scan(&mut self) {
+        let mut found = std::mem::take(&mut self.found);
+        let mut skips = std::mem::take(&mut self.skips);
+        paths::scan(&self.cfg.paths, &self.cfg.exclude, &mut found, &mut skips);
+        for s in &skips {
+            let (key, msg) = match s {
+                Skip::NoMatch(p) => (format!("nomatch:{p}"), format!("{p}: no file matches yet; watching for one")),
+                Skip::NotFile(p) => {
+                    (format!("notfile:{p}"), format!("{p}: not a regular file; skipped until it is one"))
+                }
+                Skip::BadPattern(p, e) => (format!("bad:{p}"), format!("{p}: not a valid pattern: {e}")),
+                Skip::Unreadable(p, e) => (format!("unreadable:{p}"), format!("{p}: {e}; retried at refresh_interval")),
+            };
+            self.warn_once(key, || msg);
+        }
+        let live: HashSet<(u64, u64)> = found.iter().map(|f| (f.dev, f.ino)).collect();
+        self.retired.retain(|k, _| live.contains(k));
+        for f in &found {
+            if self.by_ident.contains_key(&(f.dev, f.ino)) {
+                continue;
+            }
+            self.open(f);
+        }
+        self.found = found;
+        self.skips = skips;
+    }
+
+    fn open(&mut self, f: &Found) {
+        if !self.cfg.ignore_older.is_zero() {
+            let age = now_secs().saturating_sub(f.mtime).max(0) as u64;
+            if age > self.cfg.ignore_older.as_secs() {
+                return;
+            }
+        }
+        let file = match std::fs::File::open(&f.path) {
+            Ok(file) => file,
+            Err(e) => {
+                self.warn_once(format!("open:{}", f.path), || {
+                    format!("{}: cannot open: {e}; retried at refresh_interval", f.path)
+                });
+                return;
+            }
+        };
+        // The path may have been replaced between the scan and the open: trust the descriptor.
+        let Ok(meta) = file.metadata() else { return };
+        if !meta.is_file() {
+            return;
+        }
+        let ident = (meta.dev(), meta.ino());
+        if self.by_ident.contains_key(&ident) {
+            return;
+        }
+        self.warned.remove(&format!("open:{}", f.path));
+        if self.cfg.file_cache_advise {
+            advise_dontneed(&file);
+        }
+        let size = meta.len();
+        let id = self.next_id;
+        self.next_id += 1;
+        let tag = self.tag_for(&f.path);
+        let mut tf = TailFile::new(id, f.path.clone(), tag, file, ident.0, ident.1);
+        let (pos, marker, from) = self.start_position(&tf, size);
+        tf.seek(pos, marker);
+        tf.db_id = from;
+        if tf.db_id.is_none() {
+            if let Some(db) = self.db.as_mut() {
+                match db.insert(&tf.path, tf.ino, pos, marker) {
+                    Ok(id) => tf.db_id = Some(id),
+                    Err(e) => flb_warn!(self.log, "db: {e}"),
+                }
+            }
+        }
+        flb_debug!(self.log, "{}: tailing from offset {pos} (inode {})", tf.path, tf.ino);
+        self.watch_file(&tf.path);
+        self.by_ident.insert(ident, id);
+        self.files.insert(id, tf);
+    }
+
+    /// Where a newly opened file is read from, and its db row when the db knows it.
+    fn start_position(&mut self, tf: &TailFile, size: u64) -> (u64, Marker, Option<i64>) {
+        let file = tf.file.as_ref();
+        if let Some(&(pos, marker)) = self.retired.get(&(tf.dev, tf.ino)) {
+            if let Some(f) = file {
+                if pos <= size && marker.matches(f, pos).unwrap_or(false) {
+                    let row = self.db.as_ref().and_then(|db| db.find(tf.ino, &tf.path).ok().flatten()).map(|r| r.id);
+                    return (pos, marker, row);
+                }
+            }
+        }
+        if let (Some(db), Some(f)) = (self.db.as_ref(), file) {
+            match db.find(tf.ino, &tf.path) {
+                Ok(Some(row)) => {
+                    if row.offset <= size && row.marker.matches(f, row.offset).unwrap_or(false) {
+                        return (row.offset, row.marker, Some(row.id));
+                    }
+                    flb_info!(
+                        self.log,
+                        "{}: the db offset {} does not match the file (rotated, truncated or a reused inode): reading \
+                         it from the start",
+                        tf.path,
+                        row.offset
+                    );
+                    return (0, Marker::default(), Some(row.id));
+                }
+                Ok(None) => {}
+                Err(e) => flb_warn!(self.log, "db: {e}"),
+            }
+        }
+        let from_head = if self.rotated_paths.remove(&tf.path) {
+            true
+        } else if self.started {
+            self.cfg.read_new_from_head
+        } else {
+            self.cfg.read_from_head
+        };
+        if from_head || size == 0 {
+            (0, Marker::default(), None)
+        } else {
+            let marker = file.and_then(|f| Marker::read_at(f, size).ok()).unwrap_or_default();
+            (size, marker, None)
+        }
+    }
+
+    fn tag_for(&mut self, path: &str) -> Vec<u8> {
+        if !self.per_file_tags {
+            return Vec::new();
+        }
+        match self.rule.compose(path) {
+            Ok(t) => t.into_bytes(),
+            Err(e) => {
+                self.warn_once(format!("tag:{path}"), || format!("{path}: {e}; its records go under the instance tag"));
+                Vec::new()
+            }
+        }
+    }
+
+    fn watch_file(&mut self, path: &str) {
+        let Some(w) = self.watch.as_mut() else { return };
+        let p = Path::new(path);
+        let mut dirs: Vec<PathBuf> = p.parent().map(Path::to_path_buf).into_iter().collect();
+        if let Ok(real) = std::fs::canonicalize(p) {
+            if let Some(d) = real.parent() {
+                dirs.push(d.to_path_buf());
+            }
+        }
+        for d in dirs {
+            if let Err(e) = w.watch_dir(&d) {
+                flb_warn!(
+                    self.log,
+                    "inotify cannot watch {} ({e}): polling every file every {:?} from now on (raise \
+                     fs.inotify.max_user_watches to watch)",
+                    d.display(),
+                    self.cfg.watcher_interval
+                );
+                self.watch = None;
+                return;
+            }
+        }
+    }
+
+    fn poll_watch(&mut self) {
+        let Some(w) = self.watch.as_mut() else { return };
+        let mut ch = std::mem::take(&mut self.changes);
+        ch.paths.clear();
+        ch.created = false;
+        ch.overflow = false;
+        w.poll(&mut ch);
+        if ch.overflow {
+            self.files.values_mut().for_each(|f| f.dirty = true);
+            self.next_sweep = Instant::now();
+        }
+        if ch.created {
+            // A file appeared or moved in: rotation or a new file under a glob.
+            self.next_refresh = Instant::now();
+            self.next_sweep = Instant::now();
+        }
+        if !ch.paths.is_empty() {
+            let changed: HashSet<&Path> = ch.paths.iter().map(PathBuf::as_path).collect();
+            for f in self.files.values_mut() {
+                let p = Path::new(&f.path);
+                if changed.contains(p)
+                    || std::fs::canonicalize(p).map(|r| changed.contains(r.as_path())).unwrap_or(false)
+                {
+                    f.dirty = true;
+                }
+            }
+            // A file in a watched directory that is not ours changed: it may be one rotated away
+            // (still ours under another name) or a new one.
+            if self.files.values().any(|f| f.leaving.is_some()) {
+                self.files.values_mut().filter(|f| f.leaving.is_some()).for_each(|f| f.dirty = true);
+            }
+        }
+        self.changes = ch;
+    }
+
+    /// Every file: rotated, deleted, shrunk, idle? Then read it.
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        let mut rescan = false;
+        let ignore = self.cfg.ignore_older;
+        let idle_close = self.cfg.ignore_active_older_files && !ignore.is_zero();
+        for f in self.files.values_mut() {
+            f.dirty = true;
+            if f.leaving.is_some() || f.file.is_none() {
+                continue;
+            }
+            let Ok((_, nlink, mtime)) = f.fstat() else { continue };
+            if nlink == 0 {
+                flb_info!(self.log, "{}: deleted; reading what is left, then closing it", f.path);
+                f.leaving = Some((Leaving::Deleted, now));
+                continue;
+            }
+            let moved = match std::fs::metadata(&f.path) {
+                Ok(m) => (m.dev(), m.ino()) != (f.dev, f.ino),
+                Err(_) => true,
+            };
+            if moved {
+                let new_name = f.file.as_ref().and_then(fd_path);
+                flb_info!(
+                    self.log,
+                    "{}: rotated{}; reading it to its end, then the new file from its start",
+                    f.path,
+                    new_name.as_deref().map(|n| format!(" (now {n})")).unwrap_or_default()
+                );
+                f.leaving = Some((Leaving::Rotated, now));
+                self.rotated_paths.insert(f.path.clone());
+                if let (Some(db), Some(id), Some(name)) = (self.db.as_mut(), f.db_id, new_name) {
+                    if let Err(e) = db.rename(id, &name) {
+                        flb_warn!(self.log, "db: {e}");
+                    }
+                }
+                rescan = true;
+                continue;
+            }
+            if idle_close && now_secs().saturating_sub(mtime).max(0) as u64 > ignore.as_secs() && f.drained() {
+                f.leaving = Some((Leaving::Idle, now));
+            }
+        }
+        if rescan {
+            self.next_refresh = Instant::now();
+        }
+    }
+
+    /// One read per file that may have data, round robin; true when anything was read.
+    fn read_round(&mut self, w: &Worker) -> bool {
+        let ids: Vec<u64> = self.files.iter().filter(|(_, f)| f.dirty && f.file.is_some()).map(|(id, _)| *id).collect();
+        if ids.is_empty() {
+            return false;
+        }
+        let budget = if self.started { self.cfg.event_batch_size } else { self.cfg.static_batch_size };
+        let start = self.rr % ids.len();
+        self.rr = self.rr.wrapping_add(1);
+        let mut progressed = false;
+        for k in 0..ids.len() {
+            let id = ids[(start + k) % ids.len()];
+            let Some(f) = self.files.get_mut(&id) else { continue };
+            let (cfg, log, rb) = (&self.cfg, &self.log, &mut self.rb);
+            let r = w.fill(|batch| f.read_into(rb, batch, cfg, budget, log));
+            match r {
+                None => return progressed, // paused, stopping or full: wait
+                Some(Err(e)) => {
+                    flb_error!(self.log, "{}: cannot encode a record: {e}; retrying", f.path);
+                    return progressed;
+                }
+                Some(Ok((Read::Full, n))) => {
+                    progressed |= n > 0;
+                    return progressed;
+                }
+                Some(Ok((Read::More, n))) => progressed |= n > 0 || f.read_pos == 0,
+                Some(Ok((Read::Eof, n))) => {
+                    progressed |= n > 0;
+                    f.dirty = false;
+                }
+            }
+        }
+        progressed
+    }
+
+    /// Acknowledgements: offsets advance for taken records only, all in one db transaction.
+    fn handle_acks(&mut self, w: &Worker) {
+        let files = &mut self.files;
+        let updates = &mut self.db_updates;
+        let log = &self.log;
+        w.acks(|t| {
+            for s in t.sources() {
+                let Some(f) = files.get_mut(&s.source) else { continue };
+                while f.pending.front().is_some_and(|p| p.0 < t.batch()) {
+                    f.pending.pop_front();
+                }
+                let Some(&(b, mark, marker)) = f.pending.front() else { continue };
+                if b != t.batch() {
+                    continue;
+                }
+                f.pending.pop_front();
+                if s.taken {
+                    f.committed = mark;
+                    f.committed_marker = marker;
+                    if let Some(id) = f.db_id {
+                        updates.push((id, mark, marker));
+                    }
+                } else {
+                    flb_warn!(
+                        log,
+                        "{}: Fluent Bit did not take {} records (paused or its buffer is full); reading them again \
+                         from offset {}",
+                        f.path,
+                        s.records,
+                        f.committed
+                    );
+                    f.rewind();
+                }
+            }
+        });
+        if self.db_updates.is_empty() {
+            return;
+        }
+        if let Some(db) = self.db.as_mut() {
+            if let Err(e) = db.save_offsets(&self.db_updates) {
+                flb_warn!(self.log, "db: cannot save offsets: {e}");
+            }
+        }
+        self.db_updates.clear();
+    }
+
+    /// Files that left (rotated, deleted, idle), were read to their end, and whose records were all
+    /// taken: closed. A rotated file stays open while it has unread bytes, whatever rotate_wait says.
+    fn close_finished(&mut self, w: &Worker) {
+        let now = Instant::now();
+        let mut done = Vec::new();
+        for (id, f) in self.files.iter_mut() {
+            let Some((why, since)) = f.leaving else { continue };
+            if f.file.is_none() {
+                if f.pending.is_empty() {
+                    done.push(*id);
+                }
+                continue;
+            }
+            if !f.drained() {
+                continue;
+            }
+            let unread = f.fstat().map(|(size, _, _)| size > f.read_pos + f.partial).unwrap_or(false);
+            if unread {
+                f.dirty = true;
+                continue;
+            }
+            if why == Leaving::Rotated && now.duration_since(since) < self.cfg.rotate_wait {
+                continue;
+            }
+            if why != Leaving::Idle && f.partial > 0 {
+                let (rb, cfg) = (&mut self.rb, &self.cfg);
+                match w.fill(|b| f.flush_partial(rb, b, cfg)) {
+                    Some(Ok(_)) => {}
+                    _ => continue, // paused or full: try again later
+                }
+            }
+            flb_debug!(self.log, "{}: closed ({why:?})", f.path);
+            self.retired.insert((f.dev, f.ino), (f.read_pos, f.pos_marker));
+            f.file = None;
+            self.by_ident.remove(&(f.dev, f.ino));
+            if f.pending.is_empty() {
+                done.push(*id);
+            }
+        }
+        for id in done {
+            let Some(f) = self.files.remove(&id) else { continue };
+            if f.leaving.map(|l| l.0) == Some(Leaving::Deleted) {
+                self.retired.remove(&(f.dev, f.ino));
+                if let (Some(db), Some(row)) = (self.db.as_mut(), f.db_id) {
+                    if let Err(e) = db.remove(row) {
+                        flb_warn!(self.log, "db: {e}");
+                    }
+                }
+            }
+        }
+        if let Some(wt) = self.watch.as_mut() {
+            if self.files.is_empty() {
+                return;
+            }
+            let dirs: HashSet<PathBuf> = self
+                .files
+                .values()
+                .flat_map(|f| {
+                    let p = Path::new(&f.path);
+                    let real = std::fs::canonicalize(p).ok().and_then(|r| r.parent().map(Path::to_path_buf));
+                    p.parent().map(Path::to_path_buf).into_iter().chain(real)
+                })
+                .collect();
+            if dirs.len() < wt.watched() {
+                wt.retain(|d| dirs.contains(d));
+            }
+        }
+    }
+
+    /// `exit_on_eof`: once every file was read to its end and the host took every record, Fluent
+    /// Bit is asked to stop as its own SIGTERM handler does (a proxy plugin has no exit API).
+    fn exit_on_eof(&mut self, w: &Worker) {
+        if !self.cfg.exit_on_eof || self.eof_signalled || !self.started || self.files.is_empty() {
+            return;
+        }
+        let all_read = self.files.values().all(|f| f.file.is_none() || (f.drained() && !f.dirty));
+        if !all_read {
+            return;
+        }
+        // Unfinished last lines are records too.
+        for f in self.files.values_mut() {
+            if f.partial > 0 && f.file.is_some() {
+                let (rb, cfg) = (&mut self.rb, &self.cfg);
+                if !matches!(w.fill(|b| f.flush_partial(rb, b, cfg)), Some(Ok(_))) {
+                    return;
+                }
+            }
+        }
+        let batch_empty = w.fill(|b| b.is_empty()).unwrap_or(false);
+        if !batch_empty || self.files.values().any(|f| !f.pending.is_empty()) {
+            return;
+        }
+        flb_info!(self.log, "exit_on_eof: every file was read to its end and taken; stopping Fluent Bit (SIGTERM)");
+        self.eof_signalled = true;
+        // SAFETY: kill(2) on our own pid with a valid signal number has no memory effects.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGTERM);
+        }
+    }
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// The name an open file has now (its rotated name), from /proc.
+fn fd_path(f: &std::fs::File) -> Option<String> {
+    use std::os::fd::AsRawFd;
+    let p = std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd())).ok()?;
+    let s = p.to_str()?.to_string();
+    (!s.ends_with(" (deleted)")).then_some(s)
+}
+
+/// `file_cache_advise`: as native, tell the kernel this file's pages need not stay cached.
+fn advise_dontneed(f: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: posix_fadvise on a descriptor we own; advice only, no memory effects.
+    unsafe {
+        libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+    }
+}
