@@ -1,0 +1,257 @@
+//! Optional: gtail in a real Fluent Bit (`FLUENT_BIT_BIN`, e.g. a 5.1.1 built outside the checkout),
+//! next to the native `tail`: per-file tags identical to native's and routed by `Match`, rename
+//! rotation under load, restart with `db` after a clean stop, and the offset database shared with the
+//! native tail in both directions. Records are read from the native `stdout` output
+//! (`[N] tag: [[time, {}], {"log"=>"seq=N ..."}]`), so nothing of ours sits between. Prints `skipped`
+//! when the variable is unset.
+
+use flb_host::{rust_plugin, s};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn fb() -> Option<String> {
+    let fb = std::env::var("FLUENT_BIT_BIN").ok();
+    if fb.is_none() {
+        println!("skipped: FLUENT_BIT_BIN not set");
+    }
+    fb
+}
+
+fn gtail_so() -> String {
+    s(&rust_plugin("in-gtail", "in_gtail"))
+}
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let d = std::env::temp_dir().join(format!("gtail-fb-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("logs")).expect("temp dir");
+        Dir(d)
+    }
+    fn path(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+    fn s(&self, p: &str) -> String {
+        self.path(p).display().to_string()
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running Fluent Bit whose stdout goes to a file.
+struct Fb {
+    child: Child,
+    out: PathBuf,
+}
+
+impl Fb {
+    fn start(fb: &str, args: &[&str], out: PathBuf) -> Fb {
+        let file = std::fs::File::create(&out).expect("stdout file");
+        let child = Command::new(fb)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start fluent-bit");
+        Fb { child, out }
+    }
+
+    fn records(&self) -> Vec<(String, u64)> {
+        parse(&std::fs::read_to_string(&self.out).unwrap_or_default())
+    }
+
+    /// Waits until `n` records arrived (or 60 s), then a quiet second.
+    fn wait_for(&self, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline && self.records().len() < n {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+
+    /// SIGTERM, then the records and stderr.
+    fn stop(self) -> (Vec<(String, u64)>, String) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let o = self.child.wait_with_output().expect("wait fluent-bit");
+        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+        (parse(&text), String::from_utf8_lossy(&o.stderr).into_owned())
+    }
+}
+
+/// (tag, seq) per record of the native stdout output.
+fn parse(text: &str) -> Vec<(String, u64)> {
+    text.lines()
+        .filter_map(|l| {
+            let (head, rest) = l.split_once(": [[")?;
+            let tag = head.split_once("] ")?.1.to_string();
+            let seq = rest.split_once("seq=")?.1.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+            Some((tag, seq))
+        })
+        .collect()
+}
+
+fn append(path: &Path, seqs: std::ops::Range<u64>) {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("open log");
+    let mut buf = Vec::new();
+    for n in seqs {
+        writeln!(buf, "seq={n} some text to make the line a little longer").expect("format");
+    }
+    f.write_all(&buf).expect("write log");
+}
+
+fn assert_exactly(records: &[(String, u64)], want: std::ops::Range<u64>, ctx: &str) {
+    let mut count: BTreeMap<u64, u32> = BTreeMap::new();
+    for (_, n) in records {
+        *count.entry(*n).or_default() += 1;
+    }
+    let dups: Vec<_> = count.iter().filter(|(_, c)| **c > 1).map(|(n, _)| *n).take(5).collect();
+    let missing: Vec<_> = want.clone().filter(|n| !count.contains_key(n)).take(5).collect();
+    let extra: Vec<_> = count.keys().filter(|n| !want.contains(n)).take(5).collect();
+    assert!(
+        dups.is_empty() && missing.is_empty() && extra.is_empty(),
+        "{ctx}: duplicates {dups:?}, missing {missing:?}, unexpected {extra:?} ({} records)",
+        records.len()
+    );
+}
+
+fn tail_args<'a>(so: &'a str, name: &'a str, path: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec!["-e", so, "-i", name, "-p", path, "-p", "read_from_head=on"];
+    a.extend_from_slice(extra);
+    a
+}
+
+#[test]
+fn tags_are_the_native_tails_and_route_by_match() {
+    let Some(fb) = fb() else { return };
+    let d = Dir::new("tags");
+    append(&d.path("logs/a.log"), 0..100);
+    append(&d.path("logs/b.log"), 100..250);
+    let so = gtail_so();
+    let path = format!("path={}", d.s("logs/*.log"));
+    let mut by_plugin = BTreeMap::new();
+    for name in ["gtail", "tail"] {
+        let mut args = tail_args(&so, name, &path, &["-t", "app.*", "-o", "stdout", "-m", "app.*", "-f", "1"]);
+        if name == "tail" {
+            args.drain(0..2);
+        }
+        let run = Fb::start(&fb, &args, d.path(&format!("{name}.out")));
+        run.wait_for(250);
+        let (recs, err) = run.stop();
+        let mut tags: BTreeMap<String, usize> = BTreeMap::new();
+        for (t, _) in &recs {
+            *tags.entry(t.clone()).or_default() += 1;
+        }
+        assert_exactly(&recs, 0..250, &format!("{name}: {err}"));
+        by_plugin.insert(name, tags);
+    }
+    let a = format!("app{}", d.s("logs/a.log").replace('/', "."));
+    assert_eq!(by_plugin["gtail"].get(&a), Some(&100), "{:?}", by_plugin["gtail"]);
+    assert_eq!(by_plugin["gtail"], by_plugin["tail"], "gtail's tags and counts against the native tail's");
+
+    // Match picks one file's tag: only its records arrive.
+    let args = tail_args(&so, "gtail", &path, &["-t", "app.*", "-o", "stdout", "-m", "*.b.log", "-f", "1"]);
+    let run = Fb::start(&fb, &args, d.path("match.out"));
+    run.wait_for(150);
+    let (recs, err) = run.stop();
+    assert_exactly(&recs, 100..250, &format!("Match *.b.log: {err}"));
+}
+
+#[test]
+fn rename_rotation_under_load_loses_nothing() {
+    let Some(fb) = fb() else { return };
+    let d = Dir::new("rotation");
+    let log = d.path("logs/app.log");
+    append(&log, 0..1);
+    let so = gtail_so();
+    let path = format!("path={}", log.display());
+    let args = tail_args(&so, "gtail", &path, &["-p", "refresh_interval=1", "-o", "stdout", "-m", "*", "-f", "1"]);
+    let run = Fb::start(&fb, &args, d.path("out"));
+    std::thread::sleep(Duration::from_secs(1));
+    const TOTAL: u64 = 300_000;
+    const EVERY: u64 = 30_000;
+    let mut n = 1;
+    let mut rotation = 0;
+    while n < TOTAL {
+        let end = (n + 1000).min(TOTAL);
+        append(&log, n..end);
+        n = end;
+        if n % EVERY == 0 && n < TOTAL {
+            rotation += 1;
+            std::fs::rename(&log, d.path(&format!("logs/app.log.{rotation}"))).expect("rotate");
+            append(&log, n..n); // the writer reopens: a new, empty file at the path
+        }
+    }
+    run.wait_for(TOTAL as usize);
+    let (recs, err) = run.stop();
+    assert_exactly(&recs, 0..TOTAL, &format!("{rotation} rotations: {err}"));
+}
+
+#[test]
+fn restart_with_db_after_a_clean_stop_repeats_and_loses_nothing() {
+    let Some(fb) = fb() else { return };
+    let d = Dir::new("restart");
+    let log = d.path("logs/app.log");
+    append(&log, 0..5000);
+    let so = gtail_so();
+    let (path, db) = (format!("path={}", log.display()), format!("db={}", d.s("gtail.db")));
+    let args = tail_args(&so, "gtail", &path, &["-p", &db, "-o", "stdout", "-m", "*", "-f", "1"]);
+    let first = Fb::start(&fb, &args, d.path("out1"));
+    first.wait_for(5000);
+    append(&log, 5000..6000);
+    first.wait_for(6000);
+    let (recs1, err1) = first.stop();
+    assert_exactly(&recs1, 0..6000, &format!("first run: {err1}"));
+    append(&log, 6000..9000);
+    let second = Fb::start(&fb, &args, d.path("out2"));
+    second.wait_for(3000);
+    let (recs2, err2) = second.stop();
+    assert_exactly(&recs2, 6000..9000, &format!("second run resumes where the first stopped: {err2}"));
+}
+
+#[test]
+fn the_native_tail_and_gtail_take_over_each_others_db() {
+    let Some(fb) = fb() else { return };
+    let d = Dir::new("shared-db");
+    let log = d.path("logs/app.log");
+    append(&log, 0..2000);
+    let so = gtail_so();
+    let (path, db) = (format!("path={}", log.display()), format!("db={}", d.s("tail.db")));
+    let native_args =
+        ["-i", "tail", "-p", &path, "-p", "read_from_head=on", "-p", &db, "-o", "stdout", "-m", "*", "-f", "1"];
+    let gtail_args = tail_args(&so, "gtail", &path, &["-p", &db, "-o", "stdout", "-m", "*", "-f", "1"]);
+
+    // native, then gtail, then native again: each resumes where the other stopped.
+    let run = Fb::start(&fb, &native_args, d.path("out1"));
+    run.wait_for(2000);
+    let (recs, err) = run.stop();
+    assert_exactly(&recs, 0..2000, &format!("native first: {err}"));
+    append(&log, 2000..3000);
+    let run = Fb::start(&fb, &gtail_args, d.path("out2"));
+    run.wait_for(1000);
+    let (recs, err) = run.stop();
+    assert_exactly(&recs, 2000..3000, &format!("gtail resumes the native db: {err}"));
+    append(&log, 3000..3500);
+    let run = Fb::start(&fb, &native_args, d.path("out3"));
+    run.wait_for(500);
+    let (recs, err) = run.stop();
+    assert_exactly(&recs, 3000..3500, &format!("native resumes gtail's db: {err}"));
+
+    // The same path, now another file of the same size class: the marker does not match, gtail
+    // reads it from its start.
+    std::fs::remove_file(&log).expect("rm");
+    append(&log, 10_000..13_600);
+    let run = Fb::start(&fb, &gtail_args, d.path("out4"));
+    run.wait_for(3600);
+    let (recs, err) = run.stop();
+    assert_exactly(&recs, 10_000..13_600, &format!("a replaced file is read from 0: {err}"));
+}
