@@ -8,8 +8,8 @@
 //! and Unregister. `input` and `output` hold only what differs.
 
 pub(crate) mod host;
-pub(crate) mod instance_tag;
 mod input;
+pub(crate) mod instance_tag;
 mod output;
 mod registry;
 
