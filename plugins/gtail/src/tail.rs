@@ -491,8 +491,17 @@ impl Tail {
             return;
         }
         if let Some(db) = self.db.as_mut() {
-            if let Err(e) = db.save_offsets(&self.db_updates) {
-                flb_warn!(self.log, "db: cannot save offsets: {e}");
+            match db.save_offsets_checked(&self.db_updates) {
+                // Rows someone else deleted: insert them again, as native does.
+                Ok(gone) => {
+                    for f in self.files.values_mut().filter(|f| f.db_id.is_some_and(|id| gone.contains(&id))) {
+                        match db.insert(&f.path, f.ino, f.committed, f.committed_marker) {
+                            Ok(id) => f.db_id = Some(id),
+                            Err(e) => flb_warn!(self.log, "db: {e}"),
+                        }
+                    }
+                }
+                Err(e) => flb_warn!(self.log, "db: cannot save offsets: {e}"),
             }
         }
         self.db_updates.clear();
