@@ -140,7 +140,7 @@ mod tests {
         let ins = Ins51 {
             head: [0xAB; 100],
             name: name("gtail.12"),
-            alias: b"myalias\0".as_ptr(),
+            alias: c"myalias".as_ptr().cast(),
             test_mode: 0,
             context: ctx.as_ptr(),
             ch_events: [31, 32],
