@@ -244,7 +244,7 @@ static int bench_body(int argc, char **argv)
     if (instance_init(in, h->abi) != 0) {
         goto teardown;
     }
-    instance_prerun(in, h->abi);
+    instance_prerun(in, h->abi, 0);
     coro_thread_init(h->coro_stack);
 
     for (long i = 0; i < warmup; i++) {
@@ -379,7 +379,7 @@ static int bench_body(int argc, char **argv)
         rc = EXIT_HOST_ERROR;
     }
 finish:
-    instance_exit(in, h->abi);
+    instance_exit(in, h->abi, 0);
 teardown:
     loader_teardown(h);
     coro_thread_fini();

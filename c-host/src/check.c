@@ -1,6 +1,7 @@
 /* flb-host: check mode, a conformance run of one plugin .so (one line per check). */
 #include "flb_host.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ static int printable(const char *s)
 static struct instance *new_instance(struct host *h, struct plugin_so *so, char **kvs, size_t nkv,
                                      const char *bad)
 {
-    struct instance *in = instance_new(h, so->def->type, so->def->name);
+    struct instance *in = instance_new(h, so->def->type, so->name);
     if (in == NULL) {
         return NULL;
     }
@@ -97,13 +98,89 @@ static struct instance *new_instance(struct host *h, struct plugin_so *so, char 
         free(copy);
     }
     in->so = so;
-    in->idx = (int) h->nins - 1;
-    snprintf(in->name, sizeof in->name, "%s.%d", so->def->name, in->idx);
+    instance_set_name(in, so->name, (int) h->nins - 1);
     in->tag = xstrdup("check.tag");
     if (instance_prepare(in, h->abi) != 0) {
         return NULL;
     }
     return in;
+}
+
+/* The threads of this process (/proc/self/task): a plugin's threads must all be joined by its
+ * Exit (or Unregister), since dlclose unmaps the code they run. */
+struct task_set {
+    long *tids;
+    size_t n;
+};
+
+static void tasks_snapshot(struct task_set *t)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    size_t cap = 0;
+    t->tids = NULL;
+    t->n = 0;
+    if (d == NULL) {
+        return;
+    }
+    while ((e = readdir(d)) != NULL) {
+        char *end = NULL;
+        long tid = strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end != '\0') {
+            continue;
+        }
+        if (t->n == cap) {
+            long *nt;
+            cap = cap ? cap * 2 : 16;
+            nt = realloc(t->tids, cap * sizeof *nt);
+            if (nt == NULL) {
+                break;
+            }
+            t->tids = nt;
+        }
+        t->tids[t->n++] = tid;
+    }
+    closedir(d);
+}
+
+static int tasks_has(const struct task_set *t, long tid)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->tids[i] == tid) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* threads in now but not in before, as "'name' (tid N), ..." into buf; returns their number */
+static size_t tasks_new(const struct task_set *before, const struct task_set *now, char *buf,
+                        size_t len)
+{
+    size_t count = 0, off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < now->n; i++) {
+        char path[64], comm[32] = "?";
+        FILE *f;
+        if (tasks_has(before, now->tids[i])) {
+            continue;
+        }
+        snprintf(path, sizeof path, "/proc/self/task/%ld/comm", now->tids[i]);
+        f = fopen(path, "r");
+        if (f != NULL) {
+            if (fgets(comm, sizeof comm, f) == NULL) {
+                snprintf(comm, sizeof comm, "?");
+            }
+            comm[strcspn(comm, "\n")] = '\0';
+            fclose(f);
+        }
+        if (off < len) {
+            off += (size_t) snprintf(buf + off, len - off, "%s'%s' (tid %ld)", count ? ", " : "",
+                                     comm, now->tids[i]);
+        }
+        count++;
+    }
+    return count;
 }
 
 static void sleep_s(double s)
@@ -151,7 +228,7 @@ static void *instance_thread(void *arg)
     char tname[64];
 
     if (is_in) {
-        snprintf(tname, sizeof tname, "flb-in-%s.0-w0", so->def->name);
+        snprintf(tname, sizeof tname, "flb-in-%s.0-w0", so->name);
     } else {
         snprintf(tname, sizeof tname, "flb-pipeline");
     }
@@ -174,7 +251,7 @@ static void *instance_thread(void *arg)
             } else {
                 report("FAIL", "init-bad-config", "init with %s returned %d: accepted", bad, ret);
                 bi->initialized = 1;
-                instance_exit(bi, h->abi);
+                instance_exit(bi, h->abi, 0);
             }
         }
     } else {
@@ -189,7 +266,7 @@ static void *instance_thread(void *arg)
         goto teardown;
     }
     report("PASS", "init", "returned %d", a->init_ret);
-    instance_prerun(a, h->abi);
+    instance_prerun(a, h->abi, 0);
     b = new_instance(h, so, kvs, nkv, NULL);
     if (b == NULL || instance_init(b, h->abi) != 0) {
         report("FAIL", "two-instances", "second FLBPluginInit failed");
@@ -197,7 +274,7 @@ static void *instance_thread(void *arg)
         void *ra = is_in ? a->in_ctx->remote_context : a->out_ctx->remote_context;
         void *rb = is_in ? b->in_ctx->remote_context : b->out_ctx->remote_context;
         int has_ctx = is_in ? (h->abi >= ABI_4_1 && so->collect_ctx) : so->flush_ctx != NULL;
-        instance_prerun(b, h->abi);
+        instance_prerun(b, h->abi, 0);
         if (!has_ctx) {
             report("PASS", "two-instances",
                    "both initialised; no Ctx callbacks (abi %s): instances share global state",
@@ -328,7 +405,7 @@ teardown:
         int exited = 0;
         for (size_t i = 0; i < h->nins; i++) {
             if (h->ins[i]->initialized) {
-                instance_exit(h->ins[i], h->abi);
+                instance_exit(h->ins[i], h->abi, 0);
                 exited++;
             }
         }
@@ -352,6 +429,8 @@ int check_main(int argc, char **argv)
     struct mc_stats m0;
     int counting = mc_enabled();
     int is_in;
+    struct task_set tasks_before = {NULL, 0};
+    size_t leftover = 0;
 
     kvs = xcalloc((size_t) argc + 1, sizeof *kvs);
     for (int i = 0; i < argc; i++) {
@@ -427,19 +506,23 @@ int check_main(int argc, char **argv)
         free(kvs);
         return EXIT_HOST_ERROR;
     }
+    /* the threads before the plugin is loaded: any more after unregister are the plugin's */
+    tasks_snapshot(&tasks_before);
     /* load + register */
     so = loader_open(path, h->abi);
     if (so == NULL) {
         report("FAIL", "load", "dlopen or symbol lookup failed (see the error above)");
         free(kvs);
+        free(tasks_before.tids);
         return EXIT_HOST_ERROR;
     }
     report("PASS", "load", "dlopen ok, FLBPluginRegister and FLBPluginInit found");
     g_def_canary = 1;
-    if (loader_register(so, h->abi) != 0 || !so->registered) {
+    if (loader_register(so, h->abi, 0) != 0 || !so->registered) {
         report("FAIL", "register", "registration failed or FLBPluginRegister returned -1");
         loader_close(so);
         free(kvs);
+        free(tasks_before.tids);
         return EXIT_HOST_ERROR;
     }
     {
@@ -456,6 +539,7 @@ int check_main(int argc, char **argv)
             loader_unregister(so);
             loader_close(so);
             free(kvs);
+            free(tasks_before.tids);
             return EXIT_HOST_ERROR;
         }
         if (!printable(d->name) || !printable(d->description) || d->proxy != FLB_PROXY_GOLANG) {
@@ -493,6 +577,30 @@ int check_main(int argc, char **argv)
     report("PASS", "unregister", "%s", so->unreg ? "FLBPluginUnregister returned"
                                                   : "no FLBPluginUnregister exported");
     {
+        /* a thread ending right now (joined ones have already gone) gets half a second */
+        char names[1024];
+        double until = now_mono() + 0.5;
+        for (;;) {
+            struct task_set now;
+            tasks_snapshot(&now);
+            leftover = tasks_new(&tasks_before, &now, names, sizeof names);
+            free(now.tids);
+            if (leftover == 0 || now_mono() >= until) {
+                break;
+            }
+            sleep_s(0.01);
+        }
+        if (leftover) {
+            report("FAIL", "threads",
+                   "%zu thread(s) still running after exit and unregister: %s; Exit must join "
+                   "every thread the plugin started, since dlclose unmaps the code they run",
+                   leftover, names);
+        } else {
+            report("PASS", "threads", "no thread left after exit and unregister");
+        }
+        free(tasks_before.tids);
+    }
+    {
         struct mc_stats me;
         mc_snapshot(&me);
         if (!counting) {
@@ -519,14 +627,21 @@ int check_main(int argc, char **argv)
             free(so->def);
         }
         so->def = NULL;
-        rc = dlclose(dl);
         so->dl = NULL;
-        if (rc == 0) {
+        if (leftover) {
+            /* kept mapped: the process ends with the threads still running in it */
+            report("SKIP", "dlclose",
+                   "not unmapping the plugin while %zu of its threads run (they would crash in "
+                   "unmapped code)",
+                   leftover);
+        } else if ((rc = dlclose(dl)) == 0) {
             report("PASS", "dlclose", "ok");
         } else {
             const char *e = dlerror();
             report("FAIL", "dlclose", "%s", e ? e : "failed");
         }
+        free(so->name);
+        free(so->description);
         free(so->path);
         free(so);
         h->sos[0] = NULL;

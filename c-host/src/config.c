@@ -322,6 +322,18 @@ static int parse_file(struct host *h, const char *path, int plugins_only)
                     break;
                 }
                 h->grace = v;
+            } else if (strcasecmp(key, "hot_reload") == 0) {
+                if (strcasecmp(val, "on") == 0 || strcasecmp(val, "true") == 0 ||
+                    strcasecmp(val, "yes") == 0 || strcmp(val, "1") == 0) {
+                    h->hot_reload = 1;
+                } else if (strcasecmp(val, "off") == 0 || strcasecmp(val, "false") == 0 ||
+                           strcasecmp(val, "no") == 0 || strcmp(val, "0") == 0) {
+                    h->hot_reload = 0;
+                } else {
+                    host_error("%s: invalid Hot_Reload '%s' (on or off)", where, val);
+                    rc = -1;
+                    break;
+                }
             } else {
                 host_log(FLB_LOG_DEBUG, "%s: [SERVICE] key '%s' ignored by flb-host", where, key);
             }

@@ -145,6 +145,12 @@ struct plugin_so {
     char *path;
     void *dl;
     struct flb_plugin_proxy_def *def;
+    /* copies of def->name / def->description taken right after Register, as Fluent Bit copies the
+     * name (flb_strdup in flb_proxy_register_input/output and proxy_go_*_register): instances and
+     * the flbgo_*_plugin.name they get use the copy, never the plugin's string */
+    char *name;
+    char *description;
+    const char *reg_name, *reg_description; /* the pointers Register wrote, for the reload check */
     size_t def_size;
     void *def_map;
     size_t def_map_size;
@@ -179,11 +185,84 @@ struct tag_buf {
     struct tag_buf *next;
 };
 
+/* The leading members of Fluent Bit 5.1.1's struct flb_input_instance
+ * (include/fluent-bit/flb_input.h), up to tag_default, with the types of an x86_64 build that has
+ * FLB_CHUNK_TRACE on (the default; the real 5.1.1 binary here has it, so `ptype /o` in gdb gives
+ * exactly these offsets: name at 156, alias 192, context 208, p 224, tag 232, tag_len 240,
+ * tag_default 244). A plugin handed i_ins may read the instance name and tag there (name then,
+ * after a 4-byte hole, alias; tag is 76 bytes after the start of name), so flb-host's i_ins points
+ * at this head, the first member of struct instance: the same pointer as the instance, which
+ * direct_append.c and the flb_api functions compare and cast back. Fields flb-host has no use for
+ * stay zero. */
+struct fb_mk_event { /* monkey's struct mk_event: 72 bytes */
+    int fd;
+    int type;
+    uint32_t mask;
+    uint8_t status;
+    void *data;
+    int (*handler)(void *);
+    void *_head[2];          /* struct mk_list */
+    void *_priority_head[2]; /* struct mk_list */
+    char priority;
+};
+struct fb_input_instance_head {
+    struct fb_mk_event event;
+    void *processor;
+    int flags; /* the plugin's flags | FLB_INPUT_THREADED, as for every proxy input */
+    int id;    /* global input instance id: 0, 1, 2 ... in config order (flb_input.c instance_id) */
+    void *chunk_trace_ctxt;          /* FLB_HAVE_CHUNK_TRACE */
+    pthread_mutex_t chunk_trace_lock; /* FLB_HAVE_CHUNK_TRACE */
+    int log_level;
+    int log_suppress_interval;
+    int channel[2];
+    int runs_in_coroutine;
+    char name[32]; /* "<plugin name>.<id>" */
+    char *alias;
+    int test_mode;
+    void *context; /* the proxy context (struct flb_plugin_input_proxy_context *) */
+    int ch_events[2];
+    void *p; /* Fluent Bit: struct flb_input_plugin *; flb-host: the struct plugin_so * */
+    char *tag;
+    int tag_len;
+    int tag_default; /* 1 when no Tag was set and the tag is the instance name */
+};
+#define FLB_INPUT_THREADED 1024
+/* Relative offsets hold on any LP64 target (name starts 4 bytes past an 8-byte boundary there,
+ * because the members before it end with five ints after a pointer-aligned mutex); the absolute
+ * ones are checked on x86_64 glibc, where pthread_mutex_t is 40 bytes as in the real binary. */
+_Static_assert(offsetof(struct fb_input_instance_head, alias) -
+                       offsetof(struct fb_input_instance_head, name) == 36,
+               "5.1.1: alias follows name[32] after a 4-byte hole");
+_Static_assert(offsetof(struct fb_input_instance_head, tag) -
+                       offsetof(struct fb_input_instance_head, name) == 76,
+               "5.1.1: tag is 76 bytes after the start of name");
+_Static_assert(offsetof(struct fb_input_instance_head, tag_len) -
+                       offsetof(struct fb_input_instance_head, tag) == 8,
+               "5.1.1: int tag_len follows char *tag");
+_Static_assert(offsetof(struct fb_input_instance_head, tag_default) -
+                       offsetof(struct fb_input_instance_head, tag) == 12,
+               "5.1.1: int tag_default follows tag_len");
+#if defined(__x86_64__) && defined(__GLIBC__)
+_Static_assert(offsetof(struct fb_input_instance_head, name) == 156, "5.1.1 x86_64: name at 156");
+_Static_assert(offsetof(struct fb_input_instance_head, alias) == 192, "5.1.1 x86_64: alias at 192");
+_Static_assert(offsetof(struct fb_input_instance_head, context) == 208,
+               "5.1.1 x86_64: context at 208");
+_Static_assert(offsetof(struct fb_input_instance_head, p) == 224, "5.1.1 x86_64: p at 224");
+_Static_assert(offsetof(struct fb_input_instance_head, tag) == 232, "5.1.1 x86_64: tag at 232");
+_Static_assert(offsetof(struct fb_input_instance_head, tag_len) == 240,
+               "5.1.1 x86_64: tag_len at 240");
+_Static_assert(offsetof(struct fb_input_instance_head, tag_default) == 244,
+               "5.1.1 x86_64: tag_default at 244");
+#endif
+
 struct instance {
+    /* MUST stay the first member: i_ins (and o_ins) point here, and the host casts them back to
+     * struct instance * (api.c, direct_append.c), which C allows for a first member only */
+    struct fb_input_instance_head fb;
     int type; /* FLB_PROXY_INPUT_PLUGIN / FLB_PROXY_OUTPUT_PLUGIN */
     char *plugin_name;
-    char name[96]; /* "cin.0" */
-    int idx;
+    char name[96]; /* "cin.0", the same as fb.name */
+    int idx;       /* global id among the instances of its type, in config order */
     struct plugin_so *so;
     struct props props;
     char *tag;
@@ -227,6 +306,8 @@ struct instance {
     _Atomic uint64_t chunks, flushes, flush_ok, retries, dropped, errors, records_out, records_ok;
     _Atomic int cur_conc, max_conc;
 };
+_Static_assert(offsetof(struct instance, fb) == 0,
+               "i_ins is the instance pointer: the Fluent Bit layout must come first");
 
 struct host {
     enum abi_profile abi;
@@ -242,6 +323,11 @@ struct host {
     int retry_limit;
     int no_direct_append; /* --no-direct-append: 5.1 without flb_input_log_append */
     uint64_t max_records;
+    int hot_reload;       /* Fluent Bit's hot_reload on (-Y): PreRun gets 1, SIGHUP reloads */
+    double *reload_at;    /* --reload-after S (seconds from start), sorted */
+    size_t nreload_at;
+    double reload_every;  /* --reload-every S (0: off) */
+    int reloads;          /* hot reloads done */
     char *config_dir;
     char **so_paths;
     size_t nso_paths;
@@ -275,16 +361,25 @@ int parse_size(const char *s, size_t *out);
 #define DEF_CANARY_SIZE 64
 extern int g_def_canary;
 struct plugin_so *loader_open(const char *path, enum abi_profile abi);
-int loader_register(struct plugin_so *so, enum abi_profile abi);
+int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloading);
 void loader_unregister(struct plugin_so *so);
 void loader_close(struct plugin_so *so);
 int loader_load_all(struct host *h);
 int loader_bind_instances(struct host *h);
+/* the registered plugin an instance names (type and name, case-insensitive), or NULL */
+struct plugin_so *loader_find(struct plugin_so **sos, size_t nsos, const struct instance *in);
+/* "<plugin>.<id>" into in->name and the Fluent Bit head (as flb_input_new/flb_output_new) */
+void instance_set_name(struct instance *in, const char *plugin, int id);
 void loader_teardown(struct host *h); /* Unregister (inputs first) + dlclose, main thread */
+void loader_teardown_list(struct plugin_so **sos, size_t nsos);
 int instance_prepare(struct instance *in, enum abi_profile abi);
 int instance_init(struct instance *in, enum abi_profile abi);
-void instance_prerun(struct instance *in, enum abi_profile abi);
-void instance_exit(struct instance *in, enum abi_profile abi);
+/* enable_hot_reload: Fluent Bit passes config->enable_hot_reload (hot_reload on), not whether
+ * this start is a reload; shutdown_by_hot_reloading: 1 only when exiting for a reload */
+void instance_prerun(struct instance *in, enum abi_profile abi, int enable_hot_reload);
+void instance_exit(struct instance *in, enum abi_profile abi, int shutdown_by_hot_reloading);
+/* back to the state before instance_prepare (the contexts freed), for a hot reload */
+void instance_unprepare(struct instance *in);
 void instance_free(struct instance *in);
 /* Where validated records go, the copy Fluent Bit makes into the input's chunk. tag NULL (and
  * tag_len 0) means the instance's own tag; otherwise tag_len bytes, not NUL-terminated. Called

@@ -82,8 +82,10 @@ struct plugin_so *loader_open(const char *path, enum abi_profile abi)
     return so;
 }
 
-/* returns 0 (registered or silently ignored), -1 fatal */
-int loader_register(struct plugin_so *so, enum abi_profile abi)
+/* returns 0 (registered or silently ignored), -1 fatal. hot_reloading is what
+ * FLBPluginPreRegister gets: Fluent Bit passes config->hot_reloading, 1 only for the plugins of
+ * the new context a hot reload builds (flb_plugin_proxy.c:492, set at flb_reload.c:544). */
+int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloading)
 {
     int ret;
     so->def_size = abi >= ABI_5_1 ? sizeof(struct flb_plugin_proxy_def) : FLB_DEF_SIZE_5;
@@ -109,7 +111,7 @@ int loader_register(struct plugin_so *so, enum abi_profile abi)
         }
     }
     if (so->pre_register) {
-        PLUGIN_CALL(ret = so->pre_register(0));
+        PLUGIN_CALL(ret = so->pre_register(hot_reloading));
         if (ret == -1) {
             host_error("'%s': FLBPluginPreRegister returned -1, aborting", so->path);
             return -1;
@@ -140,9 +142,13 @@ int loader_register(struct plugin_so *so, enum abi_profile abi)
                  so->path);
     }
     so->registered = 1;
-    host_log(FLB_LOG_DEBUG, "registered %s plugin '%s' from %s",
-             so->def->type == FLB_PROXY_INPUT_PLUGIN ? "input" : "output", so->def->name,
-             so->path);
+    so->reg_name = so->def->name;
+    so->reg_description = so->def->description;
+    so->name = xstrdup(so->def->name);
+    so->description = xstrdup(so->def->description ? so->def->description : "");
+    host_log(FLB_LOG_DEBUG, "registered %s plugin '%s' from %s%s",
+             so->def->type == FLB_PROXY_INPUT_PLUGIN ? "input" : "output", so->name, so->path,
+             hot_reloading ? " (hot reloading)" : "");
     return 0;
 }
 
@@ -168,6 +174,8 @@ void loader_close(struct plugin_so *so)
         host_error("dlclose('%s') failed: %s", so->path, e ? e : "?");
     }
     so->dl = NULL;
+    free(so->name);
+    free(so->description);
     free(so->path);
     free(so);
 }
@@ -181,25 +189,41 @@ int loader_load_all(struct host *h)
             return -1;
         }
         h->sos[h->nsos++] = so;
-        if (loader_register(so, h->abi) != 0) {
+        if (loader_register(so, h->abi, 0) != 0) {
             return -1;
         }
     }
     return 0;
 }
 
+struct plugin_so *loader_find(struct plugin_so **sos, size_t nsos, const struct instance *in)
+{
+    for (size_t j = 0; j < nsos; j++) {
+        struct plugin_so *so = sos[j];
+        if (so != NULL && so->registered && so->def->type == in->type &&
+            strcasecmp(so->name, in->plugin_name) == 0) {
+            return so;
+        }
+    }
+    return NULL;
+}
+
+void instance_set_name(struct instance *in, const char *plugin, int id)
+{
+    in->idx = id;
+    in->fb.id = id;
+    /* flb_input_new / flb_output_new: snprintf(name, sizeof(name) - 1, "%s.%i", ...) */
+    snprintf(in->fb.name, sizeof in->fb.name - 1, "%s.%d", plugin, id);
+    snprintf(in->name, sizeof in->name, "%s", in->fb.name);
+}
+
 int loader_bind_instances(struct host *h)
 {
+    int next_id[2] = {0, 0}; /* inputs, outputs */
     for (size_t i = 0; i < h->nins; i++) {
         struct instance *in = h->ins[i];
-        int idx = 0;
-        for (size_t j = 0; j < h->nsos && in->so == NULL; j++) {
-            struct plugin_so *so = h->sos[j];
-            if (so->registered && so->def->type == in->type &&
-                strcasecmp(so->def->name, in->plugin_name) == 0) {
-                in->so = so;
-            }
-        }
+        int *id = &next_id[in->type == FLB_PROXY_INPUT_PLUGIN ? 0 : 1];
+        in->so = loader_find(h->sos, h->nsos, in);
         if (in->so == NULL) {
             char names[1024] = "";
             size_t off = 0;
@@ -207,7 +231,7 @@ int loader_bind_instances(struct host *h)
                 struct plugin_so *so = h->sos[j];
                 if (so->registered && so->def->type == in->type && off < sizeof names - 64) {
                     off += (size_t) snprintf(names + off, sizeof names - off, "%s%s",
-                                             off ? ", " : "", so->def->name);
+                                             off ? ", " : "", so->name);
                 }
             }
             host_error("unknown %s plugin '%s' (loaded %s plugins: %s)",
@@ -216,18 +240,17 @@ int loader_bind_instances(struct host *h)
                        off ? names : "none");
             return -1;
         }
-        for (size_t j = 0; j < i; j++) {
-            if (h->ins[j]->so == in->so) {
-                idx++;
-            }
-        }
-        in->idx = idx;
-        snprintf(in->name, sizeof in->name, "%s.%d", in->so->def->name, idx);
+        /* Fluent Bit numbers instances per type across all plugins, in config order
+         * (flb_input.c instance_id, flb_output.c instance_id): -i a -i b gives a.0 and b.1 */
+        instance_set_name(in, in->so->name, (*id)++);
         if (in->retry_limit == -2) {
             in->retry_limit = h->retry_limit;
         }
         if (in->type == FLB_PROXY_INPUT_PLUGIN && in->tag == NULL) {
-            in->tag = xstrdup(in->name); /* Fluent Bit's default tag is the instance name */
+            /* Fluent Bit's default tag is the instance name (flb_input.c, flb_input_instance_init:
+             * flb_input_set_property(ins, "tag", ins->name); ins->tag_default = FLB_TRUE) */
+            in->tag = xstrdup(in->name);
+            in->fb.tag_default = 1;
         }
         if (instance_prepare(in, h->abi) != 0) {
             return -1;
@@ -236,23 +259,27 @@ int loader_bind_instances(struct host *h)
     return 0;
 }
 
+void loader_teardown_list(struct plugin_so **sos, size_t nsos)
+{
+    /* On the calling (main) thread, as Fluent Bit's flb_plugins_unregister: each input plugin,
+     * then each output plugin, Unregister then dlclose at once (the proxy's cb_destroy,
+     * flb_plugin_proxy.c:276 / :224); a .so whose Register failed is closed last */
+    for (int pass = 0; pass < 3; pass++) {
+        for (size_t j = 0; j < nsos; j++) {
+            struct plugin_so *so = sos[j];
+            if (so == NULL || (pass < 2 && !(so->registered && (pass == 0) == is_input(so)))) {
+                continue;
+            }
+            loader_unregister(so);
+            loader_close(so);
+            sos[j] = NULL;
+        }
+    }
+}
+
 void loader_teardown(struct host *h)
 {
-    /* Unregister on the calling (main) thread: inputs first, then the rest */
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t j = 0; j < h->nsos; j++) {
-            struct plugin_so *so = h->sos[j];
-            if (so && so->registered && (pass == 0) == is_input(so)) {
-                loader_unregister(so);
-            }
-        }
-    }
-    for (size_t j = 0; j < h->nsos; j++) {
-        if (h->sos[j]) {
-            loader_close(h->sos[j]);
-            h->sos[j] = NULL;
-        }
-    }
+    loader_teardown_list(h->sos, h->nsos);
 }
 
 int instance_prepare(struct instance *in, enum abi_profile abi)
@@ -263,17 +290,23 @@ int instance_prepare(struct instance *in, enum abi_profile abi)
         in->in_ctx = xcalloc(1, sizeof *in->in_ctx);
         in->in_ctx->coll_fd = -1;
         in->in_ctx->proxy = so;
+        /* the Fluent Bit 5.1.1 head a plugin may read through i_ins (flb_input_new) */
+        in->fb.flags = so->def->flags | FLB_INPUT_THREADED;
+        in->fb.context = in->in_ctx;
+        in->fb.p = so;
+        in->fb.tag = in->tag;
+        in->fb.tag_len = in->tag ? (int) strlen(in->tag) : 0;
         in->go_in = xcalloc(1, sizeof *in->go_in);
-        in->go_in->name = so->def->name;
+        in->go_in->name = so->name;
         in->go_in->api = &g_api;
-        in->go_in->i_ins = in;
+        in->go_in->i_ins = &in->fb; /* == in: fb is the first member */
         in->go_in->context = in->in_ctx;
         in->go_in->cb_init = so->init;
         in->go_in->cb_collect = so->collect;
         in->go_in->cb_cleanup = so->cleanup;
         in->go_in->cb_exit = so->exit;
         if (so->collect == NULL && !(abi >= ABI_4_1 && so->collect_ctx)) {
-            host_error("input plugin '%s' exports no FLBPluginInputCallback%s", so->def->name,
+            host_error("input plugin '%s' exports no FLBPluginInputCallback%s", so->name,
                        abi >= ABI_4_1 ? "(Ctx)" : " (profile < 4.1 has no Ctx variant)");
             return -1;
         }
@@ -281,7 +314,7 @@ int instance_prepare(struct instance *in, enum abi_profile abi)
         in->out_ctx = xcalloc(1, sizeof *in->out_ctx);
         in->out_ctx->proxy = so;
         in->go_out = xcalloc(1, sizeof *in->go_out);
-        in->go_out->name = so->def->name;
+        in->go_out->name = so->name;
         in->go_out->api = &g_api;
         in->go_out->o_ins = in;
         in->go_out->context = in->out_ctx;
@@ -292,7 +325,7 @@ int instance_prepare(struct instance *in, enum abi_profile abi)
         in->go_out->cb_exit_ctx = so->exit_ctx;
         if (so->flush == NULL && so->flush_ctx == NULL) {
             host_error("output plugin '%s' exports neither FLBPluginFlush nor FLBPluginFlushCtx",
-                       so->def->name);
+                       so->name);
             return -1;
         }
     }
@@ -318,16 +351,16 @@ int instance_init(struct instance *in, enum abi_profile abi)
     return 0;
 }
 
-void instance_prerun(struct instance *in, enum abi_profile abi)
+void instance_prerun(struct instance *in, enum abi_profile abi, int enable_hot_reload)
 {
     int ret = 0;
     if (abi < ABI_2_2) {
         return;
     }
     if (in->type == FLB_PROXY_INPUT_PLUGIN && in->so->in_prerun) {
-        PLUGIN_CALL(ret = in->so->in_prerun(0));
+        PLUGIN_CALL(ret = in->so->in_prerun(enable_hot_reload));
     } else if (in->type == FLB_PROXY_OUTPUT_PLUGIN && in->so->out_prerun) {
-        PLUGIN_CALL(ret = in->so->out_prerun(0));
+        PLUGIN_CALL(ret = in->so->out_prerun(enable_hot_reload));
     }
     (void) ret; /* Fluent Bit ignores it */
 }
@@ -466,7 +499,7 @@ void instance_resume(struct instance *in, enum abi_profile abi)
     }
 }
 
-void instance_exit(struct instance *in, enum abi_profile abi)
+void instance_exit(struct instance *in, enum abi_profile abi, int shutdown_by_hot_reloading)
 {
     int ret = 0;
     if (!in->initialized) {
@@ -474,14 +507,14 @@ void instance_exit(struct instance *in, enum abi_profile abi)
     }
     if (in->type == FLB_PROXY_INPUT_PLUGIN) {
         if (abi >= ABI_2_2 && in->so->in_preexit) {
-            PLUGIN_CALL(in->so->in_preexit(0));
+            PLUGIN_CALL(in->so->in_preexit(shutdown_by_hot_reloading));
         }
         if (in->so->exit) {
             PLUGIN_CALL(ret = in->so->exit());
         }
     } else {
         if (abi >= ABI_2_2 && in->so->out_preexit) {
-            PLUGIN_CALL(in->so->out_preexit(0));
+            PLUGIN_CALL(in->so->out_preexit(shutdown_by_hot_reloading));
         }
         if (in->so->exit_ctx) {
             PLUGIN_CALL(ret = in->so->exit_ctx(in->out_ctx->remote_context));
@@ -493,15 +526,28 @@ void instance_exit(struct instance *in, enum abi_profile abi)
     in->initialized = 0;
 }
 
+void instance_unprepare(struct instance *in)
+{
+    free(in->go_in);
+    free(in->go_out);
+    free(in->in_ctx);
+    free(in->out_ctx);
+    in->go_in = NULL;
+    in->go_out = NULL;
+    in->in_ctx = NULL;
+    in->out_ctx = NULL;
+    in->fb.context = NULL;
+    in->fb.p = NULL;
+    in->so = NULL;
+    in->initialized = 0;
+}
+
 void instance_free(struct instance *in)
 {
     if (in == NULL) {
         return;
     }
-    free(in->go_in);
-    free(in->go_out);
-    free(in->in_ctx);
-    free(in->out_ctx);
+    instance_unprepare(in);
     props_free(&in->props);
     free(in->plugin_name);
     free(in->tag);

@@ -14,6 +14,7 @@ static const char *usage_text =
     "                 [--pause-after S] [--resume-after S] [--abi 1.9|2.0|2.2|4.1|5.1]\n"
     "                 [--no-direct-append] [--coro-stack BYTES|64K] [--log-level LEVEL]\n"
     "                 [--retry-limit N] [--retry-wait S] [--grace S]\n"
+    "                 [--hot-reload | -Y] [--reload-after S]... [--reload-every S]\n"
     "  flb-host check plugin.so [-p key=value]... [--bad key=value] [--abi X] [--count N]\n"
     "                 [--interval S] [--no-direct-append]\n"
     "  flb-host bench -e plugin.so (-i NAME | -o NAME) [-p key=value]... [--count N |\n"
@@ -24,7 +25,17 @@ static const char *usage_text =
     "  --abi: the Fluent Bit version emulated (default 5.1). 1.9 and 2.0 take only legacy\n"
     "  records [time, {body}]; 5.1 also offers plugins flb_input_log_append (dlsym from\n"
     "  RTLD_DEFAULT, through libflbhost_exports.so next to this binary) unless\n"
-    "  --no-direct-append is given.\n";
+    "  --no-direct-append is given.\n"
+    "\n"
+    "  Hot reload (run), as Fluent Bit 5.1.1 with hot_reload on: --hot-reload (or -Y, or\n"
+    "  Hot_Reload On in [SERVICE]) makes SIGHUP reload, and PreRun get 1 on every start.\n"
+    "  --reload-after S reloads S seconds after start (give it several times for several\n"
+    "  reloads); --reload-every S reloads every S seconds; both imply --hot-reload. A reload\n"
+    "  loads and registers the plugins again (PreRegister(1), the .so stays mapped), flushes\n"
+    "  and waits for every pending record with no grace limit, exits the instances with\n"
+    "  PreExit(1), unregisters the old registrations, then inits the same instances again (the\n"
+    "  configuration is not read again). The run goes on until --duration, --max-records or a\n"
+    "  signal; counters in the summary add up across reloads (reloads=N in its first line).\n";
 
 static void usage(void)
 {
@@ -56,6 +67,7 @@ void host_free(struct host *h)
     free(h->so_paths);
     free(h->sos);
     free(h->config_dir);
+    free(h->reload_at);
     host_exports_close();
     memset(h, 0, sizeof *h);
 }
@@ -224,6 +236,36 @@ static int run_main(int argc, char **argv)
             }
         } else if (strcmp(a, "--no-direct-append") == 0) {
             h->no_direct_append = 1;
+        } else if (strcmp(a, "--hot-reload") == 0 || strcmp(a, "-Y") == 0) {
+            h->hot_reload = 1;
+        } else if (is_opt(a, "--reload-after")) {
+            double t, *n;
+            if ((v = opt_value(argc, argv, &i, "--reload-after")) == NULL ||
+                seconds_opt(v, a, &t) != 0) {
+                goto fail;
+            }
+            if (t <= 0) {
+                host_error("invalid --reload-after '%s' (seconds after start, > 0)", v);
+                goto fail;
+            }
+            n = realloc(h->reload_at, (h->nreload_at + 1) * sizeof *n);
+            if (n == NULL) {
+                host_error("out of memory");
+                goto fail;
+            }
+            h->reload_at = n;
+            h->reload_at[h->nreload_at++] = t;
+            h->hot_reload = 1;
+        } else if (is_opt(a, "--reload-every")) {
+            if ((v = opt_value(argc, argv, &i, "--reload-every")) == NULL ||
+                seconds_opt(v, a, &h->reload_every) != 0) {
+                goto fail;
+            }
+            if (h->reload_every <= 0) {
+                host_error("invalid --reload-every '%s' (seconds, > 0)", v);
+                goto fail;
+            }
+            h->hot_reload = 1;
         } else if (is_opt(a, "--coro-stack")) {
             if ((v = opt_value(argc, argv, &i, "--coro-stack")) == NULL) {
                 goto fail;
@@ -268,6 +310,9 @@ static int run_main(int argc, char **argv)
         }
     }
     g_log_level = h->log_level;
+    if (h->nreload_at > 0 || h->reload_every > 0) {
+        h->hot_reload = 1; /* even over a Hot_Reload Off in the config file */
+    }
     if (h->nso_paths == 0) {
         host_error("no plugin given (-e plugin.so or [PLUGINS] Path)");
         goto usage_err;

@@ -1,6 +1,49 @@
 /* flb-host: run mode. Input threads with collect timers, chunk buffering and routing, flush on
  * the pipeline thread or on worker threads (always on a coroutine stack), retries with backoff,
- * pause/resume, and the shutdown order observed in Fluent Bit 5.1.1. */
+ * pause/resume, the shutdown order observed in Fluent Bit 5.1.1, and its hot reload.
+ *
+ * Hot reload, as Fluent Bit 5.1.1 does it (hot_reload on / -Y; SIGHUP sets flb_bin_restarting at
+ * src/fluent-bit.c:646, and the main loop calls flb_reload() at src/fluent-bit.c:1536 on the main
+ * thread). flb_reload() (src/flb_reload.c:461) builds the NEW context before it stops the old one:
+ *  1. new_config->hot_reloading = TRUE (flb_reload.c:544); the plugins given with -e are loaded
+ *     again (flb_reload_reinstantiate_external_plugins, flb_reload.c:571 -> flb_plugin.c:343
+ *     flb_plugin_load_router -> flb_plugin_proxy_create), a plugins file through
+ *     flb_config_load_config_format (flb_reload.c:585): dlopen(path, RTLD_LAZY)
+ *     (flb_plugin_proxy.c:605) of a .so the old context still holds, so the loader returns the
+ *     same handle with its count raised: the .so is NOT unmapped and mapped again, its static
+ *     state survives the reload. Then FLBPluginPreRegister(config->hot_reloading = 1)
+ *     (flb_plugin_proxy.c:492) and FLBPluginRegister(new def) (flb_plugin_proxy.c:508), on the
+ *     main thread, while the old instances still run.
+ *  2. The new configuration is validated (flb_reload.c:612); a failure halts the reload and the
+ *     old context goes on (the new plugins are unregistered and dlclosed by flb_destroy).
+ *  3. flb_stop(old) (flb_reload.c:637, flb_lib.c:1040): the engine's STOP (flb_engine.c:936)
+ *     flushes every chunk buffered (flb_engine_flush, :948), then pauses the inputs
+ *     (flb_engine_stop_ingestion, :1424: FLBPluginInputPause); the grace is -1 because
+ *     ensure_thread_safety_on_hot_reloading defaults to on (flb_config.c:461, flb_reload.c:486):
+ *     the engine waits until no task and no chunk is left, however long (flb_engine.c:1485), so
+ *     records the inputs handed over are delivered before anything exits. Then
+ *     flb_engine_shutdown (flb_engine.c:1611): inputs paused again, outputs exit
+ *     (flb_output_exit: FLBPluginOutputPreExit(config->shutdown_by_hot_reloading = 1, set at
+ *     flb_reload.c:542; flb_plugin_proxy.c:211) then FLBPluginExitCtx or FLBPluginExit (go.c:156)
+ *     on flb-pipeline), then inputs exit (FLBPluginInputPreExit(1), flb_plugin_proxy.c:263, then
+ *     FLBPluginExit, go.c:288, on each input's thread).
+ *  4. flb_destroy(old) (flb_reload.c:638 -> flb_config_exit -> flb_plugins_unregister,
+ *     include/fluent-bit/flb_plugins.h.in:55): on the main thread, for each input plugin then each
+ *     output plugin, FLBPluginUnregister(old def) (flb_plugin_proxy.c:284 / :232) and dlclose
+ *     (flb_plugin_proxy_destroy, :653), which only lowers the count. So a plugin sees
+ *     Unregister(old def) AFTER Register(new def).
+ *  5. flb_start(new) (flb_reload.c:642): new threads; FLBPluginInit on each input's thread and
+ *     on flb-pipeline, then FLBPluginOutputPreRun and FLBPluginInputPreRun with
+ *     config->enable_hot_reload (flb_plugin_proxy.c:317 / :338), which is 1 whenever hot_reload
+ *     is on: the first start of a hot-reload-enabled Fluent Bit passes 1 too.
+ * Traced with a real 5.1.1 (-Y, SIGHUP) and the C test plugins: preregister 1, register def#1
+ * (input, then output), flush of the pending records, pause, output preexit 1 + exit, pause (it
+ * may also come before the output's exit), input preexit 1 + exit, unregister def#0 (input, then
+ * output), input init, output init, output prerun 1, input prerun 1; no unload/load.
+ * flb-host does the same: hot_reload() below on the main thread, the old pipeline thread runs the
+ * shutdown with no grace limit and PreExit(1), and a new pipeline thread starts the same
+ * instances (same config, same names; the configuration is not read again). Counters add up
+ * across reloads. */
 #include "flb_host.h"
 
 #include <errno.h>
@@ -9,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { CMD_NONE, CMD_START, CMD_PAUSE, CMD_PAUSE_FORCE, CMD_RESUME, CMD_EXIT };
 
@@ -33,9 +77,13 @@ static pthread_cond_t g_cv;
 static struct task *g_retries;
 static int g_pending;     /* tasks queued, running or waiting for a retry */
 static int g_final;       /* past the grace period: no more retries */
-static atomic_int g_stop;
+static atomic_int g_stop;      /* the running pipeline stops (shutdown or hot reload) */
+static atomic_int g_quit;      /* the process stops: no further reload */
+static atomic_int g_reloading; /* the running pipeline stops for a hot reload */
+static pthread_t g_pipeline;
 static atomic_int g_pause_req, g_resume_req;
 static atomic_int g_pipeline_done;
+static int g_started; /* under g_mu: the pipeline thread is past its start (init, pre-run) */
 static int g_failed;
 static _Atomic uint64_t g_records_ok_total;
 
@@ -127,7 +175,7 @@ static int input_do_cmd(struct instance *in, int cmd, double *next)
     pthread_mutex_unlock(&in->mu);
     switch (cmd) {
     case CMD_START:
-        instance_prerun(in, h->abi);
+        instance_prerun(in, h->abi, h->hot_reload);
         *next = now_mono() + h->interval;
         break;
     case CMD_PAUSE:
@@ -151,7 +199,7 @@ static int input_do_cmd(struct instance *in, int cmd, double *next)
         if (in->initialized && in->thread_started == 2) {
             instance_pause(in, h->abi); /* Fluent Bit pauses again on exit */
         }
-        instance_exit(in, h->abi);
+        instance_exit(in, h->abi, atomic_load(&g_reloading));
         quit = 1;
         break;
     default: break;
@@ -290,6 +338,7 @@ static void run_task(struct task *t)
         if (g_host.max_records &&
             atomic_fetch_add(&g_records_ok_total, t->ch->records) + t->ch->records >=
                 g_host.max_records) {
+            atomic_store(&g_quit, 1);
             atomic_store(&g_stop, 1);
         }
         task_done(t);
@@ -534,6 +583,7 @@ static void *pipeline_thread(void *arg)
     struct host *h = arg;
     double next_flush;
     double grace_end;
+    int reload;
     set_thread_name("flb-pipeline");
     coro_thread_init(h->coro_stack);
 
@@ -565,7 +615,7 @@ static void *pipeline_thread(void *arg)
             g_failed = 1;
             break;
         }
-        instance_prerun(out, h->abi);
+        instance_prerun(out, h->abi, h->hot_reload);
         if (out->workers > 0) {
             start_workers(out);
         }
@@ -578,8 +628,14 @@ static void *pipeline_thread(void *arg)
             }
         }
     } else {
+        atomic_store(&g_quit, 1);
         atomic_store(&g_stop, 1);
     }
+
+    pthread_mutex_lock(&g_mu);
+    g_started = 1;
+    pthread_cond_broadcast(&g_cv);
+    pthread_mutex_unlock(&g_mu);
 
     /* 4. main loop: flush timer, retries, pause/resume */
     next_flush = now_mono() + h->flush;
@@ -610,7 +666,12 @@ static void *pipeline_thread(void *arg)
         pthread_mutex_unlock(&g_mu);
     }
 
-    /* 5. shutdown, in Fluent Bit's order */
+    /* 5. shutdown (and hot reload), in Fluent Bit's order: the engine's STOP flushes what is
+     * buffered (flb_engine.c:948), then pauses the inputs (flb_engine_stop_ingestion, :1424);
+     * what they collected in between goes with the grace loop's flush (:1501) */
+    if (!g_failed) {
+        flush_inputs(h);
+    }
     for (size_t i = 0; i < h->nins; i++) {
         struct instance *in = h->ins[i];
         if (in->type == FLB_PROXY_INPUT_PLUGIN && in->initialized && in->thread_started == 2) {
@@ -618,17 +679,25 @@ static void *pipeline_thread(void *arg)
         }
     }
     if (!g_failed) {
-        flush_inputs(h); /* the last flush of what is buffered */
+        flush_inputs(h); /* the last flush: whatever came before the pause */
     }
-    grace_end = now_mono() + h->grace;
-    for (;;) {
+    /* a hot reload waits for every task, with no limit (Fluent Bit: grace -1 under
+     * ensure_thread_safety_on_hot_reloading, on by default); its retries are expedited once, as
+     * flb_engine_reschedule_retries does at STOP, then keep their backoff */
+    reload = atomic_load(&g_reloading);
+    grace_end = reload ? INFINITY : now_mono() + h->grace;
+    for (int first = 1;; first = 0) {
         int pending;
-        run_due_retries(1); /* pending retries are expedited at shutdown */
+        run_due_retries(!reload || first); /* pending retries are expedited at shutdown */
         pthread_mutex_lock(&g_mu);
         pending = g_pending;
-        if (pending > 0 && now_mono() < grace_end && g_retries == NULL) {
-            struct timespec ts = abs_mono(now_mono() + 0.05 < grace_end ? now_mono() + 0.05
-                                                                          : grace_end);
+        if (pending > 0 && now_mono() < grace_end && (reload || g_retries == NULL)) {
+            double until = now_mono() + 0.05 < grace_end ? now_mono() + 0.05 : grace_end;
+            struct timespec ts;
+            if (next_retry_due() < until) {
+                until = next_retry_due();
+            }
+            ts = abs_mono(until);
             pthread_cond_timedwait(&g_cv, &g_mu, &ts);
         }
         pthread_mutex_unlock(&g_mu);
@@ -660,7 +729,7 @@ static void *pipeline_thread(void *arg)
             g_final = 1;
             pthread_mutex_unlock(&g_mu);
             stop_workers(out);
-            instance_exit(out, h->abi);
+            instance_exit(out, h->abi, reload);
         }
     }
     for (size_t i = 0; i < h->nins; i++) {
@@ -678,7 +747,8 @@ static void *pipeline_thread(void *arg)
 
 static void print_summary(struct host *h, double secs)
 {
-    fprintf(stderr, "flb-host: summary: abi %s, %.1f s\n", abi_name(h->abi), secs);
+    fprintf(stderr, "flb-host: summary: abi %s, %.1f s, reloads=%d\n", abi_name(h->abi), secs,
+            h->reloads);
     for (size_t i = 0; i < h->nins; i++) {
         struct instance *in = h->ins[i];
         if (in->type == FLB_PROXY_INPUT_PLUGIN) {
@@ -704,12 +774,168 @@ static void print_summary(struct host *h, double secs)
     }
 }
 
+/* starts the pipeline thread and, as flb_start does, returns once its instances are initialized
+ * and started (or failed) */
+static int start_pipeline(struct host *h)
+{
+    atomic_store(&g_pipeline_done, 0);
+    pthread_mutex_lock(&g_mu);
+    g_started = 0;
+    pthread_mutex_unlock(&g_mu);
+    if (pthread_create(&g_pipeline, NULL, pipeline_thread, h) != 0) {
+        host_error("cannot start the pipeline thread");
+        return -1;
+    }
+    pthread_mutex_lock(&g_mu);
+    while (!g_started) {
+        pthread_cond_wait(&g_cv, &g_mu);
+    }
+    pthread_mutex_unlock(&g_mu);
+    return 0;
+}
+
+/* the run-time state a pipeline leaves in an instance, back to what a first start sees; the
+ * counters stay (the summary adds up across reloads) */
+static void instance_reset_run_state(struct instance *in)
+{
+    in->thread_started = 0;
+    in->init_done = 0;
+    in->cmd = CMD_NONE;
+    in->cmd_ack = 0;
+    in->cmd_seq = 0;
+    in->paused = 0;
+    in->q_head = NULL;
+    in->q_tail = NULL;
+    in->q_stop = 0;
+    in->inflight = 0;
+    in->nworkers_started = 0;
+    atomic_store(&in->cur_conc, 0);
+}
+
+/* After the old context's Unregister. Fluent Bit keeps the new definition's description pointer
+ * (flb_input_plugin / flb_output_plugin .description, flb_plugin_proxy.c:374 / :407, read by -h
+ * and the plugin help), and the plugin must keep name and description valid until the
+ * Unregister of that new definition. In a reload the old definition's Unregister comes after the
+ * new Register, in the same loaded .so: a plugin that hands the same strings to every Register
+ * and frees them in Unregister leaves the new definition dangling. Seen here as the strings
+ * having changed (the ASan build reports the read as a use-after-free). */
+static void check_defs_after_unregister(struct plugin_so **sos, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        struct plugin_so *so = sos[j];
+        const char *nm, *ds;
+        if (so == NULL || !so->registered) {
+            continue;
+        }
+        nm = so->def->name;
+        ds = so->def->description;
+        if (nm != so->reg_name || ds != so->reg_description) {
+            host_log(FLB_LOG_ERROR,
+                     "[reload] '%s': the plugin rewrote the name/description pointers of its "
+                     "new definition during the previous definition's FLBPluginUnregister; "
+                     "Fluent Bit keeps the description pointer of the new one",
+                     so->name);
+        } else if (nm == NULL || strcmp(nm, so->name) != 0 ||
+                   strcmp(ds ? ds : "", so->description) != 0) {
+            host_log(FLB_LOG_ERROR,
+                     "[reload] '%s': the name/description strings of the new definition "
+                     "changed during the previous definition's FLBPluginUnregister (freed by "
+                     "it?): they must stay valid until the new definition's own Unregister",
+                     so->name);
+        }
+    }
+}
+
+/* One hot reload, on the main thread, in Fluent Bit's order (see the top of this file). Returns
+ * 0 when a pipeline runs afterwards (the new one, or the old one when the reload was halted), -1
+ * when none does (the new pipeline could not start: the caller ends the run). */
+static int hot_reload(struct host *h)
+{
+    struct plugin_so **nsos = xcalloc(h->nso_paths ? h->nso_paths : 1, sizeof *nsos);
+    size_t n = 0;
+
+    host_log(FLB_LOG_INFO, "reloading instance pid=%ld", (long) getpid());
+    /* 1. the new context's plugins, while the old instances run: dlopen (the handle the old
+     * context holds, its count raised), FLBPluginPreRegister(1), FLBPluginRegister(new def) */
+    for (size_t i = 0; i < h->nso_paths; i++) {
+        struct plugin_so *so = loader_open(h->so_paths[i], h->abi);
+        if (so == NULL) {
+            goto halt;
+        }
+        nsos[n++] = so;
+        if (loader_register(so, h->abi, 1) != 0) {
+            goto halt;
+        }
+    }
+    /* 2. the configuration must hold with them before anything stops */
+    for (size_t i = 0; i < h->nins; i++) {
+        if (loader_find(nsos, n, h->ins[i]) == NULL) {
+            host_error("[reload] %s plugin '%s' is not registered by the reloaded plugins",
+                       h->ins[i]->type == FLB_PROXY_INPUT_PLUGIN ? "input" : "output",
+                       h->ins[i]->plugin_name);
+            goto halt;
+        }
+    }
+    /* 3. flb_stop(old): the pipeline thread flushes, waits for every task, exits the instances
+     * with PreExit(1) */
+    host_log(FLB_LOG_INFO, "[reload] stop everything of the old context");
+    atomic_store(&g_reloading, 1);
+    atomic_store(&g_stop, 1);
+    wake_pipeline();
+    pthread_join(g_pipeline, NULL);
+    /* 4. flb_destroy(old): Unregister(old def), inputs first, and dlclose (the count only) */
+    for (size_t i = 0; i < h->nins; i++) {
+        instance_unprepare(h->ins[i]);
+        instance_reset_run_state(h->ins[i]);
+    }
+    loader_teardown(h);
+    free(h->sos);
+    h->sos = nsos;
+    h->nsos = n;
+    check_defs_after_unregister(nsos, n);
+    /* 5. flb_start(new): the same instances on the new registrations, new threads */
+    host_log(FLB_LOG_INFO, "[reload] start everything");
+    h->reloads++;
+    for (size_t i = 0; i < h->nins; i++) {
+        struct instance *in = h->ins[i];
+        in->so = loader_find(nsos, n, in);
+        if (instance_prepare(in, h->abi) != 0) {
+            g_failed = 1;
+            return -1;
+        }
+    }
+    pthread_mutex_lock(&g_mu);
+    g_final = 0;
+    pthread_mutex_unlock(&g_mu);
+    atomic_store(&g_reloading, 0);
+    atomic_store(&g_stop, atomic_load(&g_quit));
+    if (start_pipeline(h) != 0) {
+        g_failed = 1;
+        return -1;
+    }
+    host_log(FLB_LOG_INFO, "[reload] successful reload done (%d so far)", h->reloads);
+    return 0;
+halt:
+    /* flb_destroy(new ctx): what was registered is unregistered, everything dlclosed */
+    loader_teardown_list(nsos, n);
+    free(nsos);
+    host_error("[reload] the reloaded plugins do not load. Reloading is halted");
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *) a, y = *(const double *) b;
+    return (x > y) - (x < y);
+}
+
 int pipeline_run(struct host *h)
 {
     sigset_t set;
-    pthread_t pt;
     double start, paused_at = -1;
-    int paused_done = 0, resumed_done = 0, rc = 0;
+    double next_every = h->reload_every > 0 ? h->reload_every : INFINITY;
+    size_t next_at = 0;
+    int paused_done = 0, resumed_done = 0, rc = 0, running;
     struct timespec tick = {0, 50 * 1000000L};
 
     cond_init_mono(&g_cv);
@@ -718,9 +944,13 @@ int pipeline_run(struct host *h)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR1);
     sigaddset(&set, SIGUSR2);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     set_thread_name("fluent-bit");
+    if (h->nreload_at > 1) {
+        qsort(h->reload_at, h->nreload_at, sizeof *h->reload_at, cmp_double);
+    }
 
     if (host_exports_load(h) != 0) {
         return EXIT_HOST_ERROR;
@@ -736,26 +966,45 @@ int pipeline_run(struct host *h)
         cond_init_mono(&h->ins[i]->cv);
     }
     start = now_mono();
-    if (pthread_create(&pt, NULL, pipeline_thread, h) != 0) {
-        host_error("cannot start the pipeline thread");
+    if (start_pipeline(h) != 0) {
         loader_teardown(h);
         return EXIT_HOST_ERROR;
     }
+    running = 1;
     while (!atomic_load(&g_pipeline_done)) {
         siginfo_t si;
         int sig = sigtimedwait(&set, &si, &tick);
         double el = now_mono() - start;
+        int reload = 0;
         if (sig == SIGINT || sig == SIGTERM) {
             host_log(FLB_LOG_INFO, "flb-host: received %s, shutting down",
                      sig == SIGINT ? "SIGINT" : "SIGTERM");
+            atomic_store(&g_quit, 1);
             atomic_store(&g_stop, 1);
         } else if (sig == SIGUSR1) {
             atomic_store(&g_pause_req, 1);
         } else if (sig == SIGUSR2) {
             atomic_store(&g_resume_req, 1);
+        } else if (sig == SIGHUP) {
+            if (h->hot_reload) {
+                reload = 1;
+            } else {
+                /* Fluent Bit: flb_reload() returns FLB_RELOAD_NOT_ENABLED (flb_reload.c:481) */
+                host_log(FLB_LOG_WARN, "[reload] hot reloading is not enabled (--hot-reload, "
+                                       "or Hot_Reload On in [SERVICE]); SIGHUP ignored");
+            }
         }
         if (h->duration > 0 && el >= h->duration) {
+            atomic_store(&g_quit, 1);
             atomic_store(&g_stop, 1);
+        }
+        if (next_at < h->nreload_at && el >= h->reload_at[next_at]) {
+            next_at++;
+            reload = 1;
+        }
+        if (el >= next_every) {
+            next_every += h->reload_every;
+            reload = 1;
         }
         if (h->pause_after > 0 && !paused_done && el >= h->pause_after) {
             paused_done = 1;
@@ -767,11 +1016,23 @@ int pipeline_run(struct host *h)
             resumed_done = 1;
             atomic_store(&g_resume_req, 1);
         }
+        if (reload && !atomic_load(&g_stop)) {
+            if (hot_reload(h) != 0) {
+                running = 0;
+                break;
+            }
+            if (next_every <= now_mono() - start) {
+                next_every = now_mono() - start + h->reload_every;
+            }
+            continue;
+        }
         if (sig > 0 || atomic_load(&g_stop)) {
             wake_pipeline();
         }
     }
-    pthread_join(pt, NULL);
+    if (running) {
+        pthread_join(g_pipeline, NULL);
+    }
     if (g_failed) {
         rc = EXIT_HOST_ERROR;
     }

@@ -27,6 +27,7 @@ fn good_input_passes_every_check() {
         "leak-per-call",
         "exit",
         "unregister",
+        "threads",
         "all-freed",
         "dlclose",
     ] {
@@ -117,4 +118,25 @@ fn modern_records_fail_the_collect_check_before_2_1() {
     }
     let run = run_host(&["check", &p("in_trules"), "--abi", "2.2"]);
     assert_eq!(run.code, Some(0), "{}", run.all());
+}
+
+/// A thread the plugin started and never joined is still running after exit and unregister:
+/// `threads` fails naming it, and the .so is not unmapped under it.
+#[test]
+fn a_thread_left_running_fails_the_threads_check() {
+    let run = run_host(&["check", &p("in_trules"), "-p", "stray_thread=on"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    let fails = lines(&run, "FAIL");
+    assert_eq!(fails.len(), 1, "{}", run.all());
+    assert!(
+        fails[0].starts_with("FAIL threads: 2 thread(s) still running after exit and unregister: 'tp-stray' (tid ")
+            && fails[0].contains("Exit must join every thread"),
+        "two instances, one stray thread each: {}",
+        run.all()
+    );
+    assert!(run.stdout.contains("SKIP dlclose: not unmapping the plugin while 2 of its threads run"), "{}", run.all());
+    // the same plugin without the stray thread passes
+    let run = run_host(&["check", &p("in_trules")]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stdout.contains("PASS threads: no thread left"), "{}", run.all());
 }

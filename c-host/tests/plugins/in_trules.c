@@ -1,7 +1,9 @@
 /* Input "trules": exercises the collect rules.
  * Properties: mode = normal | empty | invalid | legacy | mixed ; records = N per collect
  * (default 1); legacy = on writes legacy records [time, {body}] in modes normal and empty (mode
- * legacy is normal + legacy = on; mixed alternates legacy and modern records, legacy first).
+ * legacy is normal + legacy = on; mixed alternates legacy and modern records, legacy first);
+ * stray_thread = on starts a thread "tp-stray" at init that nothing ever joins (a plugin bug that
+ * check must report; never dlclose a .so with it running).
  * A non-numeric `records` fails init (for check --bad). Exports Ctx and plain callbacks. */
 #include "tp_common.h"
 #define P "trules"
@@ -19,14 +21,29 @@ static int g_nall;
 static atomic_uint g_ids;
 static char g_sentinel[8];  /* handed out with len 0: must never reach cleanup */
 
+__attribute__((constructor)) static void tp_load(void) { tp_event(P, "load"); }
+__attribute__((destructor)) static void tp_unload(void) { tp_event(P, "unload"); }
+int FLBPluginPreRegister(int h) { tp_event(P, "preregister %d", h); return 0; }
+
 int FLBPluginRegister(struct tp_def *def)
 {
+    tp_note_register(P, def);
     def->type = 1;
     def->proxy = 11;
     def->flags = 0;
     def->name = "trules";
     def->description = "flb-host test input";
     return 0;
+}
+
+static void *stray(void *arg)
+{
+    (void) arg;
+    pthread_setname_np(pthread_self(), "tp-stray");
+    for (;;) {
+        sleep(60);
+    }
+    return NULL;
 }
 
 int FLBPluginInit(void *plugin)
@@ -59,6 +76,21 @@ int FLBPluginInit(void *plugin)
         const char *lg = pl->api->input_get_property("legacy", pl->ins);
         c->legacy = c->mode == 3 || (lg != NULL && strcmp(lg, "on") == 0);
     }
+    {
+        const char *st = pl->api->input_get_property("stray_thread", pl->ins);
+        if (st != NULL && strcmp(st, "on") == 0) {
+            pthread_t t;
+            pthread_attr_t a;
+            pthread_attr_init(&a);
+            pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+            if (pthread_create(&t, &a, stray, NULL) != 0) {
+                pthread_attr_destroy(&a);
+                free(c);
+                return 0;
+            }
+            pthread_attr_destroy(&a);
+        }
+    }
     c->id = atomic_fetch_add(&g_ids, 1);
     if (g_nall == 64) {
         free(c);
@@ -68,6 +100,17 @@ int FLBPluginInit(void *plugin)
     g_last = c;
     g_all[g_nall++] = c;
     tp_event(P, "init id=%u", c->id);
+#if defined(__x86_64__)
+    {
+        /* Fluent Bit 5.1.1's struct flb_input_instance on x86_64 (gdb `ptype /o` of the real
+         * binary): char name[32] at 156, char *tag at 232, int tag_len at 240, int tag_default at
+         * 244. i_ins is that struct in Fluent Bit, and flb-host mimics its head. */
+        const char *ins = pl->ins;
+        const char *tag = *(char *const *) (ins + 232);
+        tp_event(P, "ins name=%.31s tag=%s tag_len=%d tag_default=%d", ins + 156,
+                 tag ? tag : "(null)", *(const int *) (ins + 240), *(const int *) (ins + 244));
+    }
+#endif
     return 1;
 }
 
@@ -120,6 +163,7 @@ int FLBPluginInputCallbackCtx(void *rc, void **data, size_t *size) { return coll
 int FLBPluginInputCallback(void **data, size_t *size) { return collect(g_last, data, size); }
 int FLBPluginInputCleanupCallbackCtx(void *rc, void *data) { return cleanup(rc, data); }
 int FLBPluginInputCleanupCallback(void *data) { return cleanup(g_last, data); }
+int FLBPluginInputPreRun(int h) { tp_event(P, "prerun %d", h); return 0; }
 void FLBPluginInputPause(void) { tp_event(P, "pause"); }
 void FLBPluginInputResume(void) { tp_event(P, "resume"); }
 void FLBPluginInputPreExit(int h) { tp_event(P, "preexit %d", h); }
@@ -133,4 +177,4 @@ int FLBPluginExit(void)
     }
     return 1;
 }
-void FLBPluginUnregister(struct tp_def *def) { (void) def; tp_event(P, "unregister"); }
+void FLBPluginUnregister(struct tp_def *def) { tp_note_unregister(P, def); }

@@ -13,8 +13,13 @@ struct octx {
     char label[32];
 };
 
+__attribute__((constructor)) static void tp_load(void) { tp_event(P, "load"); }
+__attribute__((destructor)) static void tp_unload(void) { tp_event(P, "unload"); }
+int FLBPluginPreRegister(int h) { tp_event(P, "preregister %d", h); return 0; }
+
 int FLBPluginRegister(struct tp_def *def)
 {
+    tp_note_register(P, def);
     def->type = 2;
     def->proxy = 11;
     def->flags = 0;
@@ -113,4 +118,4 @@ int FLBPluginExitCtx(void *rc)
     return 1;
 }
 
-void FLBPluginUnregister(struct tp_def *def) { (void) def; tp_event(P, "unregister"); }
+void FLBPluginUnregister(struct tp_def *def) { tp_note_unregister(P, def); }

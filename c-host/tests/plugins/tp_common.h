@@ -60,6 +60,37 @@ static void tp_event(const char *plugin, const char *fmt, ...)
     fputs(line, stderr);
 }
 
+/* Registration and load events, for the hot reload tests: "preregister H", "register def#K",
+ * "unregister def#K" (K numbers the definitions Register filled, so an Unregister names the
+ * registration it undoes), "load" / "unload" when the .so is mapped / unmapped. */
+#define TP_MAX_DEFS 16
+static void *tp_defs[TP_MAX_DEFS];
+static int tp_ndefs;
+__attribute__((unused)) static int tp_def_index(void *def)
+{
+    for (int i = 0; i < tp_ndefs; i++) {
+        if (tp_defs[i] == def) {
+            return i;
+        }
+    }
+    return -1;
+}
+__attribute__((unused)) static void tp_note_register(const char *plugin, void *def)
+{
+    if (tp_ndefs < TP_MAX_DEFS) {
+        tp_defs[tp_ndefs++] = def;
+    }
+    tp_event(plugin, "register def#%d", tp_ndefs - 1);
+}
+__attribute__((unused)) static void tp_note_unregister(const char *plugin, void *def)
+{
+    int k = tp_def_index(def);
+    if (k >= 0) {
+        tp_defs[k] = NULL; /* the host may reuse the address for the next def */
+    }
+    tp_event(plugin, "unregister def#%d", k);
+}
+
 static int tp_prop_int(const char *v, int dflt, int *ok)
 {
     char *end = NULL;
