@@ -173,3 +173,34 @@ fn kill_9_loses_nothing_and_repeats_only_what_was_not_taken() {
     let union: std::collections::BTreeSet<u64> = first.iter().chain(second.iter()).copied().collect();
     assert!(union.len() as u64 >= TOTAL - (resume_at - before.len() as u64), "lines lost across the kill");
 }
+
+#[test]
+fn a_hot_reload_with_db_loses_and_repeats_nothing() {
+    let d = Dir::new("reload");
+    let (log, db) = (d.path("app.log"), d.path("gtail.db"));
+    const TOTAL: u64 = 200_000;
+    append(&log, 0..1);
+    let out_path = d.path("run.out");
+    let out = std::fs::File::create(&out_path).expect("out");
+    let args = host_args(
+        &log,
+        &db,
+        &["--reload-after", "1", "--reload-after", "2.5", "--max-records", &TOTAL.to_string(), "--duration", "90"],
+    );
+    let mut child = Command::new(host_bin()).args(args).stdout(out).stderr(Stdio::piped()).spawn().expect("flb-host");
+    // Lines keep arriving across both reloads.
+    let mut n = 1;
+    while n < TOTAL {
+        let end = (n + 1000).min(TOTAL);
+        append(&log, n..end);
+        n = end;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("reloads=2"), "two reloads happened: {err}");
+    assert!(!err.contains("[error]"), "no error across the reloads (the definition's strings stay valid): {err}");
+    let got = seqs(&std::fs::read_to_string(&out_path).unwrap_or_default());
+    assert_once(&got, 0..TOTAL, &format!("across two hot reloads: {err}"));
+}

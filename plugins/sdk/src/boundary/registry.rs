@@ -65,6 +65,10 @@ struct Inner<I> {
     created: usize,
     name: Option<CString>,
     description: Option<CString>,
+    /// Definitions Register filled and Unregister has not released. Fluent Bit's hot reload
+    /// registers the new definition before it unregisters the old one, and both point at the same
+    /// strings: they are freed when the last one goes.
+    registrations: usize,
 }
 
 /// One per plugin `.so`, declared by the plugin macro.
@@ -141,6 +145,7 @@ impl<I> Registry<I> {
                 created: 0,
                 name: None,
                 description: None,
+                registrations: 0,
             }),
             idle: Condvar::new(),
             waiters: AtomicUsize::new(0),
@@ -160,6 +165,7 @@ impl<I> Registry<I> {
             g.name = Some(CString::new(name).ok()?);
             g.description = Some(CString::new(description).ok()?);
         }
+        g.registrations += 1;
         let n = g.name.as_ref()?.as_ptr() as *mut c_char;
         let d = g.description.as_ref()?.as_ptr() as *mut c_char;
         Some((n, d))
@@ -171,10 +177,14 @@ impl<I> Registry<I> {
             && g.description.as_ref().is_some_and(|d| d.as_ptr() == description)
     }
 
+    /// One definition is released; the strings go with the last one.
     pub(crate) fn free_names(&self) {
         let mut g = self.lock();
-        g.name = None;
-        g.description = None;
+        g.registrations = g.registrations.saturating_sub(1);
+        if g.registrations == 0 {
+            g.name = None;
+            g.description = None;
+        }
     }
 
     /// Keeps a buffer the host may still be copying after its instance exited.
