@@ -282,7 +282,11 @@ impl Tail {
                 Err(e) => flb_warn!(self.log, "db: {e}"),
             }
         }
-        let from_head = if self.rotated_paths.remove(&tf.path) {
+        // Another file still open under this path: it was rotated away and the sweep has not seen it
+        // yet (the scan an inotify event started came first). This file takes its place: it is the
+        // rotation's new file, read from its start, not a newly discovered one.
+        let replaces = self.files.values().any(|o| o.path == tf.path && o.file.is_some());
+        let from_head = if self.rotated_paths.remove(&tf.path) || replaces {
             true
         } else if self.started {
             self.cfg.read_new_from_head
@@ -373,6 +377,7 @@ impl Tail {
     fn sweep(&mut self) {
         let now = Instant::now();
         let mut rescan = false;
+        let mut rotated = Vec::new();
         let ignore = self.cfg.ignore_older;
         let idle_close = self.cfg.ignore_active_older_files && !ignore.is_zero();
         for f in self.files.values_mut() {
@@ -399,7 +404,7 @@ impl Tail {
                     new_name.as_deref().map(|n| format!(" (now {n})")).unwrap_or_default()
                 );
                 f.leaving = Some((Leaving::Rotated, now));
-                self.rotated_paths.insert(f.path.clone());
+                rotated.push((f.id, f.path.clone()));
                 if let (Some(db), Some(id), Some(name)) = (self.db.as_mut(), f.db_id, new_name) {
                     if let Err(e) = db.rename(id, &name) {
                         flb_warn!(self.log, "db: {e}");
@@ -410,6 +415,12 @@ impl Tail {
             }
             if idle_close && now_secs().saturating_sub(mtime).max(0) as u64 > ignore.as_secs() && f.drained() {
                 f.leaving = Some((Leaving::Idle, now));
+            }
+        }
+        // The next file at a rotated path is read from its start, unless it is open already.
+        for (id, path) in rotated {
+            if !self.files.values().any(|o| o.id != id && o.path == path && o.leaving.is_none()) {
+                self.rotated_paths.insert(path);
             }
         }
         if rescan {
