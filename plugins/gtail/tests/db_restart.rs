@@ -187,7 +187,7 @@ fn a_hot_reload_with_db_loses_and_repeats_nothing() {
         &db,
         &["--reload-after", "1", "--reload-after", "2.5", "--max-records", &TOTAL.to_string(), "--duration", "90"],
     );
-    let mut child = Command::new(host_bin()).args(args).stdout(out).stderr(Stdio::piped()).spawn().expect("flb-host");
+    let child = Command::new(host_bin()).args(args).stdout(out).stderr(Stdio::piped()).spawn().expect("flb-host");
     // Lines keep arriving across both reloads.
     let mut n = 1;
     while n < TOTAL {
