@@ -2,6 +2,7 @@
 //! 5.1.1), plus `batch_max_size`, ours. What differs from native is said per key in the README.
 
 use crate::db::{DbOptions, SyncMode};
+use crate::encoding::Encoding;
 use flb_plugin_sdk::api::{Config, Error, Result};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub struct TailConfig {
     pub exit_on_eof: bool,
     pub tag_regex: Option<regex::Regex>,
     pub db: Option<DbOptions>,
+    pub encoding: Encoding,
     /// The cap on records read but not yet taken by Fluent Bit.
     pub batch_max_size: usize,
 }
@@ -84,16 +86,8 @@ impl TailConfig {
                 return Err(Error::new(format!("'{key}' is not supported by gtail: {why}")));
             }
         }
-        for key in ["unicode.encoding", "generic.encoding"] {
-            if let Some(v) = cfg.get(key)? {
-                return Err(Error::config(
-                    key,
-                    v,
-                    "not supported by gtail yet: bytes pass unchanged (UTF-8 and other ASCII-compatible text \
-                     works without it)",
-                ));
-            }
-        }
+        let encoding =
+            Encoding::from_config(cfg.get("unicode.encoding")?, cfg.get("generic.encoding")?).map_err(Error::new)?;
         let paths = list(cfg.get("path")?.unwrap_or_default());
         if paths.is_empty() {
             return Err(Error::new("'path' is required: the files to tail, e.g. path /var/log/*.log"));
@@ -167,6 +161,7 @@ impl TailConfig {
             exit_on_eof: cfg.bool_or("exit_on_eof", false)?,
             tag_regex,
             db,
+            encoding,
             batch_max_size: usize::try_from(batch_max).unwrap_or(usize::MAX),
         })
     }

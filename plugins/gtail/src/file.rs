@@ -7,7 +7,8 @@
 //! batch the host took: what the db holds.
 
 use crate::config::TailConfig;
-use crate::lines::{trim_cr, utf8_cut, RecordShape};
+use crate::encoding::Encoding;
+use crate::lines::{trim_cr, RecordShape};
 use crate::marker::{Marker, MARKER_BYTES};
 use flb_plugin_sdk::events::EncodeError;
 use flb_plugin_sdk::prelude::*;
@@ -56,6 +57,10 @@ pub struct TailFile {
     pub pending: VecDeque<(BatchId, u64, Marker)>,
     /// Said once: a long line was skipped or cut.
     pub warned_long: bool,
+    /// What its bytes are (`unicode.encoding`, `generic.encoding`), and the byte order mark skipped at
+    /// offset 0.
+    pub encoding: Encoding,
+    pub bom: &'static [u8],
 }
 
 /// What one read did.
@@ -72,12 +77,14 @@ pub enum Read {
 /// The read buffer one worker shares between its files.
 pub struct ReadBuf {
     buf: Vec<u8>,
+    /// A line converted to UTF-8 (`unicode.encoding`, `generic.encoding`).
+    text: String,
     size: usize,
 }
 
 impl ReadBuf {
     pub fn new(size: usize) -> Self {
-        ReadBuf { buf: Vec::new(), size }
+        ReadBuf { buf: Vec::new(), text: String::new(), size }
     }
 }
 
@@ -102,6 +109,8 @@ impl TailFile {
             leaving: None,
             pending: VecDeque::new(),
             warned_long: false,
+            encoding: Encoding::Raw,
+            bom: b"",
         }
     }
 
@@ -190,7 +199,9 @@ impl TailFile {
             self.pending.clear();
             return Ok((Read::More, 0));
         }
-        let data = &rb.buf[pre..n];
+        let ReadBuf { buf, text, .. } = rb;
+        let data = &buf[pre..n];
+        let enc = self.encoding;
         let got_all = n < want;
         let time = EventTime::now();
         let shape = RecordShape::new(cfg, &self.path);
@@ -202,9 +213,9 @@ impl TailFile {
         while done < data.len() && (done as u64) < budget {
             let rest = &data[done..];
             if self.skipping {
-                match memchr::memchr(b'\n', rest) {
-                    Some(i) => {
-                        done += i + 1;
+                match enc.find_newline(rest) {
+                    Some((i, nl)) => {
+                        done += i + nl;
                         self.skipping = false;
                         mark_at = Some(done);
                         continue;
@@ -215,13 +226,17 @@ impl TailFile {
                     }
                 }
             }
-            match memchr::memchr(b'\n', rest) {
-                Some(i) if i <= cfg.line_max => {
-                    let line = trim_cr(&rest[..i]);
+            if base == 0 && done == 0 && !self.bom.is_empty() && rest.starts_with(self.bom) {
+                done = self.bom.len();
+                continue;
+            }
+            match enc.find_newline(rest) {
+                Some((i, nl)) if i <= cfg.line_max => {
+                    let line = trim_cr(enc.decode(&rest[..i], text));
                     if !(cfg.skip_empty_lines && line.is_empty()) {
                         shape.emit(sw.events(), time, line, base + done as u64)?;
                     }
-                    done += i + 1;
+                    done += i + nl;
                     mark_at = Some(done);
                 }
                 found => {
@@ -242,8 +257,8 @@ impl TailFile {
                         self.skipping = true;
                         continue;
                     }
-                    let cut = utf8_cut(rest, cfg.line_max);
-                    shape.emit(sw.events(), time, &rest[..cut], at)?;
+                    let cut = enc.cut(rest, cfg.line_max);
+                    shape.emit(sw.events(), time, enc.decode(&rest[..cut], text), at)?;
                     if cfg.truncate_long_lines {
                         warn_long(&mut self.warned_long, &self.path, log, at, "truncated (truncate_long_lines)");
                         self.skipping = true;
@@ -262,7 +277,7 @@ impl TailFile {
         }
         if let Some(m) = mark_at {
             let end = pre + m;
-            let marker = Marker::of(&rb.buf[end.saturating_sub(MARKER_BYTES)..end]);
+            let marker = Marker::of(&buf[end.saturating_sub(MARKER_BYTES)..end]);
             sw.set_mark(base + m as u64);
             drop(sw);
             self.note_mark(batch.id(), base + m as u64, marker);
@@ -273,7 +288,7 @@ impl TailFile {
         // start: a restart skips the line again rather than recording its tail.
         self.read_pos = base + done as u64;
         let end = pre + done;
-        self.pos_marker = Marker::of(&rb.buf[end.saturating_sub(MARKER_BYTES)..end]);
+        self.pos_marker = Marker::of(&buf[end.saturating_sub(MARKER_BYTES)..end]);
         self.at_eof = false;
         let budget_stop = done < data.len() && done as u64 >= budget;
         if outcome == Read::More && got_all && !budget_stop {
@@ -304,7 +319,7 @@ impl TailFile {
         if n == 0 {
             return Ok(false);
         }
-        let line = trim_cr(&rb.buf[..n]);
+        let line = trim_cr(self.encoding.decode(&rb.buf[..n], &mut rb.text));
         let shape = RecordShape::new(cfg, &self.path);
         let mut sw = batch.source(self.id, &self.tag)?;
         shape.emit(sw.events(), EventTime::now(), line, self.read_pos)?;

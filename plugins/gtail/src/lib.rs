@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod db;
+pub mod encoding;
 pub mod file;
 pub mod lines;
 pub mod marker;

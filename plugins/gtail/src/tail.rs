@@ -234,7 +234,12 @@ impl Tail {
         let id = self.next_id;
         self.next_id += 1;
         let tag = self.tag_for(&f.path);
+        let mut head = [0u8; 3];
+        let got = std::os::unix::fs::FileExt::read_at(&file, &mut head, 0).unwrap_or(0);
+        let (encoding, bom) = self.cfg.encoding.for_file(&head[..got]);
         let mut tf = TailFile::new(id, f.path.clone(), tag, file, ident.0, ident.1);
+        tf.encoding = encoding;
+        tf.bom = bom;
         let (pos, marker, from) = self.start_position(&tf, size);
         tf.seek(pos, marker);
         tf.db_id = from;
