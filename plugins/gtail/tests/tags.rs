@@ -47,3 +47,18 @@ fn files_arrive_under_their_own_tags_or_the_instance_tag() {
     assert!(err.contains("rewrite_tag"), "gtail says how to route by file: {err}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// regex-automata before 0.4.19 kept a lazily built global (8 bytes) that outlived the `.so`: with
+/// `tag_regex` set, every load and unload of the plugin leaked it.
+#[test]
+fn tag_regex_leaves_nothing_allocated_after_unload() {
+    let d = std::env::temp_dir().join(format!("gtail-tags-check-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("dir");
+    std::fs::write(d.join("a.log"), "a\n").expect("a");
+    let (so, path) = (s(&rust_plugin("in-gtail", "in_gtail")), format!("path={}/*.log", d.display()));
+    let r =
+        run_host(&["check", &so, "-p", &path, "-p", "read_from_head=on", "-p", r"tag_regex=^.*/(?<name>[a-z]+)\.log$"]);
+    assert!(r.stdout.contains("PASS all-freed"), "{}", r.all());
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let _ = std::fs::remove_dir_all(&d);
+}
