@@ -36,8 +36,10 @@ fn rename_rotation(name: &str, pattern: &str, props: &[&str], pre: u64, post: u6
     let a = dir.file("a.log");
     std::fs::write(&a, b"").expect("create a.log");
     let path = format!("path={}", dir.file(pattern));
+    // `{dir}` in a property: the test's directory.
+    let props: Vec<String> = props.iter().map(|p| p.replace("{dir}", &dir.path().display().to_string())).collect();
     let mut all = vec![path.as_str(), "read_from_head=on", "path_key=file", "offset_key=off"];
-    all.extend_from_slice(props);
+    all.extend(props.iter().map(String::as_str));
     let h = Host::start(&all, &[], Out::Tally);
     assert!(h.wait_open(&a, PATIENCE), "gtail never opened {a}\n{}", h.stderr_tail());
     let pid = h.pid;
@@ -124,6 +126,13 @@ fn s01c_rename_rotation_without_inotify() {
 #[test]
 fn s01d_rename_rotation_with_a_pattern_that_selects_rotated_files_too() {
     rename_rotation("s01d", "a.log*", &[], 1_000, 500);
+}
+
+/// The same with the offset database on (rows inserted, renamed to the rotated names, removed for
+/// deleted files, offsets saved on every collect while all this happens).
+#[test]
+fn s01e_rename_rotation_with_db() {
+    rename_rotation("s01e", "a.log", &["db={dir}/tail.db"], 1_000, 500);
 }
 
 /// copytruncate, as logrotate does it, while the writer keeps writing (one write per line).
