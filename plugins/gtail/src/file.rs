@@ -153,9 +153,11 @@ impl TailFile {
         Ok((m.len(), m.nlink(), m.mtime()))
     }
 
-    /// True when every byte the file holds was turned into records (an unfinished last line aside).
+    /// True when every byte the file holds was turned into records (an unfinished last line aside)
+    /// or skipped: an over-long last line still without its newline does not keep a rotated or
+    /// deleted file open, nor exit_on_eof waiting.
     pub fn drained(&self) -> bool {
-        self.at_eof && !self.skipping
+        self.at_eof
     }
 
     /// Reads from `read_pos`, at most `budget` bytes, and appends the whole lines to `batch`.

@@ -413,6 +413,11 @@ impl Host {
     /// Starts flb-host with gtail's `props` (`key=value`), gstdout in the `out` form, and `extra`
     /// host options (a `--duration` of 600 s is added when `extra` has none).
     pub fn start(props: &[&str], extra: &[&str], out: Out) -> Host {
+        Host::start_as(props, extra, out, None)
+    }
+
+    /// [`start`](Self::start) with the host running as user and group `uid` (see [`nobody`]).
+    pub fn start_as(props: &[&str], extra: &[&str], out: Out, uid: Option<u32>) -> Host {
         let (i, o) = (gtail_so(), gstdout_so());
         let mut args: Vec<String> = vec!["-e".into(), i, "-e".into(), o, "-i".into(), "gtail".into()];
         for kv in props {
@@ -431,13 +436,13 @@ impl Host {
         if !extra.contains(&"--duration") {
             args.extend(["--duration", "600"].map(String::from));
         }
-        let mut child = Command::new(host_bin())
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", host_bin().display()));
+        let mut cmd = Command::new(host_bin());
+        cmd.args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(id) = uid {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(id).gid(id);
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", host_bin().display()));
         let shared = Arc::new(Shared {
             tally: Mutex::new(Tally::default()),
             raw: Mutex::new(Vec::new()),
@@ -698,10 +703,26 @@ pub fn assert_exactly_once(d: &Done, range: Range<u64>) {
 
 /// Generous bound for waits on a slow, busy CI machine: a wait ends as soon as its condition
 /// holds, so this only decides how long a failing test takes to say so.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub const PATIENCE: Duration = Duration::from_secs(180);
 
 /// True when running as root (chmod 000 does not stop root's reads).
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and no memory effects.
     unsafe { libc::geteuid() == 0 }
+}
+
+/// The uid of `nobody` (65534), when running as root and everything the host loads (itself, the
+/// shim beside it, the plugins) and `dir` can be read by others; else None.
+pub fn nobody(dir: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    if !is_root() {
+        return None;
+    }
+    let shim = host_bin().with_file_name("libflbhost_exports.so");
+    let files = [host_bin(), shim, PathBuf::from(gtail_so()), PathBuf::from(gstdout_so())];
+    let readable = |p: &Path, bits: u32| std::fs::metadata(p).is_ok_and(|m| m.permissions().mode() & bits == bits);
+    let ancestors_open = |p: &Path| p.ancestors().skip(1).all(|d| d.as_os_str().is_empty() || readable(d, 0o001));
+    let ok =
+        files.iter().all(|f| readable(f, 0o004) && ancestors_open(f)) && readable(dir, 0o005) && ancestors_open(dir);
+    ok.then_some(65534)
 }
