@@ -478,7 +478,7 @@ impl Host {
                 let mut t = sh.tally.lock().unwrap_or_else(|e| e.into_inner());
                 t.add(&l);
                 // Wake waiters now and then, not per record.
-                if t.records % 1024 == 0 || r.buffer().is_empty() {
+                if t.records.is_multiple_of(1024) || r.buffer().is_empty() {
                     sh.cv.notify_all();
                 }
             }
