@@ -2,33 +2,15 @@
 //! last taken line ended (no duplicates, no gaps); after `kill -9` nothing is lost and the only
 //! repeats are lines after the offset the db holds (batches the host had not taken).
 
+mod common;
+
+use common::{assert_each_once, TempDir};
 use flb_host::{host_bin, rust_plugin, s};
 use rusqlite::Connection;
-use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("gtail-db-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).expect("temp dir");
-        Dir(d)
-    }
-    fn path(&self, p: &str) -> PathBuf {
-        self.0.join(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn line(n: u64) -> String {
     format!("seq={n:08} padding padding padding\n")
@@ -89,31 +71,17 @@ fn db_offset(db: &Path) -> u64 {
         .expect("a row")
 }
 
-fn assert_once(got: &[u64], want: std::ops::Range<u64>, ctx: &str) {
-    let mut c: BTreeMap<u64, u32> = BTreeMap::new();
-    for n in got {
-        *c.entry(*n).or_default() += 1;
-    }
-    let dups: Vec<_> = c.iter().filter(|(_, k)| **k > 1).map(|(n, _)| *n).take(5).collect();
-    let missing: Vec<_> = want.clone().filter(|n| !c.contains_key(n)).take(5).collect();
-    let extra: Vec<_> = c.keys().filter(|n| !want.contains(n)).take(5).collect();
-    assert!(
-        dups.is_empty() && missing.is_empty() && extra.is_empty(),
-        "{ctx}: dups {dups:?} missing {missing:?} extra {extra:?}"
-    );
-}
-
 #[test]
 fn a_clean_stop_then_a_restart_repeats_nothing_and_misses_nothing() {
-    let d = Dir::new("clean");
-    let (log, db) = (d.path("app.log"), d.path("gtail.db"));
+    let d = TempDir::new("clean");
+    let (log, db) = (d.path().join("app.log"), d.path().join("gtail.db"));
     append(&log, 0..50_000);
     let (first, err) = run_to_end(&log, &db, &["--max-records", "50000", "--duration", "60"]);
-    assert_once(&first, 0..50_000, &format!("first run: {err}"));
+    assert_each_once(&first, 0..50_000, &format!("first run: {err}"));
     assert_eq!(db_offset(&db), 50_000 * line(0).len() as u64, "the db holds the end of the last taken line");
     append(&log, 50_000..80_000);
     let (second, err) = run_to_end(&log, &db, &["--max-records", "30000", "--duration", "60"]);
-    assert_once(&second, 50_000..80_000, &format!("second run: {err}"));
+    assert_each_once(&second, 50_000..80_000, &format!("second run: {err}"));
     // A third run with nothing new delivers nothing.
     let (third, err) = run_to_end(&log, &db, &["--duration", "2"]);
     assert!(third.is_empty(), "nothing new, nothing delivered: {:?} {err}", &third[..third.len().min(5)]);
@@ -121,11 +89,11 @@ fn a_clean_stop_then_a_restart_repeats_nothing_and_misses_nothing() {
 
 #[test]
 fn kill_9_loses_nothing_and_repeats_only_what_was_not_taken() {
-    let d = Dir::new("kill9");
-    let (log, db) = (d.path("app.log"), d.path("gtail.db"));
+    let d = TempDir::new("kill9");
+    let (log, db) = (d.path().join("app.log"), d.path().join("gtail.db"));
     const TOTAL: u64 = 400_000;
     append(&log, 0..1);
-    let out_path = d.path("run1.out");
+    let out_path = d.path().join("run1.out");
     let out = std::fs::File::create(&out_path).expect("out");
     let mut child = Command::new(host_bin())
         .args(host_args(&log, &db, &["--duration", "120"]))
@@ -155,7 +123,7 @@ fn kill_9_loses_nothing_and_repeats_only_what_was_not_taken() {
     append(&log, n..TOTAL);
     let (second, err) = run_to_end(&log, &db, &["--max-records", &(TOTAL - resume_at).to_string(), "--duration", "90"]);
     assert_eq!(second.first().copied(), Some(resume_at), "the restart begins at the db's offset: {err}");
-    assert_once(&second, resume_at..TOTAL, &format!("second run: {err}"));
+    assert_each_once(&second, resume_at..TOTAL, &format!("second run: {err}"));
     // Before the db offset, the first run delivered a prefix with no hole. Lines between that prefix
     // and the offset can only be ones the host had taken into its memory buffer and not yet flushed
     // when it died: the host's loss, as with any input ("taken" is not "delivered").
@@ -176,11 +144,11 @@ fn kill_9_loses_nothing_and_repeats_only_what_was_not_taken() {
 
 #[test]
 fn a_hot_reload_with_db_loses_and_repeats_nothing() {
-    let d = Dir::new("reload");
-    let (log, db) = (d.path("app.log"), d.path("gtail.db"));
+    let d = TempDir::new("reload");
+    let (log, db) = (d.path().join("app.log"), d.path().join("gtail.db"));
     const TOTAL: u64 = 200_000;
     append(&log, 0..1);
-    let out_path = d.path("run.out");
+    let out_path = d.path().join("run.out");
     let out = std::fs::File::create(&out_path).expect("out");
     let args = host_args(
         &log,
@@ -202,5 +170,5 @@ fn a_hot_reload_with_db_loses_and_repeats_nothing() {
     assert!(err.contains("reloads=2"), "two reloads happened: {err}");
     assert!(!err.contains("[error]"), "no error across the reloads (the definition's strings stay valid): {err}");
     let got = seqs(&std::fs::read_to_string(&out_path).unwrap_or_default());
-    assert_once(&got, 0..TOTAL, &format!("across two hot reloads: {err}"));
+    assert_each_once(&got, 0..TOTAL, &format!("across two hot reloads: {err}"));
 }

@@ -5,6 +5,9 @@
 //! (`[N] tag: [[time, {}], {"log"=>"seq=N ..."}]`), so nothing of ours sits between. Prints `skipped`
 //! when the variable is unset.
 
+mod common;
+
+use common::{assert_each_once, TempDir};
 use flb_host::{rust_plugin, s};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,27 +27,10 @@ fn gtail_so() -> String {
     s(&rust_plugin("in-gtail", "in_gtail"))
 }
 
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let d = std::env::temp_dir().join(format!("gtail-fb-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("logs")).expect("temp dir");
-        Dir(d)
-    }
-    fn path(&self, p: &str) -> PathBuf {
-        self.0.join(p)
-    }
-    fn s(&self, p: &str) -> String {
-        self.path(p).display().to_string()
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+fn logs_dir(name: &str) -> TempDir {
+    let d = TempDir::new(&format!("fb-{name}"));
+    std::fs::create_dir_all(d.path().join("logs")).expect("logs dir");
+    d
 }
 
 /// A running Fluent Bit whose stdout goes to a file.
@@ -110,18 +96,8 @@ fn append(path: &Path, seqs: std::ops::Range<u64>) {
 }
 
 fn assert_exactly(records: &[(String, u64)], want: std::ops::Range<u64>, ctx: &str) {
-    let mut count: BTreeMap<u64, u32> = BTreeMap::new();
-    for (_, n) in records {
-        *count.entry(*n).or_default() += 1;
-    }
-    let dups: Vec<_> = count.iter().filter(|(_, c)| **c > 1).map(|(n, _)| *n).take(5).collect();
-    let missing: Vec<_> = want.clone().filter(|n| !count.contains_key(n)).take(5).collect();
-    let extra: Vec<_> = count.keys().filter(|n| !want.contains(n)).take(5).collect();
-    assert!(
-        dups.is_empty() && missing.is_empty() && extra.is_empty(),
-        "{ctx}: duplicates {dups:?}, missing {missing:?}, unexpected {extra:?} ({} records)",
-        records.len()
-    );
+    let seqs: Vec<u64> = records.iter().map(|(_, n)| *n).collect();
+    assert_each_once(&seqs, want, ctx);
 }
 
 fn tail_args<'a>(so: &'a str, name: &'a str, path: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -133,18 +109,18 @@ fn tail_args<'a>(so: &'a str, name: &'a str, path: &'a str, extra: &[&'a str]) -
 #[test]
 fn tags_are_the_native_tails_and_route_by_match() {
     let Some(fb) = fb() else { return };
-    let d = Dir::new("tags");
-    append(&d.path("logs/a.log"), 0..100);
-    append(&d.path("logs/b.log"), 100..250);
+    let d = logs_dir("tags");
+    append(&d.path().join("logs/a.log"), 0..100);
+    append(&d.path().join("logs/b.log"), 100..250);
     let so = gtail_so();
-    let path = format!("path={}", d.s("logs/*.log"));
+    let path = format!("path={}", d.file("logs/*.log"));
     let mut by_plugin = BTreeMap::new();
     for name in ["gtail", "tail"] {
         let mut args = tail_args(&so, name, &path, &["-t", "app.*", "-o", "stdout", "-m", "app.*", "-f", "1"]);
         if name == "tail" {
             args.drain(0..2);
         }
-        let run = Fb::start(&fb, &args, d.path(&format!("{name}.out")));
+        let run = Fb::start(&fb, &args, d.path().join(format!("{name}.out")));
         run.wait_for(250);
         let (recs, err) = run.stop();
         let mut tags: BTreeMap<String, usize> = BTreeMap::new();
@@ -154,13 +130,13 @@ fn tags_are_the_native_tails_and_route_by_match() {
         assert_exactly(&recs, 0..250, &format!("{name}: {err}"));
         by_plugin.insert(name, tags);
     }
-    let a = format!("app{}", d.s("logs/a.log").replace('/', "."));
+    let a = format!("app{}", d.file("logs/a.log").replace('/', "."));
     assert_eq!(by_plugin["gtail"].get(&a), Some(&100), "{:?}", by_plugin["gtail"]);
     assert_eq!(by_plugin["gtail"], by_plugin["tail"], "gtail's tags and counts against the native tail's");
 
     // Match picks one file's tag: only its records arrive.
     let args = tail_args(&so, "gtail", &path, &["-t", "app.*", "-o", "stdout", "-m", "*.b.log", "-f", "1"]);
-    let run = Fb::start(&fb, &args, d.path("match.out"));
+    let run = Fb::start(&fb, &args, d.path().join("match.out"));
     run.wait_for(150);
     let (recs, err) = run.stop();
     assert_exactly(&recs, 100..250, &format!("Match *.b.log: {err}"));
@@ -169,13 +145,13 @@ fn tags_are_the_native_tails_and_route_by_match() {
 #[test]
 fn rename_rotation_under_load_loses_nothing() {
     let Some(fb) = fb() else { return };
-    let d = Dir::new("rotation");
-    let log = d.path("logs/app.log");
+    let d = logs_dir("rotation");
+    let log = d.path().join("logs/app.log");
     append(&log, 0..1);
     let so = gtail_so();
     let path = format!("path={}", log.display());
     let args = tail_args(&so, "gtail", &path, &["-p", "refresh_interval=1", "-o", "stdout", "-m", "*", "-f", "1"]);
-    let run = Fb::start(&fb, &args, d.path("out"));
+    let run = Fb::start(&fb, &args, d.path().join("out"));
     std::thread::sleep(Duration::from_secs(1));
     const TOTAL: u64 = 300_000;
     const EVERY: u64 = 30_000;
@@ -187,7 +163,7 @@ fn rename_rotation_under_load_loses_nothing() {
         n = end;
         if n % EVERY == 0 && n < TOTAL {
             rotation += 1;
-            std::fs::rename(&log, d.path(&format!("logs/app.log.{rotation}"))).expect("rotate");
+            std::fs::rename(&log, d.path().join(format!("logs/app.log.{rotation}"))).expect("rotate");
             append(&log, n..n); // the writer reopens: a new, empty file at the path
         }
     }
@@ -199,20 +175,20 @@ fn rename_rotation_under_load_loses_nothing() {
 #[test]
 fn restart_with_db_after_a_clean_stop_repeats_and_loses_nothing() {
     let Some(fb) = fb() else { return };
-    let d = Dir::new("restart");
-    let log = d.path("logs/app.log");
+    let d = logs_dir("restart");
+    let log = d.path().join("logs/app.log");
     append(&log, 0..5000);
     let so = gtail_so();
-    let (path, db) = (format!("path={}", log.display()), format!("db={}", d.s("gtail.db")));
+    let (path, db) = (format!("path={}", log.display()), format!("db={}", d.file("gtail.db")));
     let args = tail_args(&so, "gtail", &path, &["-p", &db, "-o", "stdout", "-m", "*", "-f", "1"]);
-    let first = Fb::start(&fb, &args, d.path("out1"));
+    let first = Fb::start(&fb, &args, d.path().join("out1"));
     first.wait_for(5000);
     append(&log, 5000..6000);
     first.wait_for(6000);
     let (recs1, err1) = first.stop();
     assert_exactly(&recs1, 0..6000, &format!("first run: {err1}"));
     append(&log, 6000..9000);
-    let second = Fb::start(&fb, &args, d.path("out2"));
+    let second = Fb::start(&fb, &args, d.path().join("out2"));
     second.wait_for(3000);
     let (recs2, err2) = second.stop();
     assert_exactly(&recs2, 6000..9000, &format!("second run resumes where the first stopped: {err2}"));
@@ -221,27 +197,27 @@ fn restart_with_db_after_a_clean_stop_repeats_and_loses_nothing() {
 #[test]
 fn the_native_tail_and_gtail_take_over_each_others_db() {
     let Some(fb) = fb() else { return };
-    let d = Dir::new("shared-db");
-    let log = d.path("logs/app.log");
+    let d = logs_dir("shared-db");
+    let log = d.path().join("logs/app.log");
     append(&log, 0..2000);
     let so = gtail_so();
-    let (path, db) = (format!("path={}", log.display()), format!("db={}", d.s("tail.db")));
+    let (path, db) = (format!("path={}", log.display()), format!("db={}", d.file("tail.db")));
     let native_args =
         ["-i", "tail", "-p", &path, "-p", "read_from_head=on", "-p", &db, "-o", "stdout", "-m", "*", "-f", "1"];
     let gtail_args = tail_args(&so, "gtail", &path, &["-p", &db, "-o", "stdout", "-m", "*", "-f", "1"]);
 
     // native, then gtail, then native again: each resumes where the other stopped.
-    let run = Fb::start(&fb, &native_args, d.path("out1"));
+    let run = Fb::start(&fb, &native_args, d.path().join("out1"));
     run.wait_for(2000);
     let (recs, err) = run.stop();
     assert_exactly(&recs, 0..2000, &format!("native first: {err}"));
     append(&log, 2000..3000);
-    let run = Fb::start(&fb, &gtail_args, d.path("out2"));
+    let run = Fb::start(&fb, &gtail_args, d.path().join("out2"));
     run.wait_for(1000);
     let (recs, err) = run.stop();
     assert_exactly(&recs, 2000..3000, &format!("gtail resumes the native db: {err}"));
     append(&log, 3000..3500);
-    let run = Fb::start(&fb, &native_args, d.path("out3"));
+    let run = Fb::start(&fb, &native_args, d.path().join("out3"));
     run.wait_for(500);
     let (recs, err) = run.stop();
     assert_exactly(&recs, 3000..3500, &format!("native resumes gtail's db: {err}"));
@@ -250,7 +226,7 @@ fn the_native_tail_and_gtail_take_over_each_others_db() {
     // reads it from its start.
     std::fs::remove_file(&log).expect("rm");
     append(&log, 10_000..13_600);
-    let run = Fb::start(&fb, &gtail_args, d.path("out4"));
+    let run = Fb::start(&fb, &gtail_args, d.path().join("out4"));
     run.wait_for(3600);
     let (recs, err) = run.stop();
     assert_exactly(&recs, 10_000..13_600, &format!("a replaced file is read from 0: {err}"));

@@ -726,3 +726,23 @@ pub fn nobody(dir: &Path) -> Option<u32> {
         files.iter().all(|f| readable(f, 0o004) && ancestors_open(f)) && readable(dir, 0o005) && ancestors_open(dir);
     ok.then_some(65534)
 }
+
+/// Every seq of `want` appears in `seqs` exactly once, and nothing else does.
+pub fn assert_each_once(seqs: &[u64], want: Range<u64>, ctx: &str) {
+    let mut count: HashMap<u64, u32> = HashMap::new();
+    for n in seqs {
+        *count.entry(*n).or_default() += 1;
+    }
+    let mut dups: Vec<u64> = count.iter().filter(|(_, c)| **c > 1).map(|(n, _)| *n).collect();
+    dups.sort_unstable();
+    let missing: Vec<u64> = want.clone().filter(|n| !count.contains_key(n)).take(5).collect();
+    let mut extra: Vec<u64> = count.keys().filter(|n| !want.contains(n)).copied().collect();
+    extra.sort_unstable();
+    assert!(
+        dups.is_empty() && missing.is_empty() && extra.is_empty(),
+        "{ctx}: repeated {:?}, missing {missing:?}, unexpected {:?} ({} records)",
+        &dups[..dups.len().min(5)],
+        &extra[..extra.len().min(5)],
+        seqs.len()
+    );
+}
