@@ -97,7 +97,10 @@ fn rename_rotation(name: &str, pattern: &str, props: &[&str], pre: u64, post: u6
         assert_eq!(d.tally.offset_of(n), Some(off), "seq {n}: the offset of its line in its file");
         off += line(n).len() as u64 + 1;
     }
-    assert!(d.count(": rotated") >= 9, "gtail saw the 9 rotations\n{}", d.all());
+    // Each of the 9 files rotated away is seen leaving once: as rotated, or as deleted when it was
+    // renamed down to a.log.3 and removed before gtail's sweep looked (under load).
+    let left = d.count(": rotated") + d.count(": deleted; ");
+    assert!(left >= 9, "gtail saw {left} of the 9 rotations\n{}", d.all());
     assert!(closed, "descriptors left on rotated files: {fds:?}\n{}", d.all());
 }
 
@@ -292,7 +295,7 @@ fn s04_a_deleted_file_is_read_to_its_end_then_closed() {
     assert!(ok, "{}\n{}", d.tally.describe(0..50_001), d.all());
     assert_exactly_once(&d, 0..50_001);
     assert!(closed, "gtail still holds the deleted file open: {fds:?}\n{}", d.all());
-    assert!(d.count("deleted") >= 1, "{}", d.all());
+    assert_eq!(d.count(": deleted; "), 1, "gtail saw the deletion once\n{}", d.all());
 }
 
 /// rotate_wait far shorter than the time the rotated file takes to drain: 2,000,000 lines written
@@ -325,7 +328,7 @@ fn s05_rotate_wait_shorter_than_draining_loses_nothing() {
         "the rotated file's records keep the path it was opened under"
     );
     assert_eq!(d.tally.file_of(BIG), Some(a.as_str()));
-    assert!(d.count("rotated") >= 1, "{}", d.all());
+    assert_eq!(d.count(": rotated"), 1, "gtail saw the rotation once\n{}", d.all());
 }
 
 /// read_from_head off: 100 lines there before start do not arrive; the 100 appended once gtail has
