@@ -63,7 +63,7 @@ impl Period {
 
     /// The whole-nanosecond step between ticks, and whether it is exact.
     fn step(self) -> (u64, bool) {
-        (self.num / self.den, self.num % self.den == 0)
+        (self.num / self.den, self.num.is_multiple_of(self.den))
     }
 }
 

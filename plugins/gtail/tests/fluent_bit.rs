@@ -231,3 +231,25 @@ fn the_native_tail_and_gtail_take_over_each_others_db() {
     let (recs, err) = run.stop();
     assert_exactly(&recs, 10_000..13_600, &format!("a replaced file is read from 0: {err}"));
 }
+
+#[test]
+fn hot_reloads_with_db_lose_and_repeat_nothing() {
+    let Some(fb) = fb() else { return };
+    let d = logs_dir("reload");
+    let log = d.path().join("logs/app.log");
+    append(&log, 0..20_000);
+    let so = gtail_so();
+    let (path, db) = (format!("path={}", log.display()), format!("db={}", d.file("gtail.db")));
+    let mut args = vec!["-Y"];
+    args.extend(tail_args(&so, "gtail", &path, &["-p", &db, "-o", "stdout", "-m", "*", "-f", "1"]));
+    let run = Fb::start(&fb, &args, d.path().join("out"));
+    run.wait_for(20_000);
+    for (k, range) in [(1, 20_000..30_000), (2, 30_000..40_000)] {
+        append(&log, range);
+        let _ = Command::new("kill").args(["-HUP", &run.child.id().to_string()]).status();
+        run.wait_for(20_000 + 10_000 * k);
+    }
+    let (recs, err) = run.stop();
+    assert!(err.matches("successful reload done").count() == 2, "two reloads: {err}");
+    assert_exactly(&recs, 0..40_000, &format!("across two hot reloads (SIGHUP): {err}"));
+}
