@@ -242,7 +242,7 @@ fn gstdout_shows_content_metadata_and_timestamps() {
     assert_eq!(r.code, Some(0), "{}", r.all());
     // `[N] t: ...`, N the record's index in its chunk.
     let recs: Vec<&str> = r.stdout.lines().filter_map(|l| l.split_once("] t: ").map(|(_, rest)| rest)).collect();
-    assert!(recs.len() >= 8 && recs.len() % 2 == 0, "{}", r.all());
+    assert!(recs.len() >= 8 && recs.len().is_multiple_of(2), "{}", r.all());
     let mut last = 0.0f64;
     for (k, l) in recs.iter().enumerate() {
         let time: f64 = l
