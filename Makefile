@@ -42,9 +42,9 @@ demo: plugins host
 
 test: plugins test-plugins host
 	plugins/check-exports.sh $(PLUGIN_DIR)/*.so $(TEST_PLUGIN_DIR)/*.so
-	$(CARGO) test --workspace --release
+	$(CARGO) test --workspace --profile ci
 	$(MAKE) --no-print-directory sanitize
-	$(CARGO) bench -p flb-bench -- --test
+	$(CARGO) bench -p flb-bench --profile ci -- --test
 	$(MAKE) --no-print-directory bench-quick
 
 # Sanitizers need the nightly toolchain (-Z flags). std stays uninstrumented (no rust-src here for
