@@ -33,6 +33,9 @@ pub struct TailFile {
     pub id: u64,
     /// The path it was opened under (its name in records and the db).
     pub path: String,
+    /// Where the file really is (a symlink's target), resolved once at open: its directory is
+    /// watched and its inotify events name it.
+    pub real: Option<std::path::PathBuf>,
     /// Its own tag; empty: the instance's.
     pub tag: Vec<u8>,
     pub file: Option<File>,
@@ -93,6 +96,7 @@ impl TailFile {
         TailFile {
             id,
             path,
+            real: None,
             tag,
             file: Some(file),
             dev,

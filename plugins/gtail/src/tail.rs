@@ -252,7 +252,8 @@ impl Tail {
             }
         }
         flb_debug!(self.log, "{}: tailing from offset {pos} (inode {})", tf.path, tf.ino);
-        self.watch_file(&tf.path);
+        tf.real = std::fs::canonicalize(&tf.path).ok();
+        self.watch_file(&tf);
         self.by_ident.insert(ident, id);
         self.files.insert(id, tf);
     }
@@ -319,17 +320,10 @@ impl Tail {
         }
     }
 
-    fn watch_file(&mut self, path: &str) {
+    fn watch_file(&mut self, f: &TailFile) {
         let Some(w) = self.watch.as_mut() else { return };
-        let p = Path::new(path);
-        let mut dirs: Vec<PathBuf> = p.parent().map(Path::to_path_buf).into_iter().collect();
-        if let Ok(real) = std::fs::canonicalize(p) {
-            if let Some(d) = real.parent() {
-                dirs.push(d.to_path_buf());
-            }
-        }
-        for d in dirs {
-            if let Err(e) = w.watch_dir(&d) {
+        for d in watched_dirs(f) {
+            if let Err(e) = w.watch_dir(d) {
                 flb_warn!(
                     self.log,
                     "inotify cannot watch {} ({e}): polling every file every {:?} from now on (raise \
@@ -363,9 +357,7 @@ impl Tail {
             let changed: HashSet<&Path> = ch.paths.iter().map(PathBuf::as_path).collect();
             for f in self.files.values_mut() {
                 let p = Path::new(&f.path);
-                if changed.contains(p)
-                    || std::fs::canonicalize(p).map(|r| changed.contains(r.as_path())).unwrap_or(false)
-                {
+                if changed.contains(p) || f.real.as_deref().is_some_and(|r| changed.contains(r)) {
                     f.dirty = true;
                 }
             }
@@ -562,6 +554,7 @@ impl Tail {
                 done.push(*id);
             }
         }
+        let removed = !done.is_empty();
         for id in done {
             let Some(f) = self.files.remove(&id) else { continue };
             if f.leaving.map(|l| l.0) == Some(Leaving::Deleted) {
@@ -573,19 +566,11 @@ impl Tail {
                 }
             }
         }
-        if let Some(wt) = self.watch.as_mut() {
+        if let Some(wt) = self.watch.as_mut().filter(|_| removed) {
             if self.files.is_empty() {
                 return;
             }
-            let dirs: HashSet<PathBuf> = self
-                .files
-                .values()
-                .flat_map(|f| {
-                    let p = Path::new(&f.path);
-                    let real = std::fs::canonicalize(p).ok().and_then(|r| r.parent().map(Path::to_path_buf));
-                    p.parent().map(Path::to_path_buf).into_iter().chain(real)
-                })
-                .collect();
+            let dirs: HashSet<&Path> = self.files.values().flat_map(watched_dirs).collect();
             if dirs.len() < wt.watched() {
                 wt.retain(|d| dirs.contains(d));
             }
@@ -622,6 +607,11 @@ impl Tail {
             libc::kill(libc::getpid(), libc::SIGTERM);
         }
     }
+}
+
+/// The directories whose inotify events concern `f`: its path's, and its real location's.
+fn watched_dirs(f: &TailFile) -> impl Iterator<Item = &Path> {
+    Path::new(&f.path).parent().into_iter().chain(f.real.as_deref().and_then(Path::parent))
 }
 
 fn now_secs() -> i64 {
