@@ -46,7 +46,9 @@ struct coro {
 static __thread struct coro *tl_coro;
 /* guard range of the current thread, read by the signal handler */
 static __thread unsigned char *volatile tl_guard_lo, *volatile tl_guard_hi;
-static volatile size_t g_stack_size_for_msg;
+/* per thread: workers of different outputs may run with different stack sizes, and the
+ * handler reads it on the faulting thread */
+static __thread volatile size_t tl_stack_size_for_msg;
 static struct sigaction g_old_segv, g_old_bus;
 
 static size_t page_size(void)
@@ -142,7 +144,7 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
     }
     if (a && tl_guard_lo && a >= tl_guard_lo && a < tl_guard_hi) {
         char sz[48];
-        fmt_size(sz, g_stack_size_for_msg);
+        fmt_size(sz, tl_stack_size_for_msg);
         write_str("flb-host: plugin flush overflowed the ");
         write_str(sz);
         write_str(" coroutine stack (guard page hit); raise --coro-stack\n");
@@ -186,7 +188,7 @@ int coro_thread_init(size_t stack_size)
     if (c->stack_size < 2 * ps) {
         c->stack_size = 2 * ps;
     }
-    g_stack_size_for_msg = stack_size;
+    tl_stack_size_for_msg = stack_size;
     /* a large PROT_NONE region (address space only) so that a big alloca that jumps past a
      * single page still lands in it */
     c->map_size = c->stack_size + CORO_GUARD_SIZE;
