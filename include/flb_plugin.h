@@ -89,6 +89,101 @@
 #define FLB_LOG_TRACE 5
 
 /*
+ `flb_config_map.type`: a string.
+ */
+#define FLB_CONFIG_MAP_STR 0
+
+/*
+ A string key matched by prefix (`name` is the prefix).
+ */
+#define FLB_CONFIG_MAP_STR_PREFIX 1
+
+/*
+ An integer.
+ */
+#define FLB_CONFIG_MAP_INT 2
+
+/*
+ A boolean (`flb_utils_bool`).
+ */
+#define FLB_CONFIG_MAP_BOOL 3
+
+/*
+ A double.
+ */
+#define FLB_CONFIG_MAP_DOUBLE 4
+
+/*
+ A size (`flb_utils_size_to_bytes`).
+ */
+#define FLB_CONFIG_MAP_SIZE 5
+
+/*
+ A time in seconds (`flb_utils_time_to_seconds`).
+ */
+#define FLB_CONFIG_MAP_TIME 6
+
+/*
+ A deprecated key: accepted with a warning.
+ */
+#define FLB_CONFIG_MAP_DEPRECATED 7
+
+/*
+ A comma-separated list of strings.
+ */
+#define FLB_CONFIG_MAP_CLIST 30
+
+/*
+ A space-separated list of strings.
+ */
+#define FLB_CONFIG_MAP_SLIST 40
+
+/*
+ `flb_config_map.flags`: the key may be set more than once.
+ */
+#define FLB_CONFIG_MAP_MULT 1
+
+/*
+ `struct mk_list`: a node of Fluent Bit's intrusive doubly linked lists.
+ */
+struct mk_list {
+  struct mk_list *prev;
+  struct mk_list *next;
+};
+
+/*
+ `struct flb_config_map_val` as of Fluent Bit 5.0.3 (when `raw` was added): the parsed value,
+ filled by the host in its own copy of the map; a plugin leaves it zeroed.
+ */
+struct flb_config_map_val {
+  /*
+   A union of int / double / size_t / pointers in C; 8 bytes on 64-bit hosts.
+   */
+  uint64_t val;
+  char *raw;
+  struct mk_list *mult;
+  struct mk_list _head;
+};
+
+/*
+ `struct flb_config_map` as of Fluent Bit 5.0.3: one key a plugin takes. In the array a plugin
+ hands over, `name`, `def_value` and `desc` are plain NUL-terminated strings (the host copies
+ `name` and `def_value`, and keeps the `desc` pointer), `set_property` and `offset` are 0, and
+ `value` / `_head` are zeroed.
+ */
+struct flb_config_map {
+  int type;
+  const char *name;
+  const char *def_value;
+  int flags;
+  int set_property;
+  size_t offset;
+  const char *desc;
+  struct flb_config_map_val value;
+  struct mk_list _head;
+};
+
+/*
  The definition a plugin fills in `FLBPluginRegister`. Allocated by the host. Only the first five
  fields exist on every host: `event_type` appeared in 5.0.0 and `config_map` in 5.1.1, so writing
  them on an older host writes out of bounds.
@@ -104,9 +199,10 @@ struct flb_plugin_proxy_def {
    */
   int event_type;
   /*
-   Fluent Bit 5.1.1+ only; NULL keeps the old behaviour (no key validation).
+   Fluent Bit 5.1.1+ only; NULL keeps the old behaviour (no key validation). Points to an
+   array of [`flb_config_map`] ended by an entry whose `name` is NULL.
    */
-  void *config_map;
+  struct flb_config_map *config_map;
 };
 
 /*

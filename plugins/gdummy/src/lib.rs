@@ -20,11 +20,10 @@ use std::sync::Arc;
 
 pub mod clock;
 pub mod json;
+pub mod keys;
 
 pub use clock::{Clock, FakeClock, SystemClock};
-
-/// The record the Go gdummy and the native dummy input emit by default.
-pub const DEFAULT_DUMMY: &str = "{\"message\":\"dummy\"}";
+pub use keys::DEFAULT_DUMMY;
 /// The highest `rate`: one tick per nanosecond.
 pub const MAX_RATE: i64 = 1_000_000_000;
 /// The highest `copies`.
@@ -119,11 +118,11 @@ impl core::fmt::Debug for Gdummy {
 }
 
 /// An integer key within `min..=max`, `default` when unset; the error names key, value and `allowed`.
-fn int_key(cfg: &Config<'_>, key: &str, default: i64, min: i64, max: i64, allowed: &str) -> Result<i64> {
-    let Some(v) = cfg.get(key)? else { return Ok(default) };
+fn int_key(cfg: &Config<'_>, key: &Key, min: i64, max: i64, allowed: &str) -> Result<i64> {
+    let v = cfg.string(key)?;
     match v.trim().parse::<i64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(Error::config(key, &json::shown(v), allowed)),
+        _ => Err(Error::config(key.name(), &json::shown(v), allowed)),
     }
 }
 
@@ -132,8 +131,9 @@ fn to_u64(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-fn json_key(cfg: &Config<'_>, log: &Logger, key: &str, default: &str, one: bool) -> Result<Vec<Vec<u8>>> {
-    let raw = cfg.str_or(key, default)?;
+fn json_key(cfg: &Config<'_>, log: &Logger, key: &Key, one: bool) -> Result<Vec<Vec<u8>>> {
+    let raw = cfg.string(key)?;
+    let key = key.name();
     let (text, unset) = json::resolve_env(raw, |name| std::env::var(name).ok());
     for json::UnsetVar(name) in &unset {
         flb_warn!(log, "{key}: variable ${{{name}}} is used but not set (resolved to an empty string)");
@@ -148,62 +148,61 @@ impl Gdummy {
         let cfg = ctx.config();
         let log = ctx.logger();
 
-        let bodies = json_key(&cfg, &log, "dummy", DEFAULT_DUMMY, false)?;
-        let metadata = json_key(&cfg, &log, "metadata", "{}", true)?.pop().unwrap_or_else(|| vec![0x80]);
+        let bodies = json_key(&cfg, &log, &keys::DUMMY, false)?;
+        let metadata = json_key(&cfg, &log, &keys::METADATA, true)?.pop().unwrap_or_else(|| vec![0x80]);
 
         let rate = int_key(
             &cfg,
-            "rate",
-            1,
+            &keys::RATE,
             0,
             MAX_RATE,
             &format!("expected a whole number of events per second from 1 to {MAX_RATE}"),
         )?;
         let interval_sec = int_key(
             &cfg,
-            "interval_sec",
-            0,
+            &keys::INTERVAL_SEC,
             0,
             i64::from(i32::MAX),
             &format!("expected a whole number of seconds from 0 to {}; it overrides rate", i32::MAX),
         )?;
         let interval_nsec = int_key(
             &cfg,
-            "interval_nsec",
-            0,
+            &keys::INTERVAL_NSEC,
             0,
             999_999_999,
             "expected a whole number of nanoseconds from 0 to 999999999; it overrides rate",
         )?;
-        let samples =
-            int_key(&cfg, "samples", 0, 0, i64::MAX, "expected a whole number of events to generate, 0 for no limit")?;
+        let samples = int_key(
+            &cfg,
+            &keys::SAMPLES,
+            0,
+            i64::MAX,
+            "expected a whole number of events to generate, 0 for no limit",
+        )?;
         let copies = int_key(
             &cfg,
-            "copies",
-            1,
+            &keys::COPIES,
             1,
             MAX_COPIES,
             &format!("expected a whole number of copies per event from 1 to {MAX_COPIES}"),
         )?;
         let start_sec = int_key(
             &cfg,
-            "start_time_sec",
-            -1,
+            &keys::START_TIME_SEC,
             -1,
             i64::from(u32::MAX),
             &format!("expected -1 (unset) or seconds since the epoch from 0 to {}", u32::MAX),
         )?;
         let start_nsec = int_key(
             &cfg,
-            "start_time_nsec",
-            -1,
+            &keys::START_TIME_NSEC,
             -1,
             999_999_999,
             "expected -1 (unset) or nanoseconds from 0 to 999999999",
         )?;
-        let fixed_timestamp = cfg.bool_or("fixed_timestamp", false)?;
-        let flush_on_startup = cfg.bool_or("flush_on_startup", false)?;
-        let per_collect = match cfg.str_or("pace", "rate")? {
+        let fixed_timestamp = cfg.bool(&keys::FIXED_TIMESTAMP)?;
+        let flush_on_startup = cfg.bool(&keys::FLUSH_ON_STARTUP)?;
+        let per_collect = match cfg.string(&keys::PACE)? {
             p if p.eq_ignore_ascii_case("rate") => false,
             p if p.eq_ignore_ascii_case("collect") => true,
             other => {
@@ -392,6 +391,7 @@ impl Gdummy {
 impl InputPlugin for Gdummy {
     const NAME: &'static str = "gdummy";
     const DESCRIPTION: &'static str = "Generate dummy data (Rust; native dummy input keys)";
+    const KEYS: &'static [Key] = keys::KEYS;
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
         Gdummy::init_with_clock(ctx, Arc::new(SystemClock::new()))

@@ -23,7 +23,8 @@ struct Rec {
 
 fn init(pairs: &[(&str, &str)]) -> Result<Rig> {
     let clock = Arc::new(FakeClock::new(WALL0));
-    let mut ctx = InitContext::detached(Config::from_pairs(pairs), InstanceKind::Input, "gdummy");
+    let mut ctx =
+        InitContext::detached(Config::from_pairs(pairs).with_keys(crate::keys::KEYS), InstanceKind::Input, "gdummy");
     let p = Gdummy::init_with_clock(&mut ctx, clock.clone())?;
     Ok(Rig { p, clock, w: EventWriter::new(RecordForm::Modern) })
 }

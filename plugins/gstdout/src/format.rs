@@ -5,7 +5,7 @@ use crate::escape::write_json_str;
 use crate::num::{write_i64, write_u64};
 use crate::walk::{dup_flags, has_key, write_map_members_json, write_sdk_value, Garbled, Scratch};
 use flb_plugin_sdk::events::{skip_value, DecodeError, Event, EventReader, TimeKind, Value};
-use flb_plugin_sdk::prelude::{Config, Error};
+use flb_plugin_sdk::prelude::{Config, Error, Key};
 
 /// The `format` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +53,27 @@ pub struct Options {
     pub date_format: DateFormat,
 }
 
+/// The `format` key, as native declares it (its default is unset, which prints msgpack).
+pub const FORMAT: Key = Key::str("format")
+    .default("msgpack")
+    .desc("Specifies the data format to be printed. Supported formats are msgpack, json, json_lines and json_stream.");
+/// The `json_date_format` key.
+pub const JSON_DATE_FORMAT: Key = Key::str("json_date_format").default("double").desc(
+    "Specify the format of the date, supported formats: double, iso8601 (e.g: 2018-05-30T09:39:52.000681Z), \
+     java_sql_timestamp (e.g: 2018-05-30 09:39:52.000681, useful for AWS Athena), and epoch.",
+);
+/// The `json_date_key` key.
+pub const JSON_DATE_KEY: Key = Key::str("json_date_key")
+    .default("date")
+    .desc("Specifies the name of the date field in output. Set it to false, off or no to leave the date out.");
+/// Every key gstdout takes: the native stdout output's.
+pub const KEYS: &[Key] = &[FORMAT, JSON_DATE_FORMAT, JSON_DATE_KEY];
+
 impl Default for Options {
+    /// The declared defaults (msgpack, `date`, double), as with no key set.
     fn default() -> Self {
-        Options { format: Format::Msgpack, date_key: Some("date".to_string()), date_format: DateFormat::Double }
+        // The defaults are constants of KEYS, checked by a test: no input reaches this.
+        Options::from_config(&Config::from_pairs(&[]).with_keys(KEYS)).expect("gstdout's declared defaults parse")
     }
 }
 
@@ -63,21 +81,17 @@ impl Options {
     /// Reads `format`, `json_date_key` and `json_date_format`. Unknown values are refused (the
     /// native plugin logs and falls back; a proxy plugin fails init instead so a typo is seen).
     pub fn from_config(cfg: &Config<'_>) -> Result<Self, Error> {
-        let mut o = Options::default();
-        if let Some(v) = cfg.get("format")? {
-            o.format = Format::parse(v).ok_or_else(|| Error::config("format", v, Format::ALLOWED))?;
-        }
-        if let Some(v) = cfg.get("json_date_format")? {
-            o.date_format =
-                DateFormat::parse(v).ok_or_else(|| Error::config("json_date_format", v, DateFormat::ALLOWED))?;
-        }
-        if let Some(v) = cfg.get("json_date_key")? {
-            o.date_key = match flb_plugin_sdk::api::config::parse_bool(v) {
-                Some(false) => None,
-                _ => Some(v.to_string()),
-            };
-        }
-        Ok(o)
+        let v = cfg.string(&FORMAT)?;
+        let format = Format::parse(v).ok_or_else(|| Error::config("format", v, Format::ALLOWED))?;
+        let v = cfg.string(&JSON_DATE_FORMAT)?;
+        let date_format =
+            DateFormat::parse(v).ok_or_else(|| Error::config("json_date_format", v, DateFormat::ALLOWED))?;
+        let v = cfg.string(&JSON_DATE_KEY)?;
+        let date_key = match flb_plugin_sdk::api::config::parse_bool(v) {
+            Some(false) => None,
+            _ => Some(v.to_string()),
+        };
+        Ok(Options { format, date_key, date_format })
     }
 }
 
@@ -386,5 +400,23 @@ fn meta_or_empty<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, m: Option
             out.extend_from_slice(b"{}");
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    #[test]
+    fn the_key_table_is_one_fluent_bit_takes() {
+        assert_eq!(flb_plugin_sdk::api::keys::check(super::KEYS), Ok(()));
+    }
+
+    #[test]
+    fn defaults_are_natives() {
+        use super::*;
+        let o = Options::default();
+        assert_eq!(
+            (o.format, o.date_key.as_deref(), o.date_format),
+            (Format::Msgpack, Some("date"), DateFormat::Double)
+        );
     }
 }

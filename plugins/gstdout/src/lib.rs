@@ -98,6 +98,7 @@ impl Gstdout {
 impl OutputPlugin for Gstdout {
     const NAME: &'static str = "gstdout";
     const DESCRIPTION: &'static str = "Prints events to STDOUT (Rust, as the native stdout)";
+    const KEYS: &'static [Key] = format::KEYS;
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
         let opts = Options::from_config(&ctx.config())?;

@@ -3,7 +3,9 @@
 
 use crate::db::{DbOptions, SyncMode};
 use crate::encoding::Encoding;
-use flb_plugin_sdk::api::{Config, Error, Result};
+use crate::keys as k;
+use flb_plugin_sdk::api::config::parse_bool;
+use flb_plugin_sdk::api::{Config, Error, Key, KeyType, Result};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -48,117 +50,119 @@ pub struct TailConfig {
 }
 
 /// Keys that need Fluent Bit's parsers or multiline engine, which a proxy plugin cannot call.
-const UNSUPPORTED: &[(&str, &str)] = &[
-    ("parser", "Fluent Bit's parsers are not reachable from a proxy plugin; use a parser filter"),
-    ("parser_firstline", "needs Fluent Bit's multiline engine; use the multiline filter"),
-    ("multiline", "needs Fluent Bit's multiline engine; use the multiline filter"),
-    ("multiline_flush", "needs Fluent Bit's multiline engine; use the multiline filter"),
-    ("multiline.parser", "needs Fluent Bit's multiline engine; use the multiline filter"),
-    ("docker_mode", "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
-    ("docker_mode_flush", "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
-    ("docker_mode_parser", "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
-    ("progress_check_interval_nsec", "use progress_check_interval with a fraction, e.g. 0.5"),
+/// Booleans are refused only when turned on, so a native config that spells out the default works.
+const UNSUPPORTED: &[(Key, &str)] = &[
+    (k::PARSER, "Fluent Bit's parsers are not reachable from a proxy plugin; use a parser filter"),
+    (k::PARSER_FIRSTLINE, "needs Fluent Bit's multiline engine; use the multiline filter"),
+    (k::MULTILINE, "needs Fluent Bit's multiline engine; use the multiline filter"),
+    (k::MULTILINE_FLUSH, "needs Fluent Bit's multiline engine; use the multiline filter"),
+    (k::MULTILINE_PARSER, "needs Fluent Bit's multiline engine; use the multiline filter"),
+    (k::DOCKER_MODE, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
+    (k::DOCKER_MODE_FLUSH, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
+    (k::DOCKER_MODE_PARSER, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
+    (k::PROGRESS_CHECK_INTERVAL_NSEC, "use progress_check_interval with a fraction, e.g. 0.5"),
 ];
 
 fn list(v: &str) -> Vec<String> {
     v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
-/// `refresh_interval` is a number of seconds in native (fractions allowed); a unit suffix is also
-/// taken.
-fn seconds(cfg: &Config<'_>, key: &str, default: Duration) -> Result<Duration> {
-    cfg.duration_or(key, default)
-}
-
-fn size(cfg: &Config<'_>, key: &str, default: u64, max: u64) -> Result<u64> {
-    let v = cfg.size_or(key, default)?;
+fn size(cfg: &Config<'_>, key: &Key, max: u64) -> Result<u64> {
+    let v = cfg.size(key)?;
     if v == 0 || v > max {
-        let raw = cfg.get(key)?.unwrap_or_default();
-        return Err(Error::config(key, raw, &format!("expected a size from 1 byte to {max} bytes")));
+        return Err(Error::config(
+            key.name(),
+            cfg.string(key)?,
+            &format!("expected a size from 1 byte to {max} bytes"),
+        ));
     }
     Ok(v)
+}
+
+/// An interval, never shorter than 10 ms (a loop turn).
+fn interval(cfg: &Config<'_>, key: &Key) -> Result<Duration> {
+    Ok(cfg.duration(key)?.max(Duration::from_millis(10)))
 }
 
 impl TailConfig {
     pub fn from(cfg: &Config<'_>) -> Result<TailConfig> {
         for (key, why) in UNSUPPORTED {
-            if cfg.get(key)?.is_some() {
-                return Err(Error::new(format!("'{key}' is not supported by gtail: {why}")));
+            let Some(v) = cfg.value(key)? else { continue };
+            if key.kind() == KeyType::Bool && parse_bool(v) == Some(false) {
+                continue;
             }
+            return Err(Error::new(format!("'{}' is not supported by gtail: {why}", key.name())));
         }
-        let encoding =
-            Encoding::from_config(cfg.get("unicode.encoding")?, cfg.get("generic.encoding")?).map_err(Error::new)?;
-        let paths = list(cfg.get("path")?.unwrap_or_default());
+        let encoding = Encoding::from_config(cfg.value(&k::UNICODE_ENCODING)?, cfg.value(&k::GENERIC_ENCODING)?)
+            .map_err(Error::new)?;
+        let paths = list(cfg.string(&k::PATH)?);
         if paths.is_empty() {
             return Err(Error::new("'path' is required: the files to tail, e.g. path /var/log/*.log"));
         }
         let mut exclude = Vec::new();
-        for p in list(cfg.get("exclude_path")?.unwrap_or_default()) {
+        for p in list(cfg.string(&k::EXCLUDE_PATH)?) {
             let pat = glob::Pattern::new(&p).map_err(|e| Error::config("exclude_path", &p, &e.to_string()))?;
             exclude.push(pat);
         }
-        let key = cfg.str_or("key", "log")?.to_string();
+        let key = cfg.string(&k::KEY)?.to_string();
         if key.is_empty() {
             return Err(Error::config("key", "", "expected a key name"));
         }
-        let chunk = size(cfg, "buffer_chunk_size", 32_768, MAX_LINE_LIMIT)?;
-        let max = size(cfg, "buffer_max_size", 32_768, MAX_LINE_LIMIT)?;
+        let chunk = size(cfg, &k::BUFFER_CHUNK_SIZE, MAX_LINE_LIMIT)?;
+        let max = size(cfg, &k::BUFFER_MAX_SIZE, MAX_LINE_LIMIT)?;
         if max < chunk {
             return Err(Error::new(format!(
                 "buffer_max_size ({max}) must be at least buffer_chunk_size ({chunk}), as in native tail"
             )));
         }
-        let skip_long_lines = cfg.bool_or("skip_long_lines", false)?;
-        let truncate_long_lines = cfg.bool_or("truncate_long_lines", false)?;
-        let tag_regex = match cfg.get("tag_regex")? {
+        let tag_regex = match cfg.value(&k::TAG_REGEX)? {
             None | Some("") => None,
             Some(r) => Some(regex::Regex::new(r).map_err(|e| Error::config("tag_regex", r, &e.to_string()))?),
         };
-        let db = match cfg.get("db")? {
+        let db = match cfg.value(&k::DB)? {
             None | Some("") => None,
             Some(path) => {
-                let sync_raw = cfg.str_or("db.sync", "normal")?;
+                let sync_raw = cfg.string(&k::DB_SYNC)?;
                 let sync = SyncMode::parse(sync_raw)
                     .ok_or_else(|| Error::config("db.sync", sync_raw, "expected extra, full, normal or off"))?;
                 Some(DbOptions {
                     path: PathBuf::from(path),
                     sync,
-                    locking: cfg.bool_or("db.locking", false)?,
-                    journal_mode: cfg.str_or("db.journal_mode", "WAL")?.to_string(),
-                    compare_filename: cfg.bool_or("db.compare_filename", false)?,
+                    locking: cfg.bool(&k::DB_LOCKING)?,
+                    journal_mode: cfg.string(&k::DB_JOURNAL_MODE)?.to_string(),
+                    compare_filename: cfg.bool(&k::DB_COMPARE_FILENAME)?,
                 })
             }
         };
         let opt_key =
-            |k: &str| -> Result<Option<String>> { Ok(cfg.get(k)?.filter(|v| !v.is_empty()).map(String::from)) };
-        let batch_max = size(cfg, "batch_max_size", 32 << 20, 1 << 40)?;
+            |key: &Key| -> Result<Option<String>> { Ok(cfg.value(key)?.filter(|v| !v.is_empty()).map(String::from)) };
+        let batch_max = size(cfg, &k::BATCH_MAX_SIZE, 1 << 40)?;
         Ok(TailConfig {
             paths,
             exclude,
             key,
-            read_from_head: cfg.bool_or("read_from_head", false)?,
-            read_new_from_head: cfg.bool_or("read_newly_discovered_files_from_head", true)?,
-            refresh_interval: seconds(cfg, "refresh_interval", Duration::from_secs(60))?.max(Duration::from_millis(10)),
-            watcher_interval: seconds(cfg, "watcher_interval", Duration::from_secs(2))?.max(Duration::from_millis(10)),
-            progress_check_interval: seconds(cfg, "progress_check_interval", Duration::from_secs(2))?
-                .max(Duration::from_millis(10)),
-            rotate_wait: seconds(cfg, "rotate_wait", Duration::from_secs(5))?,
-            ignore_older: seconds(cfg, "ignore_older", Duration::ZERO)?,
-            ignore_active_older_files: cfg.bool_or("ignore_active_older_files", false)?,
-            path_key: opt_key("path_key")?,
-            offset_key: opt_key("offset_key")?,
-            skip_long_lines,
-            truncate_long_lines,
-            skip_empty_lines: cfg.bool_or("skip_empty_lines", false)?,
+            read_from_head: cfg.bool(&k::READ_FROM_HEAD)?,
+            read_new_from_head: cfg.bool(&k::READ_NEW_FROM_HEAD)?,
+            refresh_interval: interval(cfg, &k::REFRESH_INTERVAL)?,
+            watcher_interval: interval(cfg, &k::WATCHER_INTERVAL)?,
+            progress_check_interval: interval(cfg, &k::PROGRESS_CHECK_INTERVAL)?,
+            rotate_wait: cfg.duration(&k::ROTATE_WAIT)?,
+            ignore_older: cfg.duration(&k::IGNORE_OLDER)?,
+            ignore_active_older_files: cfg.bool(&k::IGNORE_ACTIVE_OLDER_FILES)?,
+            path_key: opt_key(&k::PATH_KEY)?,
+            offset_key: opt_key(&k::OFFSET_KEY)?,
+            skip_long_lines: cfg.bool(&k::SKIP_LONG_LINES)?,
+            truncate_long_lines: cfg.bool(&k::TRUNCATE_LONG_LINES)?,
+            skip_empty_lines: cfg.bool(&k::SKIP_EMPTY_LINES)?,
             // One read takes at least 256 KiB: fewer syscalls per line than native's 32 KiB, and a
             // line up to buffer_max_size still fits whole.
             read_size: (chunk.max(256 << 10).max(max + 1)).min(usize::MAX as u64) as usize,
             line_max: max as usize,
-            static_batch_size: size(cfg, "static_batch_size", 50_000_000, u64::MAX)?,
-            event_batch_size: size(cfg, "event_batch_size", 50_000_000, u64::MAX)?,
-            file_cache_advise: cfg.bool_or("file_cache_advise", true)?,
-            inotify_watcher: cfg.bool_or("inotify_watcher", true)?,
-            exit_on_eof: cfg.bool_or("exit_on_eof", false)?,
+            static_batch_size: size(cfg, &k::STATIC_BATCH_SIZE, u64::MAX)?,
+            event_batch_size: size(cfg, &k::EVENT_BATCH_SIZE, u64::MAX)?,
+            file_cache_advise: cfg.bool(&k::FILE_CACHE_ADVISE)?,
+            inotify_watcher: cfg.bool(&k::INOTIFY_WATCHER)?,
+            exit_on_eof: cfg.bool(&k::EXIT_ON_EOF)?,
             tag_regex,
             db,
             encoding,
@@ -172,7 +176,7 @@ mod tests {
     use super::*;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<TailConfig> {
-        TailConfig::from(&Config::from_pairs(pairs))
+        TailConfig::from(&Config::from_pairs(pairs).with_keys(k::KEYS))
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod encoding;
 pub mod file;
+pub mod keys;
 pub mod lines;
 pub mod marker;
 pub mod paths;
@@ -23,6 +24,7 @@ struct GTail;
 impl InputPlugin for GTail {
     const NAME: &'static str = "gtail";
     const DESCRIPTION: &'static str = "Tail files (the native tail's keys and db, read on a worker thread)";
+    const KEYS: &'static [Key] = keys::KEYS;
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
         let cfg = Arc::new(TailConfig::from(&ctx.config())?);

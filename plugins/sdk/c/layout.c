@@ -8,7 +8,21 @@ struct ref_flb_plugin_proxy_def {
     int type; int proxy; int flags;
     char *name; char *description;
     int event_type;
-    void *config_map;
+    struct ref_flb_config_map *config_map;
+};
+/* include/fluent-bit/flb_config_map.h since 5.0.3 (offsets checked against Fluent Bit 5.1.1's
+ * own header: size 104, desc at 40, value at 48; the value is 40 bytes with raw at 8) */
+struct ref_mk_list { struct ref_mk_list *prev, *next; };
+struct ref_flb_config_map_val {
+    union { int i_num; int boolean; double d_num; size_t s_num; char *str; void *list; void *variant; } val;
+    char *raw;
+    struct ref_mk_list *mult;
+    struct ref_mk_list _head;
+};
+struct ref_flb_config_map {
+    int type; char *name; char *def_value; int flags; int set_property; unsigned long offset; char *desc;
+    struct ref_flb_config_map_val value;
+    struct ref_mk_list _head;
 };
 struct ref_flb_api {
     const char *(*output_get_property)(const char *key, void *o_ins);
@@ -37,6 +51,14 @@ static const struct flb_layout_entry entries[] = {
     BOTH(flb_plugin_proxy_def, type), BOTH(flb_plugin_proxy_def, proxy), BOTH(flb_plugin_proxy_def, flags),
     BOTH(flb_plugin_proxy_def, name), BOTH(flb_plugin_proxy_def, description),
     BOTH(flb_plugin_proxy_def, event_type), BOTH(flb_plugin_proxy_def, config_map),
+    SIZE(mk_list), BOTH(mk_list, prev), BOTH(mk_list, next),
+    SIZE(flb_config_map_val),
+    BOTH(flb_config_map_val, val), BOTH(flb_config_map_val, raw), BOTH(flb_config_map_val, mult),
+    BOTH(flb_config_map_val, _head),
+    SIZE(flb_config_map),
+    BOTH(flb_config_map, type), BOTH(flb_config_map, name), BOTH(flb_config_map, def_value),
+    BOTH(flb_config_map, flags), BOTH(flb_config_map, set_property), BOTH(flb_config_map, offset),
+    BOTH(flb_config_map, desc), BOTH(flb_config_map, value), BOTH(flb_config_map, _head),
     SIZE(flb_api),
     BOTH(flb_api, output_get_property), BOTH(flb_api, input_get_property),
     BOTH(flb_api, output_get_cmt_instance), BOTH(flb_api, input_get_cmt_instance),

@@ -55,8 +55,68 @@ pub struct flb_plugin_proxy_def {
     pub description: *mut c_char,
     /// Fluent Bit 5.0+ only.
     pub event_type: c_int,
-    /// Fluent Bit 5.1.1+ only; NULL keeps the old behaviour (no key validation).
-    pub config_map: *mut c_void,
+    /// Fluent Bit 5.1.1+ only; NULL keeps the old behaviour (no key validation). Points to an
+    /// array of [`flb_config_map`] ended by an entry whose `name` is NULL.
+    pub config_map: *mut flb_config_map,
+}
+
+/// `flb_config_map.type`: a string.
+pub const FLB_CONFIG_MAP_STR: c_int = 0;
+/// A string key matched by prefix (`name` is the prefix).
+pub const FLB_CONFIG_MAP_STR_PREFIX: c_int = 1;
+/// An integer.
+pub const FLB_CONFIG_MAP_INT: c_int = 2;
+/// A boolean (`flb_utils_bool`).
+pub const FLB_CONFIG_MAP_BOOL: c_int = 3;
+/// A double.
+pub const FLB_CONFIG_MAP_DOUBLE: c_int = 4;
+/// A size (`flb_utils_size_to_bytes`).
+pub const FLB_CONFIG_MAP_SIZE: c_int = 5;
+/// A time in seconds (`flb_utils_time_to_seconds`).
+pub const FLB_CONFIG_MAP_TIME: c_int = 6;
+/// A deprecated key: accepted with a warning.
+pub const FLB_CONFIG_MAP_DEPRECATED: c_int = 7;
+/// A comma-separated list of strings.
+pub const FLB_CONFIG_MAP_CLIST: c_int = 30;
+/// A space-separated list of strings.
+pub const FLB_CONFIG_MAP_SLIST: c_int = 40;
+/// `flb_config_map.flags`: the key may be set more than once.
+pub const FLB_CONFIG_MAP_MULT: c_int = 1;
+
+/// `struct mk_list`: a node of Fluent Bit's intrusive doubly linked lists.
+#[repr(C)]
+pub struct mk_list {
+    pub prev: *mut mk_list,
+    pub next: *mut mk_list,
+}
+
+/// `struct flb_config_map_val` as of Fluent Bit 5.0.3 (when `raw` was added): the parsed value,
+/// filled by the host in its own copy of the map; a plugin leaves it zeroed.
+#[repr(C)]
+pub struct flb_config_map_val {
+    /// A union of int / double / size_t / pointers in C; 8 bytes on 64-bit hosts.
+    pub val: u64,
+    pub raw: *mut c_char,
+    pub mult: *mut mk_list,
+    pub _head: mk_list,
+}
+
+/// `struct flb_config_map` as of Fluent Bit 5.0.3: one key a plugin takes. In the array a plugin
+/// hands over, `name`, `def_value` and `desc` are plain NUL-terminated strings (the host copies
+/// `name` and `def_value`, and keeps the `desc` pointer), `set_property` and `offset` are 0, and
+/// `value` / `_head` are zeroed.
+/// cbindgen:field-names=[type, name, def_value, flags, set_property, offset, desc, value, _head]
+#[repr(C)]
+pub struct flb_config_map {
+    pub type_: c_int,
+    pub name: *const c_char,
+    pub def_value: *const c_char,
+    pub flags: c_int,
+    pub set_property: c_int,
+    pub offset: usize,
+    pub desc: *const c_char,
+    pub value: flb_config_map_val,
+    pub _head: mk_list,
 }
 
 /// Returns an instance's property, or NULL when unset.

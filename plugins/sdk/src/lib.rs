@@ -32,8 +32,8 @@ pub struct ReadmeExamples;
 /// Everything a plugin needs, in one import.
 pub mod prelude {
     pub use crate::api::{
-        Batch, BatchId, Chunk, Config, Error, EventType, FlushError, InitContext, InputPlugin, Level, Logger,
-        OutputPlugin, Result, SourceAck, Taken, Waker, Worker, WorkerConfig,
+        Batch, BatchId, Chunk, Config, Error, EventType, FlushError, InitContext, InputPlugin, Key, KeyType, Level,
+        Logger, OutputPlugin, Result, SourceAck, Taken, Waker, Worker, WorkerConfig,
     };
     pub use crate::events::{EventTime, EventWriter, RecordForm};
     pub use crate::{flb_debug, flb_error, flb_info, flb_warn};

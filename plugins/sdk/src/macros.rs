@@ -29,7 +29,8 @@ macro_rules! __flb_plugin_common {
             def: *mut $crate::abi::flb_plugin_proxy_def,
         ) -> $crate::__private::c_int {
             // SAFETY: every host allocates at least the five base fields; event_type is written only
-            // for non-log outputs, which need a 5.0+ host (seven fields) anyway.
+            // for non-log outputs, which need a 5.0+ host (seven fields) anyway; config_map only on
+            // a host register shows to have it.
             unsafe {
                 $crate::boundary::register(
                     &REGISTRY,
@@ -38,6 +39,7 @@ macro_rules! __flb_plugin_common {
                     <$ty as $crate::api::$trait>::NAME,
                     <$ty as $crate::api::$trait>::DESCRIPTION,
                     $event_type,
+                    <$ty as $crate::api::$trait>::KEYS,
                     &log(),
                 )
             }

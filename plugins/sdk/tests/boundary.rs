@@ -62,16 +62,20 @@ impl Drop for TestIn {
     }
 }
 
+const LEGACY: Key = Key::bool("legacy").default("false");
+const RECORDS: Key = Key::int("records").default("1");
+
 impl InputPlugin for TestIn {
     const NAME: &'static str = "test_in";
     const DESCRIPTION: &'static str = "boundary test input";
+    const KEYS: &'static [Key] = &[LEGACY, RECORDS];
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
         let cfg = ctx.config();
-        if cfg.bool_or("legacy", false)? {
+        if cfg.bool(&LEGACY)? {
             ctx.set_record_form(RecordForm::Legacy);
         }
-        Ok(TestIn { records: cfg.uint_or("records", 1, 1000)?, next: 0, collected: 0 })
+        Ok(TestIn { records: cfg.uint(&RECORDS, 1000)?, next: 0, collected: 0 })
     }
 
     fn collect(&mut self, events: &mut EventWriter) -> Result<()> {
@@ -178,7 +182,8 @@ fn register_writes_only_the_five_base_fields_and_unregister_takes_the_strings_ba
     let p = &mut def as *mut ShortDef as *mut flb_plugin_proxy_def;
     let log = Logger::stderr(InstanceKind::Input, "test_in");
     // SAFETY: 32 bytes hold the five base fields; event_type is None so nothing beyond is written.
-    let ret = unsafe { b::register(&REG, p, FLB_PROXY_INPUT_PLUGIN, "test_in", "boundary test input", None, &log) };
+    let ret =
+        unsafe { b::register(&REG, p, FLB_PROXY_INPUT_PLUGIN, "test_in", "boundary test input", None, &[], &log) };
     assert_eq!(ret, 0);
     assert_eq!(def.canary, [0xAB; 16], "register wrote past the five-field definition of old hosts");
     // SAFETY: reading the fields register wrote.
@@ -204,14 +209,15 @@ fn register_writes_event_type_only_when_asked_and_refuses_null() {
         name: core::ptr::null_mut(),
         description: core::ptr::null_mut(),
         event_type: -5,
-        config_map: 0x99 as *mut c_void,
+        config_map: 0x99 as *mut flb_config_map,
     };
     // SAFETY: a full seven-field definition.
-    let ret = unsafe { b::register(&REG, &mut def, FLB_PROXY_OUTPUT_PLUGIN, "t", "d", Some(FLB_OUTPUT_METRICS), &log) };
+    let ret =
+        unsafe { b::register(&REG, &mut def, FLB_PROXY_OUTPUT_PLUGIN, "t", "d", Some(FLB_OUTPUT_METRICS), &[], &log) };
     assert_eq!(ret, 0);
     assert_eq!((def.event_type, def.flags, def.config_map as usize), (FLB_OUTPUT_METRICS, 0, 0x99));
     // SAFETY: NULL is refused before any write.
-    assert_eq!(unsafe { b::register(&REG, core::ptr::null_mut(), 2, "t", "d", None, &log) }, -1);
+    assert_eq!(unsafe { b::register(&REG, core::ptr::null_mut(), 2, "t", "d", None, &[], &log) }, -1);
     // SAFETY: the definition register filled.
     unsafe { b::unregister(&REG, &mut def, &log) };
 }

@@ -47,6 +47,9 @@ macro_rules! rust_layout {
 fn rust_structs_match_c_layout() {
     let rust = rust_layout!(
         flb_plugin_proxy_def { type_ = type, proxy, flags, name, description, event_type, config_map },
+        mk_list { prev, next },
+        flb_config_map_val { val, raw, mult, _head },
+        flb_config_map { type_ = type, name, def_value, flags, set_property, offset, desc, value, _head },
         flb_api { output_get_property, input_get_property, output_get_cmt_instance, input_get_cmt_instance,
                   log_print, input_log_check, output_log_check, custom_get_property, custom_log_check },
         flb_plugin_proxy_context { remote_context, proxy },

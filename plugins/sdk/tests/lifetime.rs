@@ -50,13 +50,16 @@ struct SlowOut {
     alive: Box<u64>,
 }
 
+const PANIC_ON_DROP: Key = Key::bool("panic_on_drop").default("false");
+
 impl OutputPlugin for SlowOut {
     const NAME: &'static str = "slow_out";
     const DESCRIPTION: &'static str = "lifetime test output";
+    const KEYS: &'static [Key] = &[PANIC_ON_DROP];
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
         *KEPT_LOGGER.lock().unwrap_or_else(|e| e.into_inner()) = Some(ctx.logger());
-        let panic_on_drop = ctx.config().bool_or("panic_on_drop", false)?;
+        let panic_on_drop = ctx.config().bool(&PANIC_ON_DROP)?;
         Ok(SlowOut { panic_on_drop, alive: Box::new(0xA11CE) })
     }
 

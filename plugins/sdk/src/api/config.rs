@@ -4,15 +4,21 @@
 //! `flb_utils_time_to_seconds` (s/m/h/d suffixes).
 
 use super::error::{Error, Result};
+use super::keys::{self, Key};
 use crate::abi::{flb_api, flb_get_property_fn};
 use crate::api::log::InstanceKind;
 use core::ffi::{c_char, c_void, CStr};
 use std::time::Duration;
 
 /// Reads config values of one instance. Borrowed strings live as long as the instance's config.
+///
+/// Values are read by [`Key`]: the key's declared default applies when the user did not set it, so
+/// a default is written once, in the plugin's `KEYS`. A plugin that declares keys can read only
+/// those (an undeclared name is a plugin bug and fails init with an error saying so).
 #[derive(Clone, Copy)]
 pub struct Config<'a> {
     source: Source<'a>,
+    keys: &'static [Key],
 }
 
 #[derive(Clone, Copy)]
@@ -32,16 +38,28 @@ impl<'a> Config<'a> {
             InstanceKind::Input => api.input_get_property,
             InstanceKind::Output => api.output_get_property,
         };
-        Config { source: Source::Host { get, ins, _api: core::marker::PhantomData } }
+        Config { source: Source::Host { get, ins, _api: core::marker::PhantomData }, keys: &[] }
     }
 
     /// Config from key/value pairs (keys matched case-insensitively): for tests and benchmarks.
     pub fn from_pairs(pairs: &'a [(&'a str, &'a str)]) -> Self {
-        Config { source: Source::Pairs(pairs) }
+        Config { source: Source::Pairs(pairs), keys: &[] }
     }
 
-    /// The raw value of `key`, or `None` when unset. A value that is not UTF-8 is an error.
+    /// Restricts reads to the plugin's declared keys (the SDK does this with the plugin's `KEYS`).
+    pub fn with_keys(mut self, keys: &'static [Key]) -> Self {
+        self.keys = keys;
+        self
+    }
+
+    /// The raw value of `key` as the user set it, or `None` when unset. A value that is not UTF-8
+    /// is an error, and so is a name the plugin did not declare (when it declares keys).
     pub fn get(&self, key: &str) -> Result<Option<&'a str>> {
+        if !self.keys.is_empty() && keys::find(self.keys, key).is_none() {
+            return Err(Error::new(format!(
+                "plugin bug: config key '{key}' is read but not declared in the plugin's KEYS"
+            )));
+        }
         match self.source {
             Source::Pairs(pairs) => Ok(pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| *v)),
             Source::Host { get, ins, .. } => {
@@ -68,71 +86,79 @@ impl<'a> Config<'a> {
         }
     }
 
-    /// A string value, `default` when unset.
-    pub fn str_or(&self, key: &str, default: &'a str) -> Result<&'a str> {
-        Ok(self.get(key)?.unwrap_or(default))
+    /// The user's value of `key`, `None` when unset (the default is not applied).
+    pub fn value(&self, key: &Key) -> Result<Option<&'a str>> {
+        self.get(key.name())
+    }
+
+    /// The user's value of `key`, else its declared default, else `None`.
+    pub fn text(&self, key: &Key) -> Result<Option<&'a str>> {
+        Ok(self.value(key)?.or(key.default_value()))
+    }
+
+    /// The user's value, else the declared default, else an empty string.
+    pub fn string(&self, key: &Key) -> Result<&'a str> {
+        Ok(self.text(key)?.unwrap_or(""))
+    }
+
+    /// The value to parse for a typed read: the user's, else the declared default; a key without a
+    /// default cannot be read as a number or flag.
+    fn typed(&self, key: &Key) -> Result<&'a str> {
+        self.text(key)?.ok_or_else(|| Error::new(format!("plugin bug: key '{}' declares no default", key.name())))
     }
 
     /// A boolean: on/off, true/false, yes/no (any case), as Fluent Bit's `flb_utils_bool`.
-    pub fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
-        match self.get(key)? {
-            None => Ok(default),
-            Some(v) => parse_bool(v).ok_or_else(|| Error::config(key, v, "expected on/off, true/false or yes/no")),
-        }
+    pub fn bool(&self, key: &Key) -> Result<bool> {
+        let v = self.typed(key)?;
+        parse_bool(v).ok_or_else(|| Error::config(key.name(), v, "expected on/off, true/false or yes/no"))
     }
 
     /// A signed integer within `range`.
-    pub fn int_or(&self, key: &str, default: i64, range: core::ops::RangeInclusive<i64>) -> Result<i64> {
-        let Some(v) = self.get(key)? else { return Ok(default) };
+    pub fn int(&self, key: &Key, range: core::ops::RangeInclusive<i64>) -> Result<i64> {
+        let v = self.typed(key)?;
         let allowed = || format!("expected an integer from {} to {}", range.start(), range.end());
-        let n: i64 = v.trim().parse().map_err(|_| Error::config(key, v, &allowed()))?;
+        let n: i64 = v.trim().parse().map_err(|_| Error::config(key.name(), v, &allowed()))?;
         if range.contains(&n) {
             Ok(n)
         } else {
-            Err(Error::config(key, v, &allowed()))
+            Err(Error::config(key.name(), v, &allowed()))
         }
     }
 
     /// A non-negative integer no larger than `max`.
-    pub fn uint_or(&self, key: &str, default: u64, max: u64) -> Result<u64> {
-        let Some(v) = self.get(key)? else { return Ok(default) };
+    pub fn uint(&self, key: &Key, max: u64) -> Result<u64> {
+        let v = self.typed(key)?;
         let allowed = || format!("expected a whole number from 0 to {max}");
-        let n: u64 = v.trim().parse().map_err(|_| Error::config(key, v, &allowed()))?;
+        let n: u64 = v.trim().parse().map_err(|_| Error::config(key.name(), v, &allowed()))?;
         if n <= max {
             Ok(n)
         } else {
-            Err(Error::config(key, v, &allowed()))
+            Err(Error::config(key.name(), v, &allowed()))
         }
     }
 
     /// A finite float.
-    pub fn float_or(&self, key: &str, default: f64) -> Result<f64> {
-        let Some(v) = self.get(key)? else { return Ok(default) };
+    pub fn float(&self, key: &Key) -> Result<f64> {
+        let v = self.typed(key)?;
         match v.trim().parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(f),
-            _ => Err(Error::config(key, v, "expected a number")),
+            _ => Err(Error::config(key.name(), v, "expected a number")),
         }
     }
 
     /// A size in bytes: a number with an optional K, KB, M, MB, G or GB suffix (powers of 1000, as
     /// Fluent Bit's `flb_utils_size_to_bytes`); `false` means 0.
-    pub fn size_or(&self, key: &str, default: u64) -> Result<u64> {
-        match self.get(key)? {
-            None => Ok(default),
-            Some(v) => {
-                parse_size(v).ok_or_else(|| Error::config(key, v, "expected a size such as 512, 32K, 5MB or 1G"))
-            }
-        }
+    pub fn size(&self, key: &Key) -> Result<u64> {
+        let v = self.typed(key)?;
+        parse_size(v).ok_or_else(|| Error::config(key.name(), v, "expected a size such as 512, 32K, 5MB or 1G"))
     }
 
     /// A duration: a number of seconds with an optional s, m, h or d suffix (as Fluent Bit's
     /// `flb_utils_time_to_seconds`), fractions allowed.
-    pub fn duration_or(&self, key: &str, default: Duration) -> Result<Duration> {
-        match self.get(key)? {
-            None => Ok(default),
-            Some(v) => parse_duration(v)
-                .ok_or_else(|| Error::config(key, v, "expected a duration such as 30, 10s, 5m, 2h or 1d")),
-        }
+    pub fn duration(&self, key: &Key) -> Result<Duration> {
+        let v = self.typed(key)?;
+        parse_duration(v)
+            .ok_or_else(|| Error::config(key.name(), v, "expected a duration such as 30, 10s, 5m, 2h or 1d"))
     }
 }
 
@@ -229,14 +255,41 @@ mod tests {
 
     #[test]
     fn typed_getters_name_key_value_and_allowed_range() {
+        const RATE: Key = Key::int("rate").default("1");
+        const COPIES: Key = Key::int("copies").default("1");
+        const FLAG: Key = Key::bool("flag").default("off");
+        const N: Key = Key::int("n").default("5");
+        const MISSING: Key = Key::int("missing").default("5");
         let pairs = [("Rate", "abc"), ("copies", "-3"), ("flag", "maybe"), ("n", "7")];
         let c = Config::from_pairs(&pairs);
-        let e = c.int_or("rate", 1, 1..=1000).unwrap_err();
+        let e = c.int(&RATE, 1..=1000).unwrap_err();
         assert!(e.message().contains("'rate'") && e.message().contains("'abc'") && e.message().contains("1 to 1000"));
-        assert!(c.uint_or("copies", 1, 100).unwrap_err().message().contains("'-3'"));
-        assert!(c.bool_or("flag", false).unwrap_err().message().contains("on/off"));
-        assert_eq!(c.uint_or("n", 0, 10).unwrap(), 7);
-        assert_eq!(c.uint_or("missing", 5, 10).unwrap(), 5);
-        assert!(c.uint_or("n", 0, 5).is_err());
+        assert!(c.uint(&COPIES, 100).unwrap_err().message().contains("'-3'"));
+        assert!(c.bool(&FLAG).unwrap_err().message().contains("on/off"));
+        assert_eq!(c.uint(&N, 10).unwrap(), 7);
+        assert_eq!(c.uint(&MISSING, 10).unwrap(), 5);
+        assert!(c.uint(&N, 5).is_err());
+    }
+
+    #[test]
+    fn declared_keys_give_defaults_and_refuse_undeclared_reads() {
+        const A: Key = Key::str("a").default("dflt");
+        const B: Key = Key::str("b");
+        const T: Key = Key::time("t").default("2m");
+        const NODEF: Key = Key::int("nodef");
+        static KEYS: &[Key] = &[A, B, T, NODEF];
+        let pairs = [("B", "set")];
+        let c = Config::from_pairs(&pairs).with_keys(KEYS);
+        assert_eq!(c.string(&A).unwrap(), "dflt");
+        assert_eq!(c.value(&A).unwrap(), None);
+        assert_eq!(c.text(&B).unwrap(), Some("set"));
+        assert_eq!(c.duration(&T).unwrap(), Duration::from_secs(120));
+        assert!(c.uint(&NODEF, 9).unwrap_err().message().contains("declares no default"));
+        let e = c.get("undeclared").unwrap_err();
+        assert!(e.message().contains("'undeclared'") && e.message().contains("not declared"), "{}", e.message());
+        const OTHER: Key = Key::str("other").default("x");
+        assert!(c.string(&OTHER).is_err());
+        // without a table (a plugin that declares nothing) any name reads
+        assert_eq!(Config::from_pairs(&pairs).get("anything").unwrap(), None);
     }
 }

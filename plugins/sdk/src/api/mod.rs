@@ -3,12 +3,14 @@
 
 pub mod config;
 pub mod error;
+pub mod keys;
 pub mod log;
 pub mod worker;
 
 use crate::events::{EventReader, EventWriter, RecordForm};
 pub use config::Config;
 pub use error::{Error, FlushError, Result};
+pub use keys::{Key, KeyType};
 pub use log::{InstanceKind, Level, Logger};
 pub use worker::{Batch, BatchId, SourceAck, SourceWriter, Taken, Waker, Worker, WorkerConfig};
 
@@ -154,6 +156,9 @@ pub trait InputPlugin: Sized + Send + 'static {
     const NAME: &'static str;
     /// One line shown by `fluent-bit --help`.
     const DESCRIPTION: &'static str;
+    /// Every config key the plugin takes (see [`keys`]). Empty: the plugin declares none, reads
+    /// any name, and hosts check none.
+    const KEYS: &'static [Key] = &[];
 
     /// Builds an instance from its config; an error fails the instance with one log line.
     fn init(ctx: &mut InitContext<'_>) -> Result<Self>;
@@ -211,6 +216,9 @@ pub trait OutputPlugin: Sized + Send + Sync + 'static {
     const DESCRIPTION: &'static str;
     /// The events this output consumes.
     const EVENT_TYPE: EventType = EventType::Logs;
+    /// Every config key the plugin takes (see [`keys`]). Empty: the plugin declares none, reads
+    /// any name, and hosts check none.
+    const KEYS: &'static [Key] = &[];
 
     /// Builds an instance from its config; an error fails the instance with one log line.
     fn init(ctx: &mut InitContext<'_>) -> Result<Self>;

@@ -5,7 +5,9 @@
 //!   records are written in the legacy `[time, {body}]` form, which every version reads (a 2.0 host
 //!   takes the inner array of a modern record for a bad timestamp and drops or garbles the record;
 //!   `flb_input_log_append` is exported from 2.0, so it tells nothing here);
-//! - whether `flb_input_log_append` can be called directly (see [`log_append`]).
+//! - whether `flb_input_log_append` can be called directly (see [`log_append`]);
+//! - whether the definition has the `config_map` field and Fluent Bit reads it with the struct
+//!   layout this SDK writes (see [`config_map_support`]).
 
 use core::ffi::{c_char, c_int, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,4 +69,55 @@ pub(crate) fn record_form(preferred: crate::events::RecordForm) -> crate::events
     } else {
         RecordForm::Modern
     }
+}
+
+/// Fluent Bit versions whose plugin definition (48 bytes, `config_map` at offset 40) and
+/// `struct flb_config_map` (104 bytes, the 5.0.3 layout) this SDK was checked against.
+pub(crate) const CONFIG_MAP_VERIFIED: &[&str] = &["5.1.1"];
+
+/// A function Fluent Bit exports from 5.0.3 on, added with the `raw` member that gave `struct
+/// flb_config_map` its current layout: present in every host the map may be written to.
+const CONFIG_MAP_SYMBOL: &core::ffi::CStr = c"flb_config_map_translate_dynamic";
+
+/// Whether `config_map` may be written into the definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MapSupport {
+    /// `FLUENT_BIT_VERSION` names a verified version and the host exports the 5.0.3 symbol.
+    Yes,
+    /// `FLUENT_BIT_VERSION` is not set: the version is unknown.
+    Unknown,
+    /// A version this SDK has not checked the layouts of.
+    Unverified(String),
+    /// The variable names a verified version, but the process does not export the symbol every such
+    /// Fluent Bit exports: the variable does not describe this host.
+    Mismatch(String),
+}
+
+/// Decides, at each Register, whether the host takes a `config_map`.
+///
+/// Fluent Bit exports no version, and no exported symbol tells 5.1.1 (48-byte definition) from
+/// 5.1.0 (40 bytes, where writing the field corrupts the host's heap). The version comes from the
+/// `FLUENT_BIT_VERSION` environment variable, which Fluent Bit's official container images set; on
+/// other installs users set it themselves. It is trusted only for versions in
+/// [`CONFIG_MAP_VERIFIED`], and only when the process exports `flb_config_map_translate_dynamic`
+/// (5.0.3+), so a variable left over from another install cannot make a plugin write into an older
+/// host's smaller definition. Anything else: nothing is written, and the plugin runs as before,
+/// with its keys unchecked by the host.
+pub(crate) fn config_map_support() -> MapSupport {
+    let version = match std::env::var("FLUENT_BIT_VERSION") {
+        Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
+        _ => return MapSupport::Unknown,
+    };
+    if !CONFIG_MAP_VERIFIED.contains(&version.as_str()) {
+        return MapSupport::Unverified(version);
+    }
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name has no other precondition.
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, CONFIG_MAP_SYMBOL.as_ptr()) };
+    if p.is_null() {
+        // Takes glibc's per-thread error message, so it is not left allocated on a host thread.
+        // SAFETY: dlerror has no preconditions.
+        unsafe { libc::dlerror() };
+        return MapSupport::Mismatch(version);
+    }
+    MapSupport::Yes
 }

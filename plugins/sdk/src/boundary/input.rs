@@ -161,7 +161,8 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &InputRegistry<P>, plugin: *mut c_
         };
         // SAFETY: `api` and `i_ins` come from one live `flbgo_input_plugin` and stay valid until the
         // instance exits, which detaches the logger that keeps them.
-        let ctx = unsafe { init_context(p.api, p.i_ins, InstanceKind::Input, P::NAME, reg.next_index(), &fallback) };
+        let ctx =
+            unsafe { init_context(p.api, p.i_ins, InstanceKind::Input, P::NAME, P::KEYS, reg.next_index(), &fallback) };
         let Some(mut ctx) = ctx else { return abi::FLB_ERROR };
         let log = ctx.logger();
         let plugin = match P::init(&mut ctx) {

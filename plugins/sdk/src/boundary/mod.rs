@@ -7,6 +7,7 @@
 //! pre-exit, exit (remove, wait for calls in flight, shut down inside the panic guard), Register
 //! and Unregister. `input` and `output` hold only what differs.
 
+mod config_map;
 pub(crate) mod host;
 mod input;
 pub(crate) mod instance_tag;
@@ -18,7 +19,7 @@ pub use output::*;
 pub use registry::Registry;
 
 use crate::abi::{self, flb_api, flb_plugin_proxy_def};
-use crate::api::{Config, InitContext, InstanceKind, Logger, Result};
+use crate::api::{Config, InitContext, InstanceKind, Key, Logger, Result};
 use crate::events::RecordForm;
 use core::ffi::{c_int, c_void};
 use registry::Call;
@@ -132,6 +133,7 @@ unsafe fn init_context<'a>(
     ins: *mut c_void,
     kind: InstanceKind,
     plugin: &'static str,
+    keys: &'static [Key],
     instance: usize,
     fallback: &Logger,
 ) -> Option<InitContext<'a>> {
@@ -144,7 +146,7 @@ unsafe fn init_context<'a>(
     // detaches the logger at exit, before the host frees them.
     let log = unsafe { Logger::new(api, ins, kind, plugin) };
     // SAFETY: as above; property strings live as long as the instance config.
-    let config = unsafe { Config::from_host(api, ins, kind) };
+    let config = unsafe { Config::from_host(api, ins, kind) }.with_keys(keys);
     let get_cmt = match kind {
         InstanceKind::Input => api.input_get_cmt_instance,
         InstanceKind::Output => api.output_get_cmt_instance,
@@ -173,11 +175,13 @@ pub fn pre_register(_hot_reloading: c_int) -> c_int {
 }
 
 /// `FLBPluginRegister`: fills the five fields every host has, plus `event_type` when the plugin asks
-/// for a non-log event type (that field exists only from Fluent Bit 5.0).
+/// for a non-log event type (that field exists only from Fluent Bit 5.0), plus `config_map` when the
+/// plugin declares keys and the host is known to take the map (see [`host::config_map_support`]).
 ///
 /// # Safety
 /// `def` must be NULL or point to a host-allocated definition with at least the five base fields,
 /// and the seven-field layout when `event_type` is `Some`.
+#[allow(clippy::too_many_arguments)]
 pub unsafe fn register<I>(
     reg: &Registry<I>,
     def: *mut flb_plugin_proxy_def,
@@ -185,6 +189,7 @@ pub unsafe fn register<I>(
     name: &'static str,
     description: &'static str,
     event_type: Option<c_int>,
+    keys: &'static [Key],
     log: &Logger,
 ) -> c_int {
     guard(log, "FLBPluginRegister", -1, || {
@@ -196,9 +201,11 @@ pub unsafe fn register<I>(
             log.error(format_args!("plugin name or description contains a NUL byte"));
             return -1;
         };
+        let map = if keys.is_empty() { core::ptr::null_mut() } else { config_map_for_host(reg, keys, log) };
         // SAFETY: def is non-NULL and, per the contract, points to at least the five base fields
-        // (seven when event_type is Some); fields are written through raw places so no reference to
-        // a shorter host struct is created.
+        // (seven when event_type is Some); `map` is non-NULL only on a host shown to have the
+        // 48-byte definition (config_map_support). Fields are written through raw places so no
+        // reference to a shorter host struct is created.
         unsafe {
             core::ptr::addr_of_mut!((*def).type_).write(plugin_type);
             core::ptr::addr_of_mut!((*def).proxy).write(abi::FLB_PROXY_GOLANG);
@@ -208,9 +215,56 @@ pub unsafe fn register<I>(
             if let Some(et) = event_type {
                 core::ptr::addr_of_mut!((*def).event_type).write(et);
             }
+            if !map.is_null() {
+                core::ptr::addr_of_mut!((*def).config_map).write(map);
+            }
         }
         0
     })
+}
+
+/// The map to write into the definition, or NULL (with a note, once per process, saying why the
+/// host will not check the plugin's keys).
+fn config_map_for_host<I>(reg: &Registry<I>, keys: &[Key], log: &Logger) -> *mut abi::flb_config_map {
+    let verified = host::CONFIG_MAP_VERIFIED.join(", ");
+    match host::config_map_support() {
+        host::MapSupport::Yes => match reg.config_map(keys) {
+            Ok(p) => p,
+            Err(e) => {
+                log.error(format_args!(
+                    "plugin bug: its keys cannot be handed to Fluent Bit ({e}); they are not checked"
+                ));
+                core::ptr::null_mut()
+            }
+        },
+        host::MapSupport::Unknown => {
+            if reg.first_map_note() {
+                log.debug(format_args!(
+                    "FLUENT_BIT_VERSION is not set: keys are not handed to the host (set it to {verified} \
+                     on Fluent Bit {verified} to have unknown keys refused)"
+                ));
+            }
+            core::ptr::null_mut()
+        }
+        host::MapSupport::Unverified(v) => {
+            if reg.first_map_note() {
+                log.info(format_args!(
+                    "Fluent Bit {v}: this SDK has checked the config_map layout of Fluent Bit {verified} only, so \
+                     the plugin's keys are not handed over and Fluent Bit does not refuse unknown ones"
+                ));
+            }
+            core::ptr::null_mut()
+        }
+        host::MapSupport::Mismatch(v) => {
+            if reg.first_map_note() {
+                log.warn(format_args!(
+                    "FLUENT_BIT_VERSION={v}, but this process does not export what Fluent Bit {v} exports \
+                     (flb_config_map_translate_dynamic): the keys are not handed over"
+                ));
+            }
+            core::ptr::null_mut()
+        }
+    }
 }
 
 /// `FLBPluginUnregister`: exits any instance the host never exited (hosts without the Ctx exit
@@ -234,6 +288,15 @@ pub unsafe fn unregister<I: Instance>(reg: &Registry<I>, def: *mut flb_plugin_pr
                 if reg.owns_names(name, desc) {
                     core::ptr::addr_of_mut!((*def).name).write(core::ptr::null_mut());
                     core::ptr::addr_of_mut!((*def).description).write(core::ptr::null_mut());
+                }
+            }
+            if let Some(map) = reg.config_map_ptr() {
+                // SAFETY: a map exists only where Register found a host with the 48-byte definition,
+                // so the config_map field is inside the host's allocation.
+                unsafe {
+                    if core::ptr::addr_of!((*def).config_map).read() == map {
+                        core::ptr::addr_of_mut!((*def).config_map).write(core::ptr::null_mut());
+                    }
                 }
             }
         }

@@ -57,7 +57,9 @@ pub unsafe fn output_init<P: OutputPlugin>(reg: &OutputRegistry<P>, plugin: *mut
         };
         // SAFETY: `api` and `o_ins` come from one live `flbgo_output_plugin` and stay valid until the
         // instance exits, which detaches the logger that keeps them.
-        let ctx = unsafe { init_context(p.api, p.o_ins, InstanceKind::Output, P::NAME, reg.next_index(), &fallback) };
+        let ctx = unsafe {
+            init_context(p.api, p.o_ins, InstanceKind::Output, P::NAME, P::KEYS, reg.next_index(), &fallback)
+        };
         let Some(mut ctx) = ctx else { return abi::FLB_ERROR };
         let log = ctx.logger();
         let plugin = match P::init(&mut ctx) {

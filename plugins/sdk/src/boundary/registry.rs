@@ -17,6 +17,9 @@
 //! with no instance pointer; the registry answers "which instance" from the calling thread, since
 //! Fluent Bit runs each input instance's callbacks on its own thread.
 
+use super::config_map::ConfigMap;
+use crate::abi::flb_config_map;
+use crate::api::keys::Key;
 use crate::events::MallocBuf;
 use crate::sync::{Condvar, Mutex, MutexGuard};
 use core::ffi::c_char;
@@ -69,6 +72,10 @@ struct Inner<I> {
     /// registers the new definition before it unregisters the old one, and both point at the same
     /// strings: they are freed when the last one goes.
     registrations: usize,
+    /// The `config_map` handed to the host (only where it takes one), freed with the strings.
+    map: Option<ConfigMap>,
+    /// A host that takes no map was reported once (hot reloads register again).
+    map_noted: bool,
 }
 
 /// One per plugin `.so`, declared by the plugin macro.
@@ -146,6 +153,8 @@ impl<I> Registry<I> {
                 name: None,
                 description: None,
                 registrations: 0,
+                map: None,
+                map_noted: false,
             }),
             idle: Condvar::new(),
             waiters: AtomicUsize::new(0),
@@ -177,14 +186,35 @@ impl<I> Registry<I> {
             && g.description.as_ref().is_some_and(|d| d.as_ptr() == description)
     }
 
-    /// One definition is released; the strings go with the last one.
+    /// One definition is released; the strings and the map go with the last one.
     pub(crate) fn free_names(&self) {
         let mut g = self.lock();
         g.registrations = g.registrations.saturating_sub(1);
         if g.registrations == 0 {
             g.name = None;
             g.description = None;
+            g.map = None;
         }
+    }
+
+    /// The `config_map` of `keys`, built at the first call and kept until the last definition is
+    /// released (call after [`names`](Self::names), which counts the definition).
+    pub(crate) fn config_map(&self, keys: &[Key]) -> Result<*mut flb_config_map, String> {
+        let mut g = self.lock();
+        if g.map.is_none() {
+            g.map = Some(ConfigMap::build(keys)?);
+        }
+        Ok(g.map.as_ref().map_or(core::ptr::null_mut(), ConfigMap::as_ptr))
+    }
+
+    /// The map handed to the host, if any.
+    pub(crate) fn config_map_ptr(&self) -> Option<*mut flb_config_map> {
+        self.lock().map.as_ref().map(ConfigMap::as_ptr)
+    }
+
+    /// True the first time it is called: a note about the host is logged once per process.
+    pub(crate) fn first_map_note(&self) -> bool {
+        !core::mem::replace(&mut self.lock().map_noted, true)
     }
 
     /// Keeps a buffer the host may still be copying after its instance exited.

@@ -19,23 +19,29 @@ fn panic_in(v: &str) -> &'static str {
     }
 }
 
+const PANIC: Key = Key::str("panic").desc("panic in init, collect or cleanup");
+const FAIL: Key = Key::bool("fail").default("false").desc("fail init");
+const LEGACY: Key = Key::bool("legacy").default("false").desc("write the legacy record form");
+const RECORDS: Key = Key::int("records").default("1").desc("records per collect");
+
 impl InputPlugin for SdkTestIn {
     const NAME: &'static str = "sdktest_in";
     const DESCRIPTION: &'static str = "SDK test input";
+    const KEYS: &'static [Key] = &[PANIC, FAIL, LEGACY, RECORDS];
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
         let cfg = ctx.config();
-        let panic_in = panic_in(cfg.str_or("panic", "")?);
+        let panic_in = panic_in(cfg.string(&PANIC)?);
         if panic_in == "init" {
             panic!("sdktest_in asked to panic in init");
         }
-        if cfg.bool_or("fail", false)? {
+        if cfg.bool(&FAIL)? {
             return Err(Error::new("sdktest_in asked to fail init"));
         }
-        if cfg.bool_or("legacy", false)? {
+        if cfg.bool(&LEGACY)? {
             ctx.set_record_form(RecordForm::Legacy);
         }
-        Ok(SdkTestIn { records: cfg.uint_or("records", 1, 1_000_000)?, next: 0, panic_in })
+        Ok(SdkTestIn { records: cfg.uint(&RECORDS, 1_000_000)?, next: 0, panic_in })
     }
 
     fn collect(&mut self, events: &mut EventWriter) -> Result<()> {

@@ -168,22 +168,31 @@ struct Params {
     panic_in_worker: bool,
 }
 
+const PANIC_IN: Key = Key::str("panic_in").desc("'worker': the worker thread panics half way");
+const TOTAL: Key = Key::int("total").default("1000000").desc("records in all");
+const PER_FILL: Key = Key::int("per_fill").default("1000").desc("records per batch fill");
+const SOURCES: Key = Key::int("sources").default("3").desc("sources (tags) the records cycle through");
+const BATCH_LIMIT: Key = Key::size("batch_limit").default("4000000").desc("the batch cap");
+const PIECE: Key = Key::size("piece").default("2048000").desc("bytes per piece");
+const DIRECT: Key = Key::bool("direct").default("true").desc("append per source tag where the host allows");
+
 impl InputPlugin for SdkWorkerIn {
     const NAME: &'static str = "sdkworker_in";
     const DESCRIPTION: &'static str = "SDK worker API test input";
+    const KEYS: &'static [Key] = &[PANIC_IN, TOTAL, PER_FILL, SOURCES, BATCH_LIMIT, PIECE, DIRECT];
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
         let cfg = ctx.config();
-        let panic_in = cfg.str_or("panic_in", "")?;
+        let panic_in = cfg.string(&PANIC_IN)?;
         let params = Params {
-            total: cfg.uint_or("total", 1_000_000, u64::MAX)?,
-            per_fill: cfg.uint_or("per_fill", 1000, 1 << 30)?.max(1),
-            sources: cfg.uint_or("sources", 3, 1000)?.max(1),
+            total: cfg.uint(&TOTAL, u64::MAX)?,
+            per_fill: cfg.uint(&PER_FILL, 1 << 30)?.max(1),
+            sources: cfg.uint(&SOURCES, 1000)?.max(1),
             panic_in_worker: panic_in == "worker",
         };
-        let limit = cfg.size_or("batch_limit", 4_000_000)?;
-        let piece = cfg.size_or("piece", 2_048_000)?;
-        let direct = cfg.bool_or("direct", true)?;
+        let limit = cfg.size(&BATCH_LIMIT)?;
+        let piece = cfg.size(&PIECE)?;
+        let direct = cfg.bool(&DIRECT)?;
         let log = ctx.logger();
         let ledger = Arc::new(std::sync::Mutex::new(Ledger {
             sources: params.sources,

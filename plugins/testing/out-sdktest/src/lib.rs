@@ -84,17 +84,23 @@ fn touch_stack(kb: usize) -> u8 {
     level(kb)
 }
 
+const PANIC: Key = Key::bool("panic").default("false").desc("panic in flush");
+const RETRY: Key = Key::bool("retry").default("false").desc("flush returns retry");
+const STACK_KB: Key = Key::int("stack_kb").default("0").desc("KiB of stack each flush uses");
+const FIELDS: Key = Key::str("fields").default("n").desc("record keys printed per record, comma-separated");
+
 impl OutputPlugin for SdkTestOut {
     const NAME: &'static str = "sdktest_out";
     const DESCRIPTION: &'static str = "SDK test output";
+    const KEYS: &'static [Key] = &[PANIC, RETRY, STACK_KB, FIELDS];
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
         let cfg = ctx.config();
         Ok(SdkTestOut {
-            panic: cfg.bool_or("panic", false)?,
-            retry: cfg.bool_or("retry", false)?,
-            stack_kb: cfg.uint_or("stack_kb", 0, 1 << 20)? as usize,
-            fields: parse_fields(cfg.str_or("fields", "n")?)?,
+            panic: cfg.bool(&PANIC)?,
+            retry: cfg.bool(&RETRY)?,
+            stack_kb: cfg.uint(&STACK_KB, 1 << 20)? as usize,
+            fields: parse_fields(cfg.string(&FIELDS)?)?,
         })
     }
 
