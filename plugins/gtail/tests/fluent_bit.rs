@@ -42,8 +42,11 @@ struct Fb {
 impl Fb {
     fn start(fb: &str, args: &[&str], out: PathBuf) -> Fb {
         let file = std::fs::File::create(&out).expect("stdout file");
+        // As Fluent Bit's official 5.1.1 image does: gtail hands Fluent Bit its config_map, so
+        // every run here (the reloads included) has the host check and copy gtail's keys.
         let child = Command::new(fb)
             .args(args)
+            .env("FLUENT_BIT_VERSION", "5.1.1")
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(Stdio::piped())

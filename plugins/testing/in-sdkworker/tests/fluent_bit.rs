@@ -15,6 +15,7 @@ fn fluent_bit(fb: &str, args: &[&str], lines: usize) -> (String, String) {
     let out = std::fs::File::create(&out_path).expect("stdout file");
     let child = Command::new(fb)
         .args(args)
+        .env("FLUENT_BIT_VERSION", "5.1.1")
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(Stdio::piped())
