@@ -110,6 +110,13 @@ int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloadin
             return -1;
         }
     }
+    /* glibc allocates a thread's dlerror state at the first dl* call that fails on it (and
+     * frees it at the second dlerror() after that, which the host's own calls do). A Register
+     * probing for a function this host does not offer, as the config_map rule has plugins do
+     * under older profiles and with --no-config-map, would otherwise be charged by the malloc
+     * counting with that state, which stays on this (main) thread past check's all-freed
+     * verdict. A failed lookup of the host's own, just before, makes it the host's. */
+    (void) dlsym(RTLD_DEFAULT, "flb_host_no_such_symbol");
     if (so->pre_register) {
         PLUGIN_CALL(ret = so->pre_register(hot_reloading));
         if (ret == -1) {
