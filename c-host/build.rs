@@ -1,5 +1,6 @@
-//! Compiles the C host (src/*.c) into two executables, the shim library both load under --abi 5.1
-//! (shim/exports.c -> libflbhost_exports.so, beside them), and the C test plugins
+//! Compiles the C host (src/*.c) into two executables, the shim libraries both load under --abi 5.1
+//! (shim/exports.c -> libflbhost_exports.so and shim/configmap.c -> libflbhost_configmap.so,
+//! beside them), and the C test plugins
 //! (tests/plugins/*.c, plus the shared tracer plugins when ../shared is present) into .so files,
 //! all in OUT_DIR, and exports their paths to the crate as compile-time env vars.
 use std::env;
@@ -48,14 +49,16 @@ fn main() {
     let sources: Vec<&PathBuf> = all.iter().filter(|p| p.extension().is_some_and(|x| x == "c")).collect();
     let common = ["-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-pthread", "-rdynamic"];
 
-    // Next to both executables: the host finds it relative to /proc/self/exe.
-    let shim_src = shim_dir.join("exports.c");
-    println!("cargo:rerun-if-changed={}", shim_src.display());
-    let mut cmd = compiler();
-    cmd.args(["-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o"])
-        .arg(out.join("libflbhost_exports.so"))
-        .arg(&shim_src);
-    run(cmd, "libflbhost_exports.so");
+    // Next to both executables: the host finds them relative to /proc/self/exe.
+    for (src, lib) in [("exports.c", "libflbhost_exports.so"), ("configmap.c", "libflbhost_configmap.so")] {
+        let shim_src = shim_dir.join(src);
+        println!("cargo:rerun-if-changed={}", shim_src.display());
+        let mut cmd = compiler();
+        cmd.args(["-std=c11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-o"])
+            .arg(out.join(lib))
+            .arg(&shim_src);
+        run(cmd, lib);
+    }
 
     let host = out.join("flb-host");
     let mut cmd = compiler();

@@ -6,6 +6,8 @@ FLB_HOST          := target/flb-host/flb-host
 FLB_HOST_ASAN     := target/flb-host/flb-host-asan
 # flb_input_log_append for plugins under --abi 5.1; the host looks for it next to its binary
 FLB_HOST_EXPORTS  := target/flb-host/libflbhost_exports.so
+# flb_config_map_translate_dynamic (a stub) for plugins under --abi 5.1, beside the host too
+FLB_HOST_CONFIGMAP := target/flb-host/libflbhost_configmap.so
 FLB_HOST_CC       ?= $(CC)
 FLB_HOST_CFLAGS   := -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -rdynamic
 FLB_HOST_LIBS     := -ldl -lm
@@ -16,11 +18,15 @@ $(FLB_HOST_EXPORTS): $(FLB_HOST_DIR)/shim/exports.c $(FLB_HOST_DIR)/host.mk
 	@mkdir -p $(dir $@)
 	$(FLB_HOST_CC) $(FLB_HOST_SHIM_FLAGS) -o $@ $(FLB_HOST_DIR)/shim/exports.c
 
-$(FLB_HOST): $(FLB_HOST_SRCS) $(FLB_HOST_HDRS) $(FLB_HOST_DIR)/host.mk $(FLB_HOST_EXPORTS)
+$(FLB_HOST_CONFIGMAP): $(FLB_HOST_DIR)/shim/configmap.c $(FLB_HOST_DIR)/host.mk
+	@mkdir -p $(dir $@)
+	$(FLB_HOST_CC) $(FLB_HOST_SHIM_FLAGS) -o $@ $(FLB_HOST_DIR)/shim/configmap.c
+
+$(FLB_HOST): $(FLB_HOST_SRCS) $(FLB_HOST_HDRS) $(FLB_HOST_DIR)/host.mk $(FLB_HOST_EXPORTS) $(FLB_HOST_CONFIGMAP)
 	@mkdir -p $(dir $@)
 	$(FLB_HOST_CC) $(FLB_HOST_CFLAGS) -o $@ $(FLB_HOST_SRCS) $(FLB_HOST_LIBS)
 
-$(FLB_HOST_ASAN): $(FLB_HOST_SRCS) $(FLB_HOST_HDRS) $(FLB_HOST_DIR)/host.mk $(FLB_HOST_EXPORTS)
+$(FLB_HOST_ASAN): $(FLB_HOST_SRCS) $(FLB_HOST_HDRS) $(FLB_HOST_DIR)/host.mk $(FLB_HOST_EXPORTS) $(FLB_HOST_CONFIGMAP)
 	@mkdir -p $(dir $@)
 	$(FLB_HOST_CC) $(FLB_HOST_CFLAGS) $(FLB_HOST_ASAN_FLAGS) -o $@ $(FLB_HOST_SRCS) $(FLB_HOST_LIBS)
 

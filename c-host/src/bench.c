@@ -140,7 +140,7 @@ static int bench_body(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok = 1;
         if (v == NULL && x[0] == '-' && strcmp(x, "--legacy") != 0 &&
-            strcmp(x, "--no-direct-append") != 0) {
+            strcmp(x, "--no-direct-append") != 0 && strcmp(x, "--no-config-map") != 0) {
             host_error("option %s needs a value", x);
             goto out;
         }
@@ -188,6 +188,8 @@ static int bench_body(int argc, char **argv)
             i++;
         } else if (strcmp(x, "--no-direct-append") == 0) {
             h->no_direct_append = 1;
+        } else if (strcmp(x, "--no-config-map") == 0) {
+            h->no_config_map = 1;
         } else if (strcmp(x, "--coro-stack") == 0) {
             ok = parse_size(v, &h->coro_stack) == 0 && h->coro_stack >= 8192;
             i++;
@@ -235,7 +237,7 @@ static int bench_body(int argc, char **argv)
     } else {
         set_thread_name("flb-pipeline");
     }
-    if (host_exports_load(h) != 0) {
+    if (host_exports_load(h) != 0 || host_configmap_load(h) != 0) {
         goto out;
     }
     if (loader_load_all(h) != 0 || loader_bind_instances(h) != 0) {

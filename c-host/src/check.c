@@ -238,6 +238,10 @@ static void *instance_thread(void *arg)
         bi = new_instance(h, so, kvs, nkv, bad);
         if (bi == NULL) {
             report("FAIL", "init-bad-config", "cannot set up the instance");
+        } else if (config_map_instance_check(bi, h->abi) != 0) {
+            report("PASS", "init-bad-config",
+                   "%s refused by the plugin's config_map before FLBPluginInit, as Fluent Bit "
+                   "5.1.1 does", bad);
         } else {
             int ret;
             if (is_in) {
@@ -261,8 +265,13 @@ static void *instance_thread(void *arg)
     /* two good instances */
     a = new_instance(h, so, kvs, nkv, NULL);
     if (a == NULL || instance_init(a, h->abi) != 0) {
-        report("FAIL", "init", "FLBPluginInit with the given properties failed (returned %d)",
-               a ? a->init_ret : -1);
+        if (a != NULL && a->config_refused) {
+            report("FAIL", "init", "the given properties do not pass the plugin's config_map "
+                   "(see the error above); FLBPluginInit not called");
+        } else {
+            report("FAIL", "init", "FLBPluginInit with the given properties failed (returned %d)",
+                   a ? a->init_ret : -1);
+        }
         goto teardown;
     }
     report("PASS", "init", "returned %d", a->init_ret);
@@ -416,6 +425,47 @@ teardown:
     return NULL;
 }
 
+/* config-map: the keys a 5.1.1 plugin declares; FAIL only for a map Fluent Bit could not take
+ * (malformed, or a default that does not parse) */
+static void check_config_map(struct host *h, struct plugin_so *so)
+{
+    struct cm_list m;
+    char why[512] = "";
+    char names[900];
+    size_t off = 0;
+
+    if (h->abi < ABI_5_1) {
+        report("SKIP", "config-map", "abi %s has no config_map (a Fluent Bit 5.1.1 feature)",
+               abi_name(h->abi));
+        return;
+    }
+    if (h->no_config_map) {
+        report("SKIP", "config-map", "--no-config-map: the host neither offers nor reads it");
+        return;
+    }
+    if (so->config_map == NULL) {
+        const char *v = getenv("FLUENT_BIT_VERSION");
+        report("SKIP", "config-map", "the plugin declares none (config_map NULL; "
+               "FLUENT_BIT_VERSION=%s)", v != NULL ? v : "");
+        return;
+    }
+    if (config_map_load(so, &m, why, sizeof why) != 0) {
+        report("FAIL", "config-map", "%s", why);
+        return;
+    }
+    names[0] = '\0';
+    for (size_t i = 0; i < m.n && off < sizeof names - 1; i++) {
+        int n = snprintf(names + off, sizeof names - off, "%s%s", i ? ", " : "", m.v[i].name);
+        if (n < 0 || (size_t) n >= sizeof names - off) {
+            snprintf(names + (sizeof names - 5), 5, "...");
+            break;
+        }
+        off += (size_t) n;
+    }
+    report("PASS", "config-map", "%zu key(s), every default parses: %s", m.n, names);
+    config_map_free(&m);
+}
+
 int check_main(int argc, char **argv)
 {
     struct host *h = &g_host;
@@ -452,6 +502,8 @@ int check_main(int argc, char **argv)
             }
         } else if (strcmp(x, "--no-direct-append") == 0) {
             h->no_direct_append = 1;
+        } else if (strcmp(x, "--no-config-map") == 0) {
+            h->no_config_map = 1;
         } else if (strcmp(x, "--count") == 0 && i + 1 < argc) {
             count = strtol(argv[++i], NULL, 10);
             if (count < 1) {
@@ -494,14 +546,23 @@ int check_main(int argc, char **argv)
         return EXIT_HOST_USAGE;
     }
     set_thread_name("fluent-bit");
-    printf("flb-host check %s (abi %s, %ld calls, malloc counting %s, flb_input_log_append %s)\n",
+    printf("flb-host check %s (abi %s, %ld calls, malloc counting %s, flb_input_log_append %s, "
+           "config_map %s)\n",
            path, abi_name(h->abi), count, counting ? "on" : "off (ASan build)",
            h->abi < ABI_5_1 ? "absent (abi < 5.1)"
-                            : (h->no_direct_append ? "absent (--no-direct-append)" : "offered"));
+                            : (h->no_direct_append ? "absent (--no-direct-append)" : "offered"),
+           h->abi < ABI_5_1 ? "absent (abi < 5.1)"
+                            : (h->no_config_map ? "absent (--no-config-map)" : "offered"));
     mc_snapshot(&m0);
 
     if (host_exports_load(h) != 0) {
         report("FAIL", "load", "cannot offer flb_input_log_append (see the error above)");
+        host_free(h);
+        free(kvs);
+        return EXIT_HOST_ERROR;
+    }
+    if (host_configmap_load(h) != 0) {
+        report("FAIL", "load", "cannot offer config_map (see the error above)");
         host_free(h);
         free(kvs);
         return EXIT_HOST_ERROR;
@@ -560,6 +621,7 @@ int check_main(int argc, char **argv)
                    so->def_size, abi_name(h->abi));
         }
     }
+    check_config_map(h, so);
     h->sos = xcalloc(1, sizeof *h->sos);
     h->sos[0] = so;
     h->nsos = 1;

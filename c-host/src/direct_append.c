@@ -31,20 +31,15 @@ void collect_scope_leave(struct collect_scope *sc)
     atomic_store(&sc->in->in_collect, 0);
 }
 
-int host_exports_load(struct host *h)
+int host_shim_path(const char *file, char *out, size_t outlen)
 {
-    char exe[PATH_MAX], path[PATH_MAX + 64];
+    char exe[PATH_MAX];
     ssize_t n;
     char *slash;
-    const char *e;
 
-    if (h->abi < ABI_5_1 || h->no_direct_append || g_exports != NULL) {
-        return 0;
-    }
     n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) {
-        host_error("cannot read /proc/self/exe to find %s: %s", FLB_HOST_EXPORTS_SO,
-                   strerror(errno));
+        host_error("cannot read /proc/self/exe to find %s: %s", file, strerror(errno));
         return -1;
     }
     exe[n] = '\0';
@@ -52,7 +47,21 @@ int host_exports_load(struct host *h)
     if (slash != NULL) {
         *slash = '\0';
     }
-    snprintf(path, sizeof path, "%s/%s", slash != NULL ? exe : ".", FLB_HOST_EXPORTS_SO);
+    snprintf(out, outlen, "%s/%s", slash != NULL ? exe : ".", file);
+    return 0;
+}
+
+int host_exports_load(struct host *h)
+{
+    char path[PATH_MAX + 64];
+    const char *e;
+
+    if (h->abi < ABI_5_1 || h->no_direct_append || g_exports != NULL) {
+        return 0;
+    }
+    if (host_shim_path(FLB_HOST_EXPORTS_SO, path, sizeof path) != 0) {
+        return -1;
+    }
     dlerror();
     g_exports = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
     if (g_exports == NULL) {

@@ -45,15 +45,83 @@
 #define EXIT_DEF_OVERFLOW 88  /* plugin wrote beyond the def struct of the --abi profile */
 
 /* ---- ABI structs (C layout, field order is the ABI) ---- */
+
+/* Fluent Bit's struct flb_config_map as of 5.0.3 (include/fluent-bit/flb_config_map.h; the value
+ * gained `raw` in 5.0.3, the last layout change, when flb_config_map_translate_dynamic appeared).
+ * A proxy plugin declares an array of these ending with an entry whose name is NULL; in such a
+ * static map name, def_value and desc are plain NUL-terminated C strings (Fluent Bit's flb_sds_t
+ * is a char * to the string). Only type, name, def_value, flags and desc matter to a proxy: the
+ * rest is Fluent Bit's own working storage in the copy it makes per instance. */
+#define FLB_CONFIG_MAP_STR 0
+#define FLB_CONFIG_MAP_STR_PREFIX 1
+#define FLB_CONFIG_MAP_INT 2
+#define FLB_CONFIG_MAP_BOOL 3
+#define FLB_CONFIG_MAP_DOUBLE 4
+#define FLB_CONFIG_MAP_SIZE 5
+#define FLB_CONFIG_MAP_TIME 6
+#define FLB_CONFIG_MAP_DEPRECATED 7
+#define FLB_CONFIG_MAP_CLIST 30 /* 31..34: at least 1..4 items */
+#define FLB_CONFIG_MAP_CLIST_4 34
+#define FLB_CONFIG_MAP_SLIST 40 /* 41..44: at least 1..4 items */
+#define FLB_CONFIG_MAP_SLIST_4 44
+#define FLB_CONFIG_MAP_VARIANT 50
+#define FLB_CONFIG_MAP_MULT 1        /* flag: the key may be set several times */
+#define FLB_CONFIG_MAP_DYNAMIC_ENV 2 /* flag: ${VAR} in the default resolved at run time */
+
+struct fb_mk_list { /* monkey's struct mk_list */
+    struct fb_mk_list *prev, *next;
+};
+struct flb_config_map_val {
+    union {
+        int i_num;
+        int boolean;
+        double d_num;
+        size_t s_num;
+        char *str;
+        struct fb_mk_list *list;
+        void *variant;
+    } val;
+    char *raw; /* since 5.0.3 */
+    struct fb_mk_list *mult;
+    struct fb_mk_list _head;
+};
+struct flb_config_map {
+    int type;
+    char *name;
+    char *def_value;
+    int flags;
+    int set_property;
+    uintptr_t offset;
+    char *desc;
+    struct flb_config_map_val value;
+    struct fb_mk_list _head;
+};
+#if defined(__LP64__)
+/* checked against the 5.1.1 headers with offsetof (x86_64): 104 bytes, name at 8, def_value 16,
+ * flags 24, set_property 28, offset 32, desc 40, value (40 bytes) 48, _head 88 */
+_Static_assert(sizeof(struct flb_config_map_val) == 40, "5.0.3+: flb_config_map_val is 40 bytes");
+_Static_assert(sizeof(struct flb_config_map) == 104, "5.0.3+: flb_config_map is 104 bytes");
+_Static_assert(offsetof(struct flb_config_map, name) == 8, "name at 8");
+_Static_assert(offsetof(struct flb_config_map, def_value) == 16, "def_value at 16");
+_Static_assert(offsetof(struct flb_config_map, flags) == 24, "flags at 24");
+_Static_assert(offsetof(struct flb_config_map, set_property) == 28, "set_property at 28");
+_Static_assert(offsetof(struct flb_config_map, offset) == 32, "offset at 32");
+_Static_assert(offsetof(struct flb_config_map, desc) == 40, "desc at 40");
+_Static_assert(offsetof(struct flb_config_map, value) == 48, "value at 48");
+#endif
+
 struct flb_plugin_proxy_def {
     int type;
     int proxy;
     int flags;
     char *name;
     char *description;
-    int event_type;   /* since 5.0.0 */
-    void *config_map; /* since 5.1.1 */
+    int event_type;                    /* since 5.0.0 */
+    struct flb_config_map *config_map; /* since 5.1.1 */
 };
+#if defined(__LP64__)
+_Static_assert(sizeof(struct flb_plugin_proxy_def) == 48, "5.1.1: the def is 48 bytes");
+#endif
 /* size of the def a 1.9 .. 4.1 host allocates: 5 fields */
 #define FLB_DEF_SIZE_5 offsetof(struct flb_plugin_proxy_def, event_type)
 
@@ -151,6 +219,11 @@ struct plugin_so {
     char *name;
     char *description;
     const char *reg_name, *reg_description; /* the pointers Register wrote, for the reload check */
+    /* def->config_map as Register left it, taken right after Register as Fluent Bit copies it
+     * into its plugin (flb_proxy_register_input/output); NULL under profiles < 5.1 and with
+     * --no-config-map, which ignore the field. Its entries are read again at each instance init
+     * (config_map.c), as Fluent Bit's flb_config_map_create does. */
+    struct flb_config_map *config_map;
     size_t def_size;
     void *def_map;
     size_t def_map_size;
@@ -278,6 +351,7 @@ struct instance {
     struct flb_plugin_proxy_context *out_ctx;
     int initialized;
     int init_ret;
+    int config_refused; /* the last init failed the config_map check: FLBPluginInit not called */
 
     /* run-time state (pipeline.c) */
     pthread_t thread;
@@ -322,6 +396,7 @@ struct host {
     int log_level;
     int retry_limit;
     int no_direct_append; /* --no-direct-append: 5.1 without flb_input_log_append */
+    int no_config_map;    /* --no-config-map: 5.1 that neither offers nor reads config_map */
     uint64_t max_records;
     int hot_reload;       /* Fluent Bit's hot_reload on (-Y): PreRun gets 1, SIGHUP reloads */
     double *reload_at;    /* --reload-after S (seconds from start), sorted */
@@ -433,6 +508,37 @@ struct collect_scope {
 };
 void collect_scope_enter(struct collect_scope *sc);
 void collect_scope_leave(struct collect_scope *sc);
+
+/* the path of a shim library next to the host binary (directory of /proc/self/exe); 0 or -1 */
+int host_shim_path(const char *file, char *out, size_t outlen);
+
+/* config_map.c: a 5.1.1 plugin's struct flb_config_map array, as Fluent Bit reads it */
+#define FLB_HOST_CONFIGMAP_SO "libflbhost_configmap.so"
+#define CONFIG_MAP_MAX_ENTRIES 4096
+struct cm_entry {
+    int type;
+    int flags;
+    char *name;
+    char *def; /* the default after ${VAR} translation (raw with DYNAMIC_ENV), or NULL */
+    char *desc;
+};
+struct cm_list {
+    struct cm_entry *v;
+    size_t n;
+};
+/* Under 5.1 (unless --no-config-map): FLUENT_BIT_VERSION=5.1.1 set in the environment when unset,
+ * and flb_config_map_translate_dynamic offered through the shim; before any plugin is loaded. */
+int host_configmap_load(struct host *h);
+void host_configmap_close(void);
+/* Copy the plugin's map and parse every default as flb_config_map_create does. 0 ok; -1 a
+ * malformed map or a default Fluent Bit refuses (error lines logged; a one-line reason in why) */
+int config_map_load(const struct plugin_so *so, struct cm_list *out, char *why, size_t whylen);
+void config_map_free(struct cm_list *m);
+/* Before FLBPluginInit (instance_init): 0 when the plugin declares no map or the instance's
+ * properties pass flb_config_map_properties_check; -1 with Fluent Bit's messages otherwise */
+int config_map_instance_check(struct instance *in, enum abi_profile abi);
+/* flb-host -e X.so (-i|-o) NAME -h */
+int help_main(struct host *h, struct instance *target);
 
 /* sample.c */
 int sample_chunk(unsigned int nrecords, int legacy, unsigned char **out, size_t *out_len);

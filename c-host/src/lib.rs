@@ -75,8 +75,17 @@ impl Run {
 
 /// Run `bin` with `args` and extra environment; kill it after `timeout`.
 pub fn run_with(bin: &Path, args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Run {
+    run_with_env(bin, args, envs, &[], timeout)
+}
+
+/// Run `bin` with `args`, extra environment `envs` and the variables `remove` taken out of the
+/// inherited environment; kill it after `timeout`.
+pub fn run_with_env(bin: &Path, args: &[&str], envs: &[(&str, &str)], remove: &[&str], timeout: Duration) -> Run {
     let mut cmd = Command::new(bin);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for k in remove {
+        cmd.env_remove(k);
+    }
     for (k, v) in envs {
         cmd.env(k, v);
     }

@@ -110,6 +110,13 @@ int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloadin
             return -1;
         }
     }
+    /* glibc allocates a thread's dlerror state at the first dl* call that fails on it (and
+     * frees it at the second dlerror() after that, which the host's own calls do). A Register
+     * probing for a function this host does not offer, as the config_map rule has plugins do
+     * under older profiles and with --no-config-map, would otherwise be charged by the malloc
+     * counting with that state, which stays on this (main) thread past check's all-freed
+     * verdict. A failed lookup of the host's own, just before, makes it the host's. */
+    (void) dlsym(RTLD_DEFAULT, "flb_host_no_such_symbol");
     if (so->pre_register) {
         PLUGIN_CALL(ret = so->pre_register(hot_reloading));
         if (ret == -1) {
@@ -137,9 +144,24 @@ int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloadin
         host_error("'%s': FLBPluginRegister left the plugin name empty", so->path);
         return -1;
     }
+    so->config_map = NULL;
     if (abi >= ABI_5_1 && so->def->config_map != NULL) {
-        host_log(FLB_LOG_DEBUG, "'%s': plugin declares a config_map (not validated by flb-host)",
-                 so->path);
+        if (g_host.no_config_map) {
+            /* this host emulates a 5.1 without config_map: a plugin that writes it all the same
+             * did not check, and would write past the 40-byte def of a 5.0 .. 5.1.0 */
+            host_log(FLB_LOG_WARN,
+                     "'%s': FLBPluginRegister wrote config_map although the host did not offer "
+                     "it (--no-config-map: no FLUENT_BIT_VERSION=5.1.1 from flb-host, no "
+                     "flb_config_map_translate_dynamic); ignored, as a Fluent Bit 5.0 .. 5.1.0 "
+                     "has no such field",
+                     so->path);
+        } else {
+            /* Fluent Bit keeps the pointer (flb_proxy_register_input/output: p->config_map =
+             * def->config_map) and reads the entries at each instance init */
+            so->config_map = so->def->config_map;
+            host_log(FLB_LOG_DEBUG, "'%s': plugin declares a config_map at %p", so->path,
+                     (void *) so->config_map);
+        }
     }
     so->registered = 1;
     so->reg_name = so->def->name;
@@ -335,7 +357,17 @@ int instance_prepare(struct instance *in, enum abi_profile abi)
 int instance_init(struct instance *in, enum abi_profile abi)
 {
     int ret;
-    (void) abi;
+    /* Fluent Bit checks the properties against the plugin's config_map before the plugin's init
+     * (flb_input_instance_init / flb_output_init_all call *_plugin_property_check first) */
+    in->config_refused = 0;
+    if (config_map_instance_check(in, abi) != 0) {
+        in->config_refused = 1;
+        in->init_ret = 0;
+        host_error("plugin '%s' (%s) failed to initialize: its configuration does not pass the "
+                   "plugin's config_map (see above); FLBPluginInit was not called",
+                   in->name, in->so->path);
+        return -1;
+    }
     if (in->type == FLB_PROXY_INPUT_PLUGIN) {
         PLUGIN_CALL(ret = in->so->init(in->go_in));
     } else {

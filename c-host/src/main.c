@@ -12,20 +12,30 @@ static const char *usage_text =
     "                 -o NAME [-p key=value]... [-m MATCH] [-c fluent-bit.conf]\n"
     "                 [--interval S] [--flush S] [--duration S] [--max-records N]\n"
     "                 [--pause-after S] [--resume-after S] [--abi 1.9|2.0|2.2|4.1|5.1]\n"
-    "                 [--no-direct-append] [--coro-stack BYTES|64K] [--log-level LEVEL]\n"
-    "                 [--retry-limit N] [--retry-wait S] [--grace S]\n"
+    "                 [--no-direct-append] [--no-config-map] [--coro-stack BYTES|64K]\n"
+    "                 [--log-level LEVEL] [--retry-limit N] [--retry-wait S] [--grace S]\n"
     "                 [--hot-reload | -Y] [--reload-after S]... [--reload-every S]\n"
+    "  flb-host -e plugin.so ... (-i NAME | -o NAME) -h [--abi X] [--no-config-map]\n"
     "  flb-host check plugin.so [-p key=value]... [--bad key=value] [--abi X] [--count N]\n"
-    "                 [--interval S] [--no-direct-append]\n"
+    "                 [--interval S] [--no-direct-append] [--no-config-map]\n"
     "  flb-host bench -e plugin.so (-i NAME | -o NAME) [-p key=value]... [--count N |\n"
     "                 --duration S] [--records-per-chunk N] [--chunk-file FILE] [--legacy]\n"
     "                 [--warmup N] [--json FILE] [--abi X] [--coro-stack BYTES]\n"
-    "                 [--no-direct-append]\n"
+    "                 [--no-direct-append] [--no-config-map]\n"
     "\n"
     "  --abi: the Fluent Bit version emulated (default 5.1). 1.9 and 2.0 take only legacy\n"
     "  records [time, {body}]; 5.1 also offers plugins flb_input_log_append (dlsym from\n"
     "  RTLD_DEFAULT, through libflbhost_exports.so next to this binary) unless\n"
     "  --no-direct-append is given.\n"
+    "\n"
+    "  config_map (--abi 5.1 only): flb-host sets FLUENT_BIT_VERSION=5.1.1 in its environment\n"
+    "  when it is unset (as Fluent Bit's container images do) and offers\n"
+    "  flb_config_map_translate_dynamic (through libflbhost_configmap.so next to this binary),\n"
+    "  the two things a plugin checks before it writes def->config_map. When a plugin declares\n"
+    "  a map, each instance's properties are checked against it before FLBPluginInit, as Fluent\n"
+    "  Bit 5.1.1 does (unknown key, a key set twice, a default that does not parse: init fails);\n"
+    "  -h after -i NAME or -o NAME prints the plugin's keys. --no-config-map emulates a 5.1\n"
+    "  host without it: neither offered nor read. Older profiles ignore the field.\n"
     "\n"
     "  Hot reload (run), as Fluent Bit 5.1.1 with hot_reload on: --hot-reload (or -Y, or\n"
     "  Hot_Reload On in [SERVICE]) makes SIGHUP reload, and PreRun get 1 on every start.\n"
@@ -69,6 +79,7 @@ void host_free(struct host *h)
     free(h->config_dir);
     free(h->reload_at);
     host_exports_close();
+    host_configmap_close();
     memset(h, 0, sizeof *h);
 }
 
@@ -133,14 +144,22 @@ static int run_main(int argc, char **argv)
 {
     struct host *h = &g_host;
     struct instance *cur = NULL;
+    struct instance *help_for = NULL; /* -h after -i/-o: that plugin's help */
     int rc;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage();
-            host_free(h);
-            return 0;
+            if (cur == NULL) {
+                usage();
+                host_free(h);
+                return 0;
+            }
+            /* as fluent-bit -i NAME -h; the other options are still read (e.g. --abi after) */
+            if (help_for == NULL) {
+                help_for = cur;
+            }
+            continue;
         }
         if (strcmp(a, "-e") == 0 || strcmp(a, "-i") == 0 || strcmp(a, "-o") == 0 ||
             strcmp(a, "-p") == 0 || strcmp(a, "-t") == 0 || strcmp(a, "-m") == 0 ||
@@ -236,6 +255,8 @@ static int run_main(int argc, char **argv)
             }
         } else if (strcmp(a, "--no-direct-append") == 0) {
             h->no_direct_append = 1;
+        } else if (strcmp(a, "--no-config-map") == 0) {
+            h->no_config_map = 1;
         } else if (strcmp(a, "--hot-reload") == 0 || strcmp(a, "-Y") == 0) {
             h->hot_reload = 1;
         } else if (is_opt(a, "--reload-after")) {
@@ -310,6 +331,11 @@ static int run_main(int argc, char **argv)
         }
     }
     g_log_level = h->log_level;
+    if (help_for != NULL) {
+        rc = help_main(h, help_for);
+        host_free(h);
+        return rc;
+    }
     if (h->nreload_at > 0 || h->reload_every > 0) {
         h->hot_reload = 1; /* even over a Hot_Reload Off in the config file */
     }

@@ -952,7 +952,7 @@ int pipeline_run(struct host *h)
         qsort(h->reload_at, h->nreload_at, sizeof *h->reload_at, cmp_double);
     }
 
-    if (host_exports_load(h) != 0) {
+    if (host_exports_load(h) != 0 || host_configmap_load(h) != 0) {
         return EXIT_HOST_ERROR;
     }
     if (loader_load_all(h) != 0 || loader_bind_instances(h) != 0) {

@@ -232,6 +232,10 @@ fn missing_shim_is_a_clear_error() {
     std::fs::create_dir_all(&dir).expect("mkdir");
     let bin = dir.join("flb-host");
     std::fs::copy(host_bin(), &bin).expect("copy the host");
+    // the config_map shim stays beside it: only the direct-append one is missing here
+    // (config_map.rs tests the other)
+    let cm = "libflbhost_configmap.so";
+    std::fs::copy(host_bin().with_file_name(cm), dir.join(cm)).expect("copy the config_map shim");
     let a = tappend_args(&[], &["--duration", "0.2"]);
     let mut v: Vec<&str> = a.iter().map(String::as_str).collect();
     let run = run_with(&bin, &v, &[], Duration::from_secs(60));

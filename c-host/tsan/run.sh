@@ -12,6 +12,7 @@ mkdir -p "$out"
 ${CC:-cc} -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -rdynamic -fsanitize=thread -DFLB_HOST_NO_INTERPOSE \
     -o "$out/flb-host" c-host/src/*.c c-host/tsan/compat.c -ldl -lm
 ${CC:-cc} -O1 -g -shared -fPIC -fsanitize=thread -o "$out/libflbhost_exports.so" c-host/shim/exports.c
+${CC:-cc} -O1 -g -shared -fPIC -fsanitize=thread -o "$out/libflbhost_configmap.so" c-host/shim/configmap.c
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$PWD/plugins/sdk/tsan.supp"
 # GCC 12's libtsan predates the kernel's larger mmap randomisation (vm.mmap_rnd_bits 32 on recent
 # kernels) and dies at start, at random, with "unexpected memory mapping": run without address-space

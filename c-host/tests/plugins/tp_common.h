@@ -19,6 +19,39 @@ struct tp_def {
     void *config_map;
 };
 
+/* Fluent Bit 5.0.3+ struct flb_config_map (104 bytes on LP64): a static map sets the first seven
+ * members; the rest is Fluent Bit's working storage */
+struct tp_config_map {
+    int type;
+    const char *name;
+    const char *def_value;
+    int flags;
+    int set_property;
+    uintptr_t offset;
+    const char *desc;
+    unsigned char value[40];
+    void *head[2];
+};
+_Static_assert(sizeof(struct tp_config_map) == 104, "struct flb_config_map of 5.0.3+");
+enum {
+    TP_CM_STR = 0, TP_CM_STR_PREFIX = 1, TP_CM_INT = 2, TP_CM_BOOL = 3, TP_CM_DOUBLE = 4,
+    TP_CM_SIZE = 5, TP_CM_TIME = 6, TP_CM_DEPRECATED = 7, TP_CM_CLIST = 30, TP_CM_SLIST_2 = 42,
+};
+#define TP_CM_MULT 1
+
+/* The rule the plugin SDK follows before it writes def->config_map: the host says it is a
+ * Fluent Bit whose layouts the plugin verified (FLUENT_BIT_VERSION, set by Fluent Bit's container
+ * images) and exports flb_config_map_translate_dynamic (since 5.0.3, the last config map layout
+ * change). Otherwise only the five fields every host has are written. */
+#include <dlfcn.h>
+__attribute__((unused)) static int tp_config_map_allowed(const char **version, int *translate)
+{
+    const char *v = getenv("FLUENT_BIT_VERSION");
+    *version = v != NULL ? v : "(unset)";
+    *translate = dlsym(RTLD_DEFAULT, "flb_config_map_translate_dynamic") != NULL;
+    return v != NULL && strcmp(v, "5.1.1") == 0 && *translate;
+}
+
 struct tp_api {
     const char *(*output_get_property)(const char *, void *);
     const char *(*input_get_property)(const char *, void *);
@@ -91,7 +124,7 @@ __attribute__((unused)) static void tp_note_unregister(const char *plugin, void 
     tp_event(plugin, "unregister def#%d", k);
 }
 
-static int tp_prop_int(const char *v, int dflt, int *ok)
+__attribute__((unused)) static int tp_prop_int(const char *v, int dflt, int *ok)
 {
     char *end = NULL;
     long r;
@@ -107,7 +140,7 @@ static int tp_prop_int(const char *v, int dflt, int *ok)
 }
 
 /* append a modern record [[EventTime, {}], {"n": n, "id": id}] */
-static unsigned char *tp_put_record(unsigned char *p, uint32_t n, uint32_t id, int legacy)
+__attribute__((unused)) static unsigned char *tp_put_record(unsigned char *p, uint32_t n, uint32_t id, int legacy)
 {
     *p++ = 0x92;
     if (!legacy) {
