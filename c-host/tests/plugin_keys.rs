@@ -231,26 +231,24 @@ fn fluent_bit(fb: &str, args: &[String], secs: u64) -> (Option<i32>, String, Str
         .spawn()
         .expect("start fluent-bit");
     let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut status = None;
-    while Instant::now() < deadline {
-        if let Ok(Some(st)) = child.try_wait() {
-            status = Some(st);
-            break;
-        }
+    let mut exited = false;
+    while !exited && Instant::now() < deadline {
+        exited = matches!(child.try_wait(), Ok(Some(_)));
         std::thread::sleep(Duration::from_millis(50));
     }
-    if status.is_none() {
+    if !exited {
         let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
         let stop = Instant::now() + Duration::from_secs(20);
-        while status.is_none() && Instant::now() < stop {
-            status = child.try_wait().ok().flatten();
+        while !exited && Instant::now() < stop {
+            exited = matches!(child.try_wait(), Ok(Some(_)));
             std::thread::sleep(Duration::from_millis(50));
         }
-        if status.is_none() {
+        if !exited {
             let _ = child.kill();
-            status = child.wait().ok();
         }
     }
+    // Reaps the child, or returns the status try_wait already collected.
+    let status = child.wait().ok();
     let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
     (status.and_then(|s| s.code()), read(&out_path), read(&err_path))
 }

@@ -9,8 +9,8 @@ pub const DEFAULT_DUMMY: &str = "{\"message\":\"dummy\"}";
 
 pub const SAMPLES: Key = Key::int("samples").default("0").desc("set a number of times to generate event.");
 pub const DUMMY: Key = Key::str("dummy").default(DEFAULT_DUMMY).desc(
-    "set the sample record to be generated. It should be a JSON object, or several in a JSON array. \
-     Environment variables (${VAR}) are resolved.",
+    "set the sample record to be generated. It should be a JSON object; several objects in a row give one \
+     record each, in order. Environment variables (${VAR}) are resolved.",
 );
 pub const METADATA: Key = Key::str("metadata")
     .default("{}")
