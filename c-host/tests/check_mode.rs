@@ -140,3 +140,55 @@ fn a_thread_left_running_fails_the_threads_check() {
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert!(run.stdout.contains("PASS threads: no thread left"), "{}", run.all());
 }
+
+/// A newcomer's first `check` on our plugins, with their defaults and as the README shows it:
+/// never a FAIL. gdummy at its default rate has no record before its first second; check waits
+/// for records at Fluent Bit's pace instead of calling an empty input broken.
+#[test]
+fn our_plugins_pass_check_with_their_defaults_under_every_profile() {
+    let gdummy = s(&rust_plugin("in-gdummy", "in_gdummy"));
+    let gstdout = s(&rust_plugin("out-gstdout", "out_gstdout"));
+    for abi in ["1.9", "2.0", "2.2", "4.1", "5.1"] {
+        for so in [&gdummy, &gstdout] {
+            let run = run_host(&["check", so, "--abi", abi]);
+            assert_eq!(run.code, Some(0), "{so} abi {abi}: {}", run.all());
+            assert!(lines(&run, "FAIL").is_empty(), "{so} abi {abi}: {}", run.all());
+        }
+        let run = run_host(&["check", &gdummy, "--abi", abi]);
+        assert!(run.stdout.contains("PASS collect:"), "abi {abi}: {}", run.all());
+    }
+    let run = run_host(&["check", &gdummy, "--bad", "rate=-1", "--abi", "2.2"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stdout.contains("PASS init-bad-config:"), "{}", run.all());
+}
+
+/// An input that refuses an empty config (gtail needs `path`) or has nothing to read is told
+/// what to give it; check fails only on what is wrong.
+#[test]
+fn an_input_that_needs_configuration_or_data_is_skipped_not_failed() {
+    let gtail = s(&rust_plugin("in-gtail", "in_gtail"));
+    let run = run_host(&["check", &gtail]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(lines(&run, "FAIL").is_empty(), "{}", run.all());
+    assert!(run.stdout.contains("SKIP init: the plugin refuses to start without configuration"), "{}", run.all());
+    assert!(run.stderr.contains("'path' is required"), "the plugin's own error is shown: {}", run.all());
+
+    let dir = std::env::temp_dir().join(format!("flb-check-gtail-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let log = dir.join("a.log");
+    std::fs::write(&log, "one\ntwo\nthree\n").expect("log");
+    let path = format!("path={}", log.display());
+    let run = run_host(&["check", &gtail, "-p", &path, "-p", "read_from_head=on"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(lines(&run, "FAIL").is_empty(), "{}", run.all());
+    assert!(run.stdout.contains("PASS collect:"), "{}", run.all());
+
+    let missing = format!("path={}", dir.join("none-*.log").display());
+    let run = run_host(&["check", &gtail, "-p", &missing]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stdout.contains("SKIP collect: no records"), "{}", run.all());
+    // a property that makes init fail is still a failure
+    let run = run_host(&["check", &gtail, "-p", &path, "-p", "buffer_max_size=1k"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    assert!(run.stdout.contains("FAIL init:"), "{}", run.all());
+}
