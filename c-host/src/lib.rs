@@ -399,7 +399,62 @@ pub fn compare_traces(reference: &[TraceLine], ours: &[TraceLine]) -> Vec<String
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sanitizers
+
+/// `c-host/lsan.supp`: the LeakSanitizer suppressions every ASan run of the host uses. It may only
+/// name reports that are the host's own, ld.so's or glibc's, each with a comment saying why; a leak
+/// of a plugin is never suppressed (profiles_asan.rs checks the file and that a leaking plugin is
+/// still reported with it in effect).
+pub fn lsan_suppressions() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lsan.supp")
+}
+
+/// The environment of every run of the ASan/UBSan host: leaks detected at exit, any report (ASan,
+/// LeakSanitizer, UBSan) ends the process with exit code 23, the suppressions of
+/// [`lsan_suppressions`].
+pub fn asan_env() -> Vec<(&'static str, String)> {
+    let supp = lsan_suppressions();
+    assert!(supp.is_file(), "the LeakSanitizer suppressions file is missing: {}", supp.display());
+    vec![
+        ("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:exitcode=23".to_string()),
+        ("LSAN_OPTIONS", format!("suppressions={}:print_suppressions=1", supp.display())),
+        ("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1:exitcode=23".to_string()),
+    ]
+}
+
+/// Run the ASan/UBSan host build with [`asan_env`] plus `envs`; kill it after `timeout`.
+pub fn run_asan(args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Run {
+    let base = asan_env();
+    let mut all: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend_from_slice(envs);
+    run_with(&host_asan_bin(), args, &all, timeout)
+}
+
+/// The first sanitizer report in `stderr`, from its first line to the end: AddressSanitizer,
+/// LeakSanitizer (leaks, or a suppressions file it could not read), UBSan (`runtime error:`).
+pub fn sanitizer_report(stderr: &str) -> Option<&str> {
+    ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "failed to read suppressions file"]
+        .iter()
+        .filter_map(|m| stderr.find(m))
+        .min()
+        .map(|at| &stderr[stderr[..at].rfind('\n').map_or(0, |n| n + 1)..])
+}
+
+// ---------------------------------------------------------------------------------------------
 // Environment probes
+
+/// Whether this runs in CI: `CI=true` (GitHub Actions sets it; `.ci/run` runs there) or `CI=1`.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// A test cannot run because a tool it needs is missing (valgrind, a sanitizer runtime, ...). In CI
+/// ([`in_ci`]) that is a failure: this panics with `what`. Elsewhere it prints `skipped: <what>`
+/// and returns, and the caller returns (the test passes without having checked anything).
+pub fn missing_tool(what: &str) {
+    assert!(!in_ci(), "CI is set and this test's tool is missing: {what}");
+    println!("skipped: {what} (a failure when CI=true)");
+}
 
 /// `Some(path)` when valgrind is installed.
 pub fn valgrind() -> Option<PathBuf> {
