@@ -49,13 +49,25 @@ def machine():
     }
 
 
+def in_ci():
+    """CI=true (GitHub Actions sets it) or CI=1: there a missing tool fails instead of being skipped."""
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
 def build_baselines():
     os.makedirs(BENCH_PLUGINS, exist_ok=True)
+    # Only this run's Go build may say which Go baselines exist (a stale file would hide a failure).
+    try:
+        os.remove(os.path.join(BENCH_PLUGINS, "go-versions.json"))
+    except FileNotFoundError:
+        pass
     for script in ("bench/c-floor/build.sh", "bench/go/build.sh"):
         r = subprocess.run(["bash", os.path.join(ROOT, script), BENCH_PLUGINS], cwd=ROOT, capture_output=True, text=True)
         log(f"{script}: {'ok' if r.returncode == 0 else 'FAILED'} {r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ''}")
         if r.returncode != 0:
             log(r.stderr)
+            if in_ci():
+                sys.exit(f"bench: CI is set and {script} failed")
     versions = {}
     try:
         with open(os.path.join(BENCH_PLUGINS, "go-versions.json")) as f:
@@ -267,7 +279,11 @@ def main():
         sys.exit(f"bench: {HOST} missing: run `make host plugins` first")
     go_versions = build_baselines()
     if not go_versions:
-        log("Go not installed: the Go rows say so")
+        # Outside CI the Go rows say so; in CI (CI=true) a missing Go is a failure, not a skip.
+        if in_ci():
+            sys.exit("bench: CI is set and no Go baseline was built (Go missing or its build failed, see "
+                     "bench/go/build.sh above; bench/scripts/install-go.sh installs Go 1.23)")
+        log("skipped: Go not installed, the Go rows say so (a failure when CI=true)")
     rows = run_host_benches(args.quick, go_versions)
     crit = run_criterion(args.quick)
     info = machine()

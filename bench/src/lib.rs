@@ -1,6 +1,6 @@
 //! Inputs shared by the criterion benches: the batch sizes and the sample chunk (the record the
-//! native stdout samples in `shared/stdout-native` were captured with, so every bench and the C host's
-//! bench mode measure the same bytes).
+//! native stdout samples in `tests/fixtures/stdout-native` were captured with, so every bench and the
+//! C host's bench mode measure the same bytes).
 
 use flb_plugin_sdk::events::{EncodeError, EventTime, EventWriter, MallocBuf, RecordForm};
 use rmp::encode as enc;

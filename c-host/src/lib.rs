@@ -1,6 +1,7 @@
 //! Test support for `flb-host`, the C program that drives Fluent Bit proxy plugins exactly as
-//! Fluent Bit 5.1.1 does. The build script compiles the host (normal and ASan builds), the C test
-//! plugins and, when `../shared` is beside the repository, the reference tracer plugins.
+//! Fluent Bit 5.1.1 does. The build script compiles the host (normal and ASan builds) and the C test
+//! plugins; the reference tracer plugins are built from `tests/fixtures/traces/tracer` on first use
+//! ([`tracer_dir`]).
 //!
 //! Helpers here run the host, capture its output, locate plugins and normalise traces.
 
@@ -8,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Exit code of the host when a flush overflowed the coroutine stack (guard page hit).
@@ -29,20 +30,47 @@ pub fn test_plugin(name: &str) -> PathBuf {
     PathBuf::from(env!("FLB_TEST_PLUGIN_DIR")).join(format!("{name}.so"))
 }
 
-/// Directory holding `in_ctest.so` and `out_ctest.so` built from `../shared/traces/tracer`, or
-/// `None` when `../shared` was not beside the repository at build time.
-pub fn tracer_dir() -> Option<PathBuf> {
-    let d = env!("FLB_TRACER_DIR");
-    if d.is_empty() {
-        None
-    } else {
-        Some(PathBuf::from(d))
-    }
+/// `tests/fixtures` of the repository: reference data captured from a real Fluent Bit 5.1.1
+/// (tests/fixtures/README.md). Tests only read it.
+pub fn fixtures_dir() -> PathBuf {
+    workspace_root().join("tests").join("fixtures")
 }
 
-/// `../shared/traces` (the reference traces of a real Fluent Bit 5.1.1).
+/// Directory holding `in_ctest.so` and `out_ctest.so`, built from `tests/fixtures/traces/tracer`
+/// with the command of its README (`cc -O1 -g -shared -fPIC ... -lpthread`, `-ldl` for the output)
+/// once per test process, into this crate's `OUT_DIR`. Panics when the compiler fails.
+pub fn tracer_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let src = fixtures_dir().join("traces").join("tracer");
+        let out = PathBuf::from(env!("OUT_DIR")).join("fixture-tracer");
+        std::fs::create_dir_all(&out).unwrap_or_else(|e| panic!("cannot create {}: {e}", out.display()));
+        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+        for (name, extra) in [("in_ctest", None), ("out_ctest", Some("-ldl"))] {
+            // Built under a name of this process, then renamed: test binaries running at once
+            // never load a half-written file.
+            let tmp = out.join(format!("{name}.so.{}", std::process::id()));
+            let mut cmd = Command::new(&cc);
+            cmd.args(["-O1", "-g", "-shared", "-fPIC", "-o"])
+                .arg(&tmp)
+                .arg(src.join(format!("{name}.c")))
+                .arg("-lpthread");
+            if let Some(x) = extra {
+                cmd.arg(x);
+            }
+            let st = cmd.status().unwrap_or_else(|e| panic!("cannot run {cc} for the tracer {name}: {e}"));
+            assert!(st.success(), "building the tracer {name} failed: {cmd:?}");
+            std::fs::rename(&tmp, out.join(format!("{name}.so")))
+                .unwrap_or_else(|e| panic!("cannot move the tracer {name} into place: {e}"));
+        }
+        out
+    })
+    .clone()
+}
+
+/// `tests/fixtures/traces`: the reference traces of a real Fluent Bit 5.1.1.
 pub fn traces_dir() -> PathBuf {
-    PathBuf::from(env!("FLB_TRACES_DIR"))
+    fixtures_dir().join("traces")
 }
 
 /// Repository root (the workspace holding `c-host/`).
@@ -371,7 +399,62 @@ pub fn compare_traces(reference: &[TraceLine], ours: &[TraceLine]) -> Vec<String
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sanitizers
+
+/// `c-host/lsan.supp`: the LeakSanitizer suppressions every ASan run of the host uses. It may only
+/// name reports that are the host's own, ld.so's or glibc's, each with a comment saying why; a leak
+/// of a plugin is never suppressed (profiles_asan.rs checks the file and that a leaking plugin is
+/// still reported with it in effect).
+pub fn lsan_suppressions() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lsan.supp")
+}
+
+/// The environment of every run of the ASan/UBSan host: leaks detected at exit, any report (ASan,
+/// LeakSanitizer, UBSan) ends the process with exit code 23, the suppressions of
+/// [`lsan_suppressions`].
+pub fn asan_env() -> Vec<(&'static str, String)> {
+    let supp = lsan_suppressions();
+    assert!(supp.is_file(), "the LeakSanitizer suppressions file is missing: {}", supp.display());
+    vec![
+        ("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1:exitcode=23".to_string()),
+        ("LSAN_OPTIONS", format!("suppressions={}:print_suppressions=1", supp.display())),
+        ("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1:exitcode=23".to_string()),
+    ]
+}
+
+/// Run the ASan/UBSan host build with [`asan_env`] plus `envs`; kill it after `timeout`.
+pub fn run_asan(args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Run {
+    let base = asan_env();
+    let mut all: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend_from_slice(envs);
+    run_with(&host_asan_bin(), args, &all, timeout)
+}
+
+/// The first sanitizer report in `stderr`, from its first line to the end: AddressSanitizer,
+/// LeakSanitizer (leaks, or a suppressions file it could not read), UBSan (`runtime error:`).
+pub fn sanitizer_report(stderr: &str) -> Option<&str> {
+    ["ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:", "failed to read suppressions file"]
+        .iter()
+        .filter_map(|m| stderr.find(m))
+        .min()
+        .map(|at| &stderr[stderr[..at].rfind('\n').map_or(0, |n| n + 1)..])
+}
+
+// ---------------------------------------------------------------------------------------------
 // Environment probes
+
+/// Whether this runs in CI: `CI=true` (GitHub Actions sets it; `.ci/run` runs there) or `CI=1`.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// A test cannot run because a tool it needs is missing (valgrind, a sanitizer runtime, ...). In CI
+/// ([`in_ci`]) that is a failure: this panics with `what`. Elsewhere it prints `skipped: <what>`
+/// and returns, and the caller returns (the test passes without having checked anything).
+pub fn missing_tool(what: &str) {
+    assert!(!in_ci(), "CI is set and this test's tool is missing: {what}");
+    println!("skipped: {what} (a failure when CI=true)");
+}
 
 /// `Some(path)` when valgrind is installed.
 pub fn valgrind() -> Option<PathBuf> {

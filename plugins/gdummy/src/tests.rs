@@ -43,10 +43,23 @@ fn init_err(pairs: &[(&str, &str)]) -> String {
     }
 }
 
-/// JSON text to the msgpack bytes gdummy should emit for it.
-fn mp(json: &str) -> Vec<u8> {
-    json::parse_objects("t", json, json, true).unwrap().remove(0)
-}
+// Expected msgpack, written out by hand from the msgpack spec (not with the plugin's own
+// `json::parse_objects`/rmp encoder, which would agree with itself whatever it did): the compact
+// forms msgpack-c's packers choose in Fluent Bit's `flb_pack_json` for the same JSON. The body and
+// metadata of `content_and_metadata_are_the_configured_objects` are byte for byte what a real
+// Fluent Bit 5.1.1's native `dummy` input wrote for the same `dummy`/`metadata` (seen with
+// `-o file -p format=msgpack`). Key: 0x8N fixmap of N pairs, 0x9N fixarray, 0xa0+len fixstr
+// followed by its bytes, 0x00-0x7f positive fixint, 0xe0-0xff negative fixint, 0xc0 nil, 0xc3 true,
+// 0xcb float 64 (8 bytes big-endian).
+
+/// `{"message":"dummy"}`, the default record
+const MSG_DUMMY: &[u8] = b"\x81\xa7message\xa5dummy";
+/// `{"a":1}`
+const A_1: &[u8] = b"\x81\xa1a\x01";
+/// `{"c":1}`
+const C_1: &[u8] = b"\x81\xa1c\x01";
+/// `{"m":true}`
+const M_TRUE: &[u8] = b"\x81\xa1m\xc3";
 
 impl Rig {
     /// Advances the clock, collects as the SDK does (clear, collect) and decodes the batch.
@@ -93,7 +106,7 @@ fn default_record_is_message_dummy_once_per_second() {
     assert!(r.tick(999 * MS).is_empty(), "nothing before the first second");
     let recs = r.tick(MS);
     assert_eq!(recs.len(), 1);
-    assert_eq!(recs[0].body, b"\x81\xa7message\xa5dummy");
+    assert_eq!(recs[0].body, MSG_DUMMY);
     assert_eq!(recs[0].meta, [0x80]);
     assert_eq!(recs[0].time, WALL0.add_nanos(SEC), "stamped with the wall time it is due at");
     let recs = r.tick(SEC);
@@ -109,8 +122,25 @@ fn content_and_metadata_are_the_configured_objects() {
     ]);
     let recs = r.tick(SEC);
     assert_eq!(recs.len(), 1);
-    assert_eq!(recs[0].body, mp(r#"{"z":"last-first","n":42,"neg":-7,"f":0.25,"nested":{"a":[1,true,null]}}"#));
-    assert_eq!(recs[0].meta, mp(r#"{"source":"unit","k":1}"#));
+    let body: &[u8] = &[
+        0x85, // map of 5 pairs, in the order written
+        0xa1, b'z', // "z"
+        0xaa, b'l', b'a', b's', b't', b'-', b'f', b'i', b'r', b's', b't', // "last-first" (10 bytes)
+        0xa1, b'n', 0x2a, // "n": 42, a positive fixint (an integer stays an integer)
+        0xa3, b'n', b'e', b'g', 0xf9, // "neg": -7, a negative fixint (0x100 - 7)
+        0xa1, b'f', 0xcb, 0x3f, 0xd0, 0, 0, 0, 0, 0, 0, // "f": 0.25 as float 64 (0x3fd0000000000000)
+        0xa6, b'n', b'e', b's', b't', b'e', b'd', // "nested":
+        0x81, 0xa1, b'a', // {"a":
+        0x93, 0x01, 0xc3, 0xc0, // [1, true, null]}
+    ];
+    assert_eq!(recs[0].body, body);
+    let meta: &[u8] = &[
+        0x82, // map of 2 pairs
+        0xa6, b's', b'o', b'u', b'r', b'c', b'e', // "source"
+        0xa4, b'u', b'n', b'i', b't', // "unit"
+        0xa1, b'k', 0x01, // "k": 1
+    ];
+    assert_eq!(recs[0].meta, meta);
 }
 
 #[test]
@@ -125,7 +155,7 @@ fn legacy_form_drops_metadata_and_keeps_the_body() {
         for e in evs {
             assert_eq!(e.form, RecordForm::Legacy);
             assert!(e.metadata.is_none());
-            assert_eq!(e.body.as_map().unwrap().raw(), mp(r#"{"a":1}"#));
+            assert_eq!(e.body.as_map().unwrap().raw(), A_1);
             assert_eq!(e.time, WALL0.add_nanos(SEC));
         }
     }
@@ -231,7 +261,7 @@ fn copies_multiply_with_the_same_timestamp() {
     let recs = r.tick(SEC);
     assert_eq!(recs.len(), 8);
     for (i, rec) in recs.iter().enumerate() {
-        assert_eq!(rec.body, mp(r#"{"c":1}"#));
+        assert_eq!(rec.body, C_1);
         let tick = i as u64 / 4;
         assert_eq!(rec.time, WALL0.add_nanos(500 * MS + tick * 500 * MS), "record {i}");
     }
@@ -243,10 +273,11 @@ fn several_objects_give_one_record_each_per_event_in_order() {
         rig(&[("dummy", r#"{"i":1} {"i":2}{"i":3}"#), ("metadata", r#"{"m":true}"#), ("rate", "10"), ("copies", "2")]);
     let recs = r.tick(SEC);
     assert_eq!(recs.len(), 10 * 2 * 3);
-    let want = [mp(r#"{"i":1}"#), mp(r#"{"i":2}"#), mp(r#"{"i":3}"#)];
+    // {"i":1}, {"i":2}, {"i":3}: a map of one pair, "i", a positive fixint
+    let want: [&[u8]; 3] = [b"\x81\xa1i\x01", b"\x81\xa1i\x02", b"\x81\xa1i\x03"];
     for (i, rec) in recs.iter().enumerate() {
         assert_eq!(rec.body, want[i % 3], "record {i}: objects cycle in order");
-        assert_eq!(rec.meta, mp(r#"{"m":true}"#));
+        assert_eq!(rec.meta, M_TRUE);
         assert_eq!(rec.time, WALL0.add_nanos(100 * MS * (1 + i as u64 / 6)), "record {i}");
     }
     assert_non_decreasing(&recs);
@@ -303,8 +334,10 @@ fn env_references_in_dummy_and_metadata_are_resolved() {
         ("metadata", r#"{"h":"${GDUMMY_UNIT_TEST_HOST}"}"#),
     ]);
     let recs = r.tick(SEC);
-    assert_eq!(recs[0].body, mp(r#"{"host":"node-7","d":"dflt"}"#));
-    assert_eq!(recs[0].meta, mp(r#"{"h":"node-7"}"#));
+    // {"host":"node-7","d":"dflt"}: a map of 2 pairs, fixstr keys and values
+    assert_eq!(recs[0].body, b"\x82\xa4host\xa6node-7\xa1d\xa4dflt");
+    // {"h":"node-7"}
+    assert_eq!(recs[0].meta, b"\x81\xa1h\xa6node-7");
 }
 
 #[test]
@@ -400,7 +433,7 @@ fn pace_collect_emits_one_event_per_collect_stamped_now() {
         let recs = r.tick(0);
         assert_eq!(recs.len(), 1, "collect {i}");
         assert_eq!(recs[0].time, WALL0);
-        assert_eq!(recs[0].body, mp(r#"{"message":"dummy"}"#));
+        assert_eq!(recs[0].body, MSG_DUMMY);
     }
     r.clock.advance_ns(5 * SEC);
     assert_eq!(r.tick(0).len(), 1, "however long since the last collect");

@@ -164,9 +164,47 @@ mod tests {
         (fds[0], fds[1])
     }
 
+    /// Set in the child process [`closed_pipe_is_epipe_not_death`] runs its check in.
+    const SIGPIPE_CHILD: &str = "OUT_GSTDOUT_SIGPIPE_TEST_CHILD";
+
+    /// A write to a pipe whose reader is gone gives `Closed`, and the SIGPIPE it raised neither
+    /// kills the process nor stays pending, with SIGPIPE at its default action (death). The check
+    /// needs that action set for the whole process, which would change SIGPIPE for every other test
+    /// running in this one (the test harness ignores it): so it runs in a child, this test binary
+    /// run again for this test only, and this test fails if the child died of a signal or did not
+    /// run the check.
     #[test]
     fn closed_pipe_is_epipe_not_death() {
-        // Restore SIGPIPE's default action so an unblocked SIGPIPE would really kill us.
+        if std::env::var_os(SIGPIPE_CHILD).is_some() {
+            closed_pipe_is_epipe_not_death_in_this_process();
+            return;
+        }
+        use std::os::unix::process::ExitStatusExt;
+        let name = format!("{}::closed_pipe_is_epipe_not_death", module_path!().split_once("::").map_or("", |m| m.1));
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let out = std::process::Command::new(&exe)
+            .args([name.as_str(), "--exact", "--test-threads=1", "--nocapture"])
+            .env(SIGPIPE_CHILD, "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {} again: {e}", exe.display()));
+        let text = format!(
+            "{}\n--- stdout\n{}\n--- stderr\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.signal(), None, "the child died of a signal (SIGPIPE is {}): {text}", libc::SIGPIPE);
+        assert!(out.status.success(), "{text}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("test result: ok. 1 passed"),
+            "the child ran no test: {text}"
+        );
+    }
+
+    fn closed_pipe_is_epipe_not_death_in_this_process() {
+        // Restore SIGPIPE's default action so an unblocked SIGPIPE would really kill us (this
+        // process runs this test alone).
         // SAFETY: setting a signal disposition to default.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
         let (r, w) = pipe();

@@ -1,5 +1,6 @@
-//! The exact record of /work/shared/stdout-native, printed in every format and date format, equals
-//! what Fluent Bit 5.1.1's native stdout printed for it, byte for byte.
+//! The exact record of tests/fixtures/stdout-native, printed in every format and date format, equals
+//! what Fluent Bit 5.1.1's native stdout printed for it (captured from a real Fluent Bit), byte for
+//! byte.
 
 mod common;
 

@@ -88,7 +88,7 @@ pub fn legacy(t: V, body: V) -> Vec<u8> {
     o
 }
 
-/// The record of /work/shared/stdout-native (see its README).
+/// The record of tests/fixtures/stdout-native (see its README).
 pub fn native_sample() -> Vec<u8> {
     let body = m(vec![
         ("msg", s("say \"hi\"\\path")),
@@ -106,13 +106,10 @@ pub fn native_sample() -> Vec<u8> {
     modern(time(1_700_000_000, 123_456_789), m(vec![("source", s("test"))]), body)
 }
 
-/// `../../../shared/stdout-native` from the crate (the shared directory beside the repository).
+/// `tests/fixtures/stdout-native` of the repository: what a real Fluent Bit 5.1.1's native stdout
+/// printed for [`native_sample`] (tests/fixtures/README.md). Only read, never written.
 pub fn native_dir() -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/stdout-native");
-    assert!(
-        d.join("json_lines.txt").is_file(),
-        "the native stdout samples are missing: expected {} (the shared directory beside the repository)",
-        d.display()
-    );
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/stdout-native");
+    assert!(d.join("json_lines.txt").is_file(), "the native stdout captures are missing: expected {}", d.display());
     d
 }
