@@ -1,7 +1,7 @@
 //! Compiles the C host (src/*.c) into two executables, the shim libraries both load under --abi 5.1
 //! (shim/exports.c -> libflbhost_exports.so and shim/configmap.c -> libflbhost_configmap.so,
 //! beside them), and the C test plugins
-//! (tests/plugins/*.c, plus the shared tracer plugins when ../shared is present) into .so files,
+//! (tests/plugins/*.c; the tracer plugins of tests/fixtures are built by the tests) into .so files,
 //! all in OUT_DIR, and exports their paths to the crate as compile-time env vars.
 use std::env;
 use std::fs;
@@ -92,32 +92,7 @@ fn main() {
         run(cmd, stem);
     }
 
-    // The tracer plugins from ../shared/traces/tracer, built with the README's command.
-    let tracer_src = manifest.join("..").join("..").join("shared").join("traces").join("tracer");
-    let tracer_out = out.join("tracer");
-    let mut tracer_env = String::new();
-    if tracer_src.join("in_ctest.c").is_file() {
-        fs::create_dir_all(&tracer_out).expect("create OUT_DIR/tracer");
-        for (name, extra) in [("in_ctest", None), ("out_ctest", Some("-ldl"))] {
-            let src = tracer_src.join(format!("{name}.c"));
-            println!("cargo:rerun-if-changed={}", src.display());
-            let mut cmd = Command::new(env::var("CC").unwrap_or_else(|_| "cc".to_string()));
-            cmd.args(["-O1", "-g", "-shared", "-fPIC", "-o"])
-                .arg(tracer_out.join(format!("{name}.so")))
-                .arg(&src)
-                .arg("-lpthread");
-            if let Some(x) = extra {
-                cmd.arg(x);
-            }
-            run(cmd, name);
-        }
-        tracer_env = tracer_out.display().to_string();
-    }
-    let traces = manifest.join("..").join("..").join("shared").join("traces");
-
     println!("cargo:rustc-env=FLB_HOST_BIN={}", host.display());
     println!("cargo:rustc-env=FLB_HOST_ASAN_BIN={}", asan.display());
     println!("cargo:rustc-env=FLB_TEST_PLUGIN_DIR={}", plugins_out.display());
-    println!("cargo:rustc-env=FLB_TRACER_DIR={tracer_env}");
-    println!("cargo:rustc-env=FLB_TRACES_DIR={}", traces.display());
 }
