@@ -1,110 +1,28 @@
 // Package input is a minimal, self-written stand-in for fluent-bit-go's
-// "input" package (github.com/fluent/fluent-bit-go/input): the cgo glue a Go
-// input plugin needs to talk to Fluent Bit's proxy ABI, declared from
-// /work/shared/ABI.md. It does what fluent-bit-go does, call for call, so the
-// Go baseline costs what a published Go plugin costs.
+// "input" package (github.com/fluent/fluent-bit-go/input): what a Go input
+// plugin calls to talk to Fluent Bit's proxy ABI. The ABI code itself is
+// flbgo/proxy's (shared with flbgo/output, structs from include/flb_plugin.h);
+// this package gives it fluent-bit-go's input names. It does what
+// fluent-bit-go does, call for call, so the Go baseline costs what a
+// published Go plugin costs.
 package input
 
-/*
-#include <stdlib.h>
+import "flbbench/flbgo/proxy"
 
-#define FLB_ERROR 0
-#define FLB_OK    1
-#define FLB_RETRY 2
-
-#define FLB_PROXY_INPUT_PLUGIN 1
-#define FLB_PROXY_GOLANG       11
-
-struct flb_plugin_proxy_def {
-    int type;
-    int proxy;
-    int flags;
-    char *name;
-    char *description;
-    int event_type;          // since Fluent Bit 5.0.0
-    void *config_map;        // since 5.1.1; left NULL
-};
-
-struct flb_api {
-    const char *(*output_get_property)(const char *key, void *o_ins);
-    const char *(*input_get_property)(const char *key, void *i_ins);
-    void *(*output_get_cmt_instance)(void *o_ins);
-    void *(*input_get_cmt_instance)(void *i_ins);
-    void (*log_print)(int level, const char *file, int line, const char *fmt, ...);
-    int (*input_log_check)(void *i_ins, int level);
-    int (*output_log_check)(void *o_ins, int level);
-    const char *(*custom_get_property)(const char *key, void *c_ins);
-    int (*custom_log_check)(void *c_ins, int level);
-};
-
-// Input contexts start with coll_fd: remote_context sits at offset 8.
-struct flb_plugin_input_proxy_context {
-    int coll_fd;
-    void *remote_context;
-    void *proxy;
-};
-
-struct flbgo_input_plugin {
-    char *name;
-    struct flb_api *api;
-    void *i_ins;
-    struct flb_plugin_input_proxy_context *context;
-};
-
-static const char *input_get_property(const char *key, void *plugin)
-{
-    struct flbgo_input_plugin *p = plugin;
-    if (p == NULL || p->api == NULL || p->api->input_get_property == NULL) {
-        return NULL;
-    }
-    return p->api->input_get_property(key, p->i_ins);
-}
-*/
-import "C"
-import "unsafe"
-
-// Return codes and proxy constants, as in Fluent Bit's flb_macros.h.
+// Return codes, from flb_plugin.h (FLB_RETRY is for flushes only: outputs
+// have it).
 const (
-	FLB_ERROR = C.FLB_ERROR
-	FLB_OK    = C.FLB_OK
-	FLB_RETRY = C.FLB_RETRY
-
-	FLB_PROXY_INPUT_PLUGIN = C.FLB_PROXY_INPUT_PLUGIN
-	FLB_PROXY_GOLANG       = C.FLB_PROXY_GOLANG
+	FLB_ERROR = proxy.FLB_ERROR
+	FLB_OK    = proxy.FLB_OK
 )
 
-// FLBPluginProxyDef is the host's registration struct.
-type FLBPluginProxyDef C.struct_flb_plugin_proxy_def
-
-// FLBInPlugin is what FLBPluginInit receives for an input.
-type FLBInPlugin C.struct_flbgo_input_plugin
-
-// FLBPluginRegister fills the definition like fluent-bit-go does: the name and
-// description are C.CString copies that the host keeps until Unregister.
-func FLBPluginRegister(def unsafe.Pointer, name, desc string) int {
-	p := (*FLBPluginProxyDef)(def)
-	p._type = FLB_PROXY_INPUT_PLUGIN
-	p.proxy = FLB_PROXY_GOLANG
-	p.flags = 0
-	p.name = C.CString(name)
-	p.description = C.CString(desc)
-	p.event_type = 0
-	return 0
-}
-
-// FLBPluginUnregister frees what FLBPluginRegister allocated.
-func FLBPluginUnregister(def unsafe.Pointer) {
-	p := (*FLBPluginProxyDef)(def)
-	C.free(unsafe.Pointer(p.name))
-	C.free(unsafe.Pointer(p.description))
-	p.name = nil
-	p.description = nil
-}
-
-// FLBPluginConfigKey returns the instance's value for key ("" when unset).
-func FLBPluginConfigKey(plugin unsafe.Pointer, key string) string {
-	_key := C.CString(key)
-	value := C.GoString(C.input_get_property(_key, plugin))
-	C.free(unsafe.Pointer(_key))
-	return value
-}
+// The calls, in the order a plugin makes them.
+var (
+	// FLBPluginRegister(def, name, desc) fills the definition as an input.
+	FLBPluginRegister = proxy.Input.Register
+	// FLBPluginConfigKey(plugin, key) returns the instance's value for key
+	// ("" when unset).
+	FLBPluginConfigKey = proxy.Input.ConfigKey
+	// FLBPluginUnregister(def) frees what FLBPluginRegister allocated.
+	FLBPluginUnregister = proxy.Unregister
+)
