@@ -77,6 +77,19 @@ export GOTOOLCHAIN=local
 export GOCACHE=${GOCACHE:-$repo/target/go-cache}
 mkdir -p "$GOCACHE"
 
+# flbgo/proxy compiles against include/flb_plugin.h (#cgo CFLAGS: -I${SRCDIR}/...).
+# Go's build cache does not hash headers from outside a package's directory: after a
+# change of the header it would reuse the package compiled against the old one (its
+# constants and struct offsets). The header's hash in the cgo flags is part of every
+# cgo package's cache key, so a new header rebuilds them.
+header=$repo/include/flb_plugin.h
+if [ ! -f "$header" ]; then
+    say "ERROR: $header missing (the Go glue includes it; \`make headers\` writes it)" >&2
+    exit 1
+fi
+header_sum=$(sha256sum "$header" | cut -c1-16)
+export CGO_CPPFLAGS="${CGO_CPPFLAGS:+$CGO_CPPFLAGS }-DFLB_PLUGIN_H_SHA256_16=$header_sum"
+
 # go_build GO OUTFILE TAGS PACKAGE
 go_build() {
     rc=0
