@@ -34,11 +34,6 @@ func FLBPluginRegister(def unsafe.Pointer) int {
 	return input.FLBPluginRegister(def, "gdummy", "dummy GO!")
 }
 
-//export FLBPluginUnregister
-func FLBPluginUnregister(def unsafe.Pointer) {
-	input.FLBPluginUnregister(def)
-}
-
 // FLBPluginInit is called once per instance.
 //
 //export FLBPluginInit
@@ -84,6 +79,14 @@ func FLBPluginInputCleanupCallback(data unsafe.Pointer) int {
 //export FLBPluginExit
 func FLBPluginExit() int {
 	return input.FLB_OK
+}
+
+// FLBPluginUnregister is the host's last call: the exports stand in the order
+// the host calls them.
+//
+//export FLBPluginUnregister
+func FLBPluginUnregister(def unsafe.Pointer) {
+	input.FLBPluginUnregister(def)
 }
 
 func main() {

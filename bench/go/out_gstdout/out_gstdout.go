@@ -26,14 +26,12 @@ import (
 	"flbbench/flbgo/output"
 )
 
+// instances numbers the instances, for their context ids.
+var instances int64
+
 //export FLBPluginRegister
 func FLBPluginRegister(def unsafe.Pointer) int {
 	return output.FLBPluginRegister(def, "gstdout", "Stdout GO!")
-}
-
-//export FLBPluginUnregister
-func FLBPluginUnregister(def unsafe.Pointer) {
-	output.FLBPluginUnregister(def)
 }
 
 // FLBPluginInit is called once per instance.
@@ -50,8 +48,6 @@ func FLBPluginInit(plugin unsafe.Pointer) int {
 	output.FLBPluginSetContext(plugin, id)
 	return output.FLB_OK
 }
-
-var instances int64
 
 func flush(data unsafe.Pointer, length int, tag *C.char) int {
 	var count int
@@ -127,6 +123,14 @@ func FLBPluginExit() int {
 func FLBPluginExitCtx(ctx unsafe.Pointer) int {
 	output.FLBPluginDeleteContext(ctx)
 	return output.FLB_OK
+}
+
+// FLBPluginUnregister is the host's last call: the exports stand in the order
+// the host calls them.
+//
+//export FLBPluginUnregister
+func FLBPluginUnregister(def unsafe.Pointer) {
+	output.FLBPluginUnregister(def)
 }
 
 func main() {
