@@ -61,12 +61,27 @@ backports_present() {
         /etc/apt/sources.list.d/*.sources 2>/dev/null
 }
 
+# edit_sources FILE AWK_PROGRAM: run the program over FILE (with cn=$codename
+# and bp=$BP set); when it exits 0, back FILE up to /var/backups and replace
+# its content with the program's output. Returns the program's status (3 when
+# it found nothing to extend), FILE unchanged unless 0.
+edit_sources() {
+    f=$1
+    tmp=$(mktemp) || return 1
+    awk -v cn="$codename" -v bp="$BP" "$2" "$f" >"$tmp"
+    rc=$?
+    if [ $rc -eq 0 ]; then
+        cp "$f" "/var/backups/$(basename "$f").install-go.bak" 2>/dev/null
+        cat "$tmp" >"$f"
+    fi
+    rm -f "$tmp"
+    return $rc
+}
+
 add_backports_deb822() {
     # Add $BP to the Suites: line of the first enabled stanza that points at
     # the main Debian archive (URIs ending in /debian) and lists $codename.
-    f=$1
-    tmp=$(mktemp) || return 1
-    awk -v cn="$codename" -v bp="$BP" '
+    edit_sources "$1" '
         function flush() {
             if (n == 0) return
             if (!done && isdeb && hascn && !disabled && suites_line > 0) {
@@ -87,22 +102,13 @@ add_backports_deb822() {
             }
         }
         END { flush(); if (!done) exit 3 }
-    ' "$f" >"$tmp"
-    rc=$?
-    if [ $rc -eq 0 ]; then
-        cp "$f" "/var/backups/$(basename "$f").install-go.bak" 2>/dev/null
-        cat "$tmp" >"$f"
-    fi
-    rm -f "$tmp"
-    return $rc
+    '
 }
 
 add_backports_list() {
     # Classic one-line format: copy the first "deb <debian mirror> $codename ..."
     # line with the suite replaced by $BP, right after it.
-    f=$1
-    tmp=$(mktemp) || return 1
-    awk -v cn="$codename" -v bp="$BP" '
+    edit_sources "$1" '
         {
             print
             if (!done && $1 == "deb") {
@@ -120,14 +126,7 @@ add_backports_list() {
             }
         }
         END { if (!done) exit 3 }
-    ' "$f" >"$tmp"
-    rc=$?
-    if [ $rc -eq 0 ]; then
-        cp "$f" "/var/backups/$(basename "$f").install-go.bak" 2>/dev/null
-        cat "$tmp" >"$f"
-    fi
-    rm -f "$tmp"
-    return $rc
+    '
 }
 
 if backports_present; then
