@@ -4,7 +4,8 @@
 #   make test      every test (Rust, C host, sanitizers, bench smoke run)
 #   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer, and
 #                  the worker test plugin through a ThreadSanitizer flb-host
-#   make headers   regenerate include/*.h with cbindgen (the build fails when they are stale)
+#   make headers   regenerate include/flb_plugin.h with cbindgen (tools/gen-header; cargo test -p gen-header,
+#                  part of make test, fails while the checked-in header is stale)
 #   make bench     benchmarks: Rust against Go against C floor, table + bench/results/
 #   make clean
 CARGO ?= cargo
@@ -69,7 +70,7 @@ sanitize:
 		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/asan -- --test-threads=1
 
 headers:
-	FLB_UPDATE_HEADERS=1 $(CARGO) build -p flb-plugin-sdk
+	$(CARGO) run -q -p gen-header
 
 lint:
 	$(CARGO) fmt --all -- --check
