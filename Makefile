@@ -1,5 +1,6 @@
 # Rust reference plugins for Fluent Bit.
-#   make plugins   release .so files into target/plugins/ (in_gdummy.so, out_gstdout.so)
+#   make plugins   stripped release .so files into target/plugins/ (in_gdummy.so, out_gstdout.so,
+#                  in_gtail.so), each with its debug info in NAME.so.debug
 #   make demo      plugins + C host, gdummy into gstdout for a few seconds
 #   make test      every test (Rust, C host, sanitizers, bench smoke run)
 #   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer, and
@@ -26,9 +27,25 @@ define copy_libs
 	@for p in $(1); do lib=$${p#*:}; cp target/release/lib$$lib.so $(2)/$$lib.so; echo "  $(2)/$$lib.so"; done
 endef
 
+# The plugins users install are stripped: debug info is about 90% of each release .so (5 MB of
+# gdummy's 6). It goes to NAME.so.debug beside the .so, which names it in a .gnu_debuglink section
+# (file name + CRC), so gdb, valgrind and perf load it when it lies next to the .so, in a .debug/
+# directory there, or under /usr/lib/debug/ + the .so's directory. --strip-debug keeps the symbol
+# table (about 130 KB): panic backtraces and profiles name functions even without the .debug file.
+# The test plugins keep their debug info in place (copy_libs): sanitizer and valgrind reports.
+OBJCOPY ?= objcopy
+define copy_stripped
+	@mkdir -p $(2)
+	@for p in $(1); do lib=$${p#*:}; src=target/release/lib$$lib.so; dst=$(2)/$$lib.so; \
+		rm -f $$dst $$dst.debug; \
+		$(OBJCOPY) --only-keep-debug $$src $$dst.debug && \
+		$(OBJCOPY) --strip-debug --add-gnu-debuglink=$$dst.debug $$src $$dst || exit 1; \
+		echo "  $$dst ($$(du -k $$dst | cut -f1) KiB; debug info in $$lib.so.debug)"; done
+endef
+
 plugins:
 	$(CARGO) build --release $(foreach p,$(PLUGINS),-p $(firstword $(subst :, ,$(p))))
-	$(call copy_libs,$(PLUGINS),$(PLUGIN_DIR))
+	$(call copy_stripped,$(PLUGINS),$(PLUGIN_DIR))
 
 test-plugins:
 	$(CARGO) build --release $(foreach p,$(TEST_PLUGINS),-p $(firstword $(subst :, ,$(p))))
