@@ -7,7 +7,8 @@
 #                  the worker test plugin through a ThreadSanitizer flb-host
 #   make headers   regenerate include/flb_plugin.h with cbindgen (tools/gen-header; cargo test -p gen-header,
 #                  part of make test, fails while the checked-in header is stale)
-#   make bench     benchmarks: Rust against Go against C floor, table + bench/results/
+#   make bench     benchmarks: Rust against Go against C floor (about 12 minutes; it prints its estimate
+#                  first), rewrites README.md's benchmark section and bench/results/latest.*
 #   make clean
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
@@ -93,8 +94,11 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-bench: plugins host
-	python3 bench/run.py
+# The estimate comes first, before anything is built; bench/run.py then says which files it rewrote.
+bench:
+	@python3 bench/run.py --estimate
+	@$(MAKE) --no-print-directory plugins host
+	python3 bench/run.py --no-estimate
 
 bench-quick: plugins host
 	python3 bench/run.py --quick

@@ -6,6 +6,11 @@ Builds the Go baselines and C floor plugins, runs `flb-host bench` on every impl
 prints one markdown table per plugin kind. Raw numbers go to bench/results/latest.json and a chart
 (records/s against batch size) to bench/results/latest.svg. `--quick` is the CI smoke mode: tiny
 counts, one run, no criterion; it checks the harness works, never a speed.
+
+A full run takes about 12 minutes on a 2-core machine, more the first time (see `estimate`); it says
+so before it starts (`--estimate` prints only that) and, at the end, names the files it rewrote:
+bench/results/latest.{json,svg} and README.md's section between the bench markers (the tables and
+the targets list). `--readme-only` re-renders that section from bench/results/latest.json.
 """
 
 import argparse
@@ -25,6 +30,24 @@ PLUGINS = os.path.join(ROOT, "target/plugins")
 BENCH_PLUGINS = os.path.join(ROOT, "target/bench-plugins")
 RESULTS = os.path.join(ROOT, "bench/results")
 BATCHES = [1, 100, 10000]
+RUNS = 5  # flb-host runs per row in a full run; the table shows the median
+
+# Seconds each part of a full run took, measured on a 2-core AMD EPYC VM (2026-11-30): the estimate
+# printed at the start adds these up for what is installed and built.
+T_HOST_INPUT = 2          # Rust or C input, 5 runs per batch size, all three sizes
+T_HOST_GO_INPUT = 35      # one Go gdummy (no sleep): 5 runs of 10^6 collects
+T_HOST_OUTPUT = 10        # one output row (5 runs of 2 s, with warm-up)
+T_HOST_GO_OUTPUT_10K = 42  # the Go gstdout's 10,000-record row: each chunk takes a quarter second
+T_CRITERION = 420         # the criterion benches, once compiled (21 benches)
+T_CRITERION_BUILD = 330   # compiling them with the bench profile (first run, or after a change)
+T_GO_BUILD = 90           # building the Go baselines with an empty Go build cache
+T_PLUGINS_BUILD = 240     # `make plugins host` from scratch
+
+
+def shown(path):
+    """`path` relative to the repository when inside it, for the lines naming files written."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
 
 
 def log(msg):
@@ -52,6 +75,42 @@ def machine():
 def in_ci():
     """CI=true (GitHub Actions sets it) or CI=1: there a missing tool fails instead of being skipped."""
     return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+def go_toolchains():
+    """How many Go toolchains bench/go/build.sh will find (the same lookup, roughly)."""
+    primary = (os.access("/usr/lib/go-1.23/bin/go", os.X_OK) or
+               any(os.access(os.path.join(d, "go"), os.X_OK) for d in os.environ.get("PATH", "").split(os.pathsep) if d)
+               or bool(os.environ.get("GO")))
+    secondary = os.access("/usr/lib/go-1.19/bin/go", os.X_OK)
+    return int(primary) + int(primary and secondary)
+
+
+def fmt_minutes(seconds):
+    m = seconds / 60
+    return f"{m:.0f} minutes" if m >= 1.5 else "1 minute"
+
+
+def estimate():
+    """One line: how long a full run will take here, from the parts measured above."""
+    gos = go_toolchains()
+    inputs = 2 * T_HOST_INPUT + gos * T_HOST_GO_INPUT
+    outputs = 3 * len(BATCHES) * T_HOST_OUTPUT + gos * (2 * T_HOST_OUTPUT + T_HOST_GO_OUTPUT_10K)
+    base = inputs + outputs + T_CRITERION
+    extra = []
+    if not (os.path.exists(HOST) and os.path.exists(os.path.join(PLUGINS, "in_gdummy.so"))):
+        extra.append(f"{fmt_minutes(T_PLUGINS_BUILD)} to build the plugins and flb-host")
+    if gos and not os.path.isdir(os.path.join(ROOT, "target/go-cache")):
+        extra.append(f"{fmt_minutes(T_GO_BUILD)} to build the Go baselines")
+    crit_built = os.path.isdir(os.path.join(ROOT, "target/release/deps")) and any(
+        re.match(r"gstdout-[0-9a-f]+$", f) for f in os.listdir(os.path.join(ROOT, "target/release/deps")))
+    extra.append(f"{'up to ' if crit_built else ''}{fmt_minutes(T_CRITERION_BUILD)} to compile the criterion benches"
+                 f"{' after a change to the SDK or a plugin' if crit_built else ''}")
+    go = f"{gos} Go toolchain{'s' if gos != 1 else ''}" if gos else "no Go toolchain: no Go rows"
+    return (f"make bench: about {fmt_minutes(base)} on a 2-core machine ({fmt_minutes(inputs + outputs)} of flb-host runs, "
+            f"{RUNS} per row, {go}; {fmt_minutes(T_CRITERION)} of criterion benches), plus {', plus '.join(extra)}. "
+            f"At the end it rewrites README.md's benchmark section and bench/results/latest.json and .svg. "
+            f"`make bench-quick` is the smoke run (under a minute once built).")
 
 
 def build_baselines():
@@ -138,7 +197,7 @@ def implementations(go_versions):
 
 
 def run_host_benches(quick, go_versions):
-    runs = 1 if quick else 5
+    runs = 1 if quick else RUNS
     rows = []
     for kind, label, so, name, props in implementations(go_versions):
         if not os.path.exists(so):
@@ -251,30 +310,138 @@ def chart(rows, path):
         f.write("\n".join(out) + "\n")
 
 
+def row(rows, kind, label, batch):
+    for r in rows:
+        if r.get("kind") == kind and r.get("label") == label and r.get("batch") == batch and r.get("records"):
+            return r
+    return None
+
+
+def go123(rows, kind):
+    """The Go 1.23 row of `kind` for 1 record (inputs) or 10,000 (outputs), if it ran."""
+    for r in rows:
+        if (r.get("kind") == kind and r.get("label", "").startswith("Go") and "1.23" in r["label"] and r.get("records")
+                and r.get("batch") == (1 if kind == "input" else BATCHES[-1])):
+            return r
+    return None
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def targets(rows, crit):
+    """The issue 6 targets, each with this run's figure and whether it was met: written under the
+    tables so that the README never states a figure the tables contradict."""
+    out = ["Targets (issue 6), from the run above:"]
+    g1, c1, gi = row(rows, "input", "Rust gdummy", 1), row(rows, "input", "C floor", 1), go123(rows, "input")
+    if g1:
+        parts = []
+        if gi:
+            x = g1["records_per_sec"] / gi["records_per_sec"]
+            parts.append(f"{x:.1f}x the Go 1.23 gdummy (no sleep) in records/s (target 20x: {verdict(x >= 20)})")
+        else:
+            parts.append("no Go 1.23 gdummy row to compare with (target 20x its records/s: not measured)")
+        if c1:
+            x = g1["ns_per_record"] / c1["ns_per_record"]
+            parts.append(f"{g1['ns_per_record']:.0f} ns per collect against the C floor's {c1['ns_per_record']:.0f} ns "
+                         f"(target within 2x: {verdict(x <= 2)})")
+        parts.append(f"{g1['mallocs_per_call']:.2f} mallocs per collect (target 0: {verdict(g1['mallocs_per_call'] == 0)})")
+        growth = f"RSS growth {g1['rss_growth_kb']} KiB over {g1['calls']:,} collects"
+        if gi:
+            growth += f" (the Go gdummy: {gi['rss_growth_kb']} KiB; its cleanup frees nothing)"
+        parts.append(growth)
+        out.append("- gdummy, one record per collect: " + "; ".join(parts) + ".")
+    g4, c4 = row(rows, "input", "Rust gdummy", BATCHES[-1]), row(rows, "input", "C floor", BATCHES[-1])
+    enc = next((c for c in crit if c["name"] == f"gdummy_collect/{BATCHES[-1]}"), None)
+    parts = []
+    if enc:
+        parts.append(f"{fmt_rate(enc['records_per_sec'])} records/s encoded (criterion `gdummy_collect/{BATCHES[-1]}`, "
+                     f"target 100M: {verdict(enc['records_per_sec'] >= 100e6)})")
+    if g4:
+        floor = f"; the C floor: {fmt_rate(c4['records_per_sec'])}" if c4 else ""
+        parts.append(f"{fmt_rate(g4['records_per_sec'])} records/s through flb-host with Fluent Bit's copy "
+                     f"(target 50M: {verdict(g4['records_per_sec'] >= 50e6)}{floor})")
+    if parts:
+        out.append(f"- gdummy, {BATCHES[-1]:,} records per collect: " + "; ".join(parts) + ".")
+    go = go123(rows, "output")
+    parts = []
+    for fmt in ("msgpack", "json_lines"):
+        r = row(rows, "output", f"Rust gstdout {fmt}", BATCHES[-1])
+        if not r:
+            continue
+        if go:
+            x = r["records_per_sec"] / go["records_per_sec"]
+            parts.append(f"{fmt} {x:.1f}x the Go 1.23 gstdout ({r['ns_per_record']:.0f} against {go['ns_per_record']:.0f} ns "
+                         f"per record; target 20x: {verdict(x >= 20)})")
+        else:
+            parts.append(f"{fmt} {fmt_rate(r['records_per_sec'])} records/s (no Go 1.23 row: target 20x not measured)")
+    if parts:
+        r = row(rows, "output", "Rust gstdout msgpack", BATCHES[-1])
+        writes = f"; {r.get('writes_per_call', 0):.0f} `write(2)` per chunk" if r else ""
+        if r and go:
+            writes += f" against the Go plugin's {go.get('writes_per_call', 0) / BATCHES[-1]:.0f} per record"
+        out.append(f"- gstdout, {BATCHES[-1]:,}-record chunks to /dev/null: " + "; ".join(parts) + writes + ".")
+    return "\n".join(out)
+
+
+def render(info, go_versions, rows, crit):
+    """The README section and console report: machine line, one table per kind and batch size, the
+    criterion table, the targets list."""
+    report = [f"Machine: {info['cores']} cores, {info['cpu']}, kernel {info['kernel']}, {info['date']}; "
+              f"Go: {', '.join(sorted(set(go_versions.values()))) or 'not installed'}\n"]
+    for kind in ("input", "output"):
+        for batch in BATCHES:
+            report.append(table(rows, kind, batch) + "\n")
+    if crit:
+        report.append("| criterion bench (in-process, no host) | records/s | ns/iter |\n|---|---|---|")
+        report.extend(f"| {c['name']} | {fmt_rate(c['records_per_sec'])} | {c['ns_per_iter']} |" for c in crit)
+        report.append("")
+        report.append(targets(rows, crit))
+    return "\n".join(report)
+
+
 def update_readme(text):
-    """Puts the latest full run between the bench markers of the README."""
+    """Puts the latest full run between the bench markers of the README; returns the path rewritten."""
     path = os.path.join(ROOT, "README.md")
     try:
         with open(path) as f:
             readme = f.read()
     except OSError:
-        return
+        return None
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     if start not in readme or end not in readme:
         log("README has no bench markers: table not pasted")
-        return
+        return None
     head, rest = readme.split(start, 1)
     tail = rest.split(end, 1)[1]
     with open(path, "w") as f:
         f.write(f"{head}{start}\n{text}\n{end}{tail}")
-    log("README.md: benchmark table updated")
+    return path
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="CI smoke run: tiny counts, one run, no criterion")
     ap.add_argument("--out", default=os.path.join(RESULTS, "latest.json"))
+    ap.add_argument("--estimate", action="store_true", help="print how long a full run will take here, and exit")
+    ap.add_argument("--no-estimate", action="store_true", help="do not print the estimate first (make bench did)")
+    ap.add_argument("--readme-only", action="store_true",
+                    help="rewrite README.md's benchmark section from --out (a saved run), running nothing")
     args = ap.parse_args()
+    if args.estimate:
+        print(estimate(), flush=True)
+        return
+    if args.readme_only:
+        with open(args.out) as f:
+            saved = json.load(f)
+        text = render(saved["machine"], saved["go_versions"], saved["host"], saved["criterion"])
+        path = update_readme(text)
+        log(f"rewrote {shown(path)} (benchmark section, from {shown(args.out)})"
+            if path else "README.md not rewritten")
+        return
+    if not args.quick and not args.no_estimate:
+        log(estimate())
     if not os.path.exists(HOST):
         sys.exit(f"bench: {HOST} missing: run `make host plugins` first")
     go_versions = build_baselines()
@@ -287,23 +454,23 @@ def main():
     rows = run_host_benches(args.quick, go_versions)
     crit = run_criterion(args.quick)
     info = machine()
+    written = []
     if not args.quick or args.out != os.path.join(RESULTS, "latest.json"):
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
         with open(args.out, "w") as f:
             json.dump({"machine": info, "go_versions": go_versions, "host": rows, "criterion": crit}, f, indent=1)
-        chart(rows, os.path.splitext(args.out)[0] + ".svg")
-    report = [f"Machine: {info['cores']} cores, {info['cpu']}, kernel {info['kernel']}, {info['date']}; "
-              f"Go: {', '.join(sorted(set(go_versions.values()))) or 'not installed'}\n"]
-    for kind in ("input", "output"):
-        for batch in BATCHES:
-            report.append(table(rows, kind, batch) + "\n")
-    if crit:
-        report.append("| criterion bench (in-process, no host) | records/s | ns/iter |\n|---|---|---|")
-        report.extend(f"| {c['name']} | {fmt_rate(c['records_per_sec'])} | {c['ns_per_iter']} |" for c in crit)
-    text = "\n".join(report)
+        svg = os.path.splitext(args.out)[0] + ".svg"
+        chart(rows, svg)
+        written += [shown(args.out), shown(svg)]
+    text = render(info, go_versions, rows, crit)
     print(text)
     if not args.quick:
-        update_readme(text)
+        path = update_readme(text)
+        if path:
+            log(f"rewrote {shown(path)}: the benchmark tables and the targets list between "
+                "<!-- bench:start --> and <!-- bench:end --> now show this run (review it before committing)")
+    if written:
+        log(f"wrote {' and '.join(written)}")
     # Sanity, not speed: every implementation that was built ran and produced records. A Go baseline
     # that fails is reported, not fatal: it is someone else's runtime.
     broken = sorted({r["label"] for r in rows if not r.get("missing") and not r.get("records")})
