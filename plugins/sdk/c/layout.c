@@ -1,6 +1,7 @@
-/* The C half of the layout test (tests/layout.rs). `ref_*` are the structs as ABI.md and Fluent
- * Bit's headers declare them, written by hand; the unprefixed ones come from the generated header.
- * The test checks Rust's sizes and offsets against both. */
+/* The C half of the layout test (plugins/sdk/tests/layout.rs), compiled by this directory's
+ * build.rs. `ref_*` are the structs as docs/ABI.md and Fluent Bit's headers declare them, written
+ * by hand; the unprefixed ones come from the generated header. The test checks Rust's sizes and
+ * offsets against both. */
 #include <stddef.h>
 #include "flb_plugin.h"
 
