@@ -1,4 +1,4 @@
-//! Raw mirrors of Fluent Bit's proxy plugin ABI (see `shared/ABI.md`): the structs the host hands to a
+//! Raw mirrors of Fluent Bit's proxy plugin ABI (see `docs/ABI.md`): the structs the host hands to a
 //! plugin, the constants, and the callback signatures. Nothing here is safe to use directly; the
 //! `boundary` layer is the only user. Field order and types are the ABI: `tests/layout.rs` compiles
 //! the same definitions in C and checks sizes and offsets.

@@ -1,5 +1,5 @@
 //! The two macros that turn a type implementing `InputPlugin` / `OutputPlugin` into a Fluent Bit
-//! proxy plugin: they export exactly the C symbols of ABI.md that apply to the kind (the Ctx
+//! proxy plugin: they export exactly the C symbols of docs/ABI.md that apply to the kind (the Ctx
 //! variants included), each forwarding to the `boundary` module, and each pinned at compile time to
 //! the `abi` function-pointer type of its symbol.
 

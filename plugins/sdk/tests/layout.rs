@@ -1,5 +1,5 @@
 //! The Rust mirrors of the ABI structs have the same size and field offsets as the C definitions
-//! (hand-written from ABI.md, and the generated header), compiled by build.rs with the `cc` crate.
+//! (hand-written from docs/ABI.md, and the generated header), compiled by the test-only crate plugins/sdk/c.
 
 use core::ffi::{c_char, CStr};
 use core::mem::{offset_of, size_of};
@@ -65,7 +65,7 @@ fn rust_structs_match_c_layout() {
             assert_eq!(c_value, value, "{side}.{key}: C says {c_value}, Rust says {value}");
         }
     }
-    // The facts ABI.md calls out.
+    // The facts docs/ABI.md calls out.
     assert_eq!(offset_of!(flb_plugin_input_proxy_context, remote_context), 8);
     assert_eq!(offset_of!(flb_plugin_proxy_context, remote_context), 0);
     assert_eq!(offset_of!(flb_plugin_proxy_def, event_type), 32, "event_type follows the 5 base fields");
