@@ -18,7 +18,9 @@
 //! builds take many minutes), `make bench` (the full benchmark run, minutes), `make bench-quick`
 //! (the bench smoke run `make test` already does), `make lint` (CI runs the same `cargo fmt
 //! --check` and clippy itself before `make test`; a cold clippy run takes minutes), `make clean`
-//! (deletes `target/`, this test's own binary and the plugins the other tests load).
+//! (deletes `target/`, this test's own binary and the plugins the other tests load), and the
+//! commands of the official container image (`docker ...`, or naming its `/fluent-bit/`
+//! directory: they need Docker and a network).
 //!
 //! How each runs: `sh -c COMMAND` from the repository root, in a process group of its own, with
 //! `MAKEFLAGS`, `MFLAGS`, `MAKELEVEL` and `FLUENT_BIT_VERSION` taken out of the environment (a
@@ -51,6 +53,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const READMES: [&str; 2] = ["README.md", "c-host/README.md"];
+
+/// Commands of the official container image, not run: they need Docker and a network (the image
+/// has its own CI job): the `docker` command, and commands naming the image's `/fluent-bit/`
+/// directory.
+fn image_command(text: &str) -> bool {
+    text.split_whitespace().next() == Some("docker") || text.contains(" /fluent-bit/")
+}
 
 /// Commands the README shows that are not run, and why.
 const NOT_RUN: [(&str, &str); 6] = [
@@ -140,18 +149,33 @@ fn extract_from(sources: &[(&'static str, String)]) -> (Vec<Cmd>, Files) {
         let lines: Vec<&str> = text.lines().collect();
         let mut i = 0;
         let mut prose_before = "";
+        // An inline code span still open at the end of a prose line goes on in the next line of
+        // the paragraph (the line break is a space): (line it started on, text so far).
+        let mut open: Option<(usize, String)> = None;
         while i < lines.len() {
             let Some(lang) = lines[i].strip_prefix("```") else {
-                for sp in spans(lines[i]) {
-                    if is_inline_command(sp) {
-                        cmds.push(Cmd {
-                            readme,
-                            line: i + 1,
-                            kind: Kind::Inline,
-                            text: sp.trim().to_string(),
-                            shown: None,
-                        });
+                if lines[i].trim().is_empty() {
+                    open = None;
+                }
+                for (k, piece) in lines[i].split('`').enumerate() {
+                    if k > 0 {
+                        // a backtick: a span opens or closes
+                        match open.take() {
+                            Some((line, sp)) => {
+                                if is_inline_command(&sp) {
+                                    let text = sp.trim().to_string();
+                                    cmds.push(Cmd { readme, line, kind: Kind::Inline, text, shown: None });
+                                }
+                            }
+                            None => open = Some((i + 1, String::new())),
+                        }
                     }
+                    if let Some((_, sp)) = open.as_mut() {
+                        sp.push_str(piece);
+                    }
+                }
+                if let Some((_, sp)) = open.as_mut() {
+                    sp.push(' ');
                 }
                 if !lines[i].trim().is_empty() {
                     prose_before = lines[i];
@@ -159,6 +183,7 @@ fn extract_from(sources: &[(&'static str, String)]) -> (Vec<Cmd>, Files) {
                 i += 1;
                 continue;
             };
+            open = None;
             let start = i + 1;
             let mut end = start;
             while end < lines.len() && !lines[end].starts_with("```") {
@@ -503,7 +528,8 @@ fn meaningful(cmd: &Cmd, ran: &Ran) -> Result<(), String> {
             return need(&format!("OPTIONS listing `{key}` with `{line}`"), !key.is_empty() && entry.contains(line));
         }
         if ran.code == Some(0) {
-            return need("records on stdout (`[0] TAG: [[...`)", ran.stdout.lines().any(|l| l.starts_with("[0] ")));
+            let record = |l: &str| l.starts_with("[0] ") || l.starts_with('{') || l.starts_with("[{");
+            return need("records on stdout (`[0] TAG: [[...`, or JSON)", ran.stdout.lines().any(record));
         }
         return Ok(());
     }
@@ -645,7 +671,11 @@ fn run_all(cmds: &[Cmd], files: &Files, fb: Option<&Path>, tag: &str) -> Vec<Str
 
 /// The commands to run in this order (`make` first), without those not run.
 fn to_run(cmds: &[Cmd]) -> Vec<Cmd> {
-    let keep: Vec<Cmd> = cmds.iter().filter(|c| !NOT_RUN.iter().any(|(n, _)| c.text == *n)).cloned().collect();
+    let keep: Vec<Cmd> = cmds
+        .iter()
+        .filter(|c| !NOT_RUN.iter().any(|(n, _)| c.text == *n) && !image_command(&c.text))
+        .cloned()
+        .collect();
     let (mut make, rest): (Vec<Cmd>, Vec<Cmd>) = keep.into_iter().partition(|c| c.text.starts_with("make "));
     make.extend(rest);
     make
@@ -655,6 +685,8 @@ fn to_run(cmds: &[Cmd]) -> Vec<Cmd> {
 #[test]
 fn extraction_follows_the_rule() {
     let md = r#"Intro `make plugins` and `make` and `fluent-bit.conf`, `flb-host check` `target/flb-host/flb-host -h x`.
+A span across lines: `fluent-bit -c
+/etc/x.conf`, and one left open by a blank line: `make
 
 ```sh
 make demo   # builds things
@@ -693,14 +725,18 @@ $ echo two
         [
             (Kind::Inline, "make plugins", 1),
             (Kind::Inline, "target/flb-host/flb-host -h x", 1),
-            (Kind::Sh, "make demo", 4),
-            (Kind::Sh, "target/flb-host/flb-host -e a.so -i gdummy --duration 3", 5),
-            (Kind::Session, "FOO=1 fluent-bit -x", 27),
-            (Kind::Session, "echo two", 30),
+            (Kind::Inline, "fluent-bit -c /etc/x.conf", 2),
+            (Kind::Sh, "make demo", 6),
+            (Kind::Sh, "target/flb-host/flb-host -e a.so -i gdummy --duration 3", 7),
+            (Kind::Session, "FOO=1 fluent-bit -x", 29),
+            (Kind::Session, "echo two", 32),
         ]
     );
-    assert_eq!(cmds[2].shown.as_deref(), Some(&["[0] demo: x".to_string(), "...".to_string()][..]));
-    assert_eq!(cmds[4].shown.as_deref(), Some(&["[error] shown".to_string(), "more".to_string()][..]));
+    assert_eq!(cmds[3].shown.as_deref(), Some(&["[0] demo: x".to_string(), "...".to_string()][..]));
+    assert_eq!(cmds[5].shown.as_deref(), Some(&["[error] shown".to_string(), "more".to_string()][..]));
+    let run: Vec<String> = to_run(&cmds).into_iter().map(|c| c.text).collect();
+    assert_eq!(run[..2], ["make plugins", "make demo"], "make first");
+    assert!(image_command("docker run --rm img") && image_command("fluent-bit -c /fluent-bit/etc/x.conf"));
     assert_eq!(
         files,
         [("plugins.conf".to_string(), "[PLUGINS]\n    Path /opt/fluent-bit/plugins/in_gdummy.so\n".to_string())]
@@ -813,6 +849,9 @@ fn readme_commands_run_as_written() {
     let cmds: Vec<Cmd> = to_run(&cmds).into_iter().filter(|c| !c.uses_fluent_bit()).collect();
     for (n, why) in NOT_RUN {
         println!("not run: {n} ({why})");
+    }
+    for c in extract().0.iter().filter(|c| image_command(&c.text)) {
+        println!("not run: {} (a command of the container image: needs Docker)", c.at());
     }
     let failures = run_all(&cmds, &files, None, "host");
     assert!(
