@@ -46,29 +46,11 @@ static void put_be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char) v;
 }
 
-CFLOOR_EXPORT int FLBPluginRegister(struct flb_plugin_proxy_def *def)
-{
-    def->type = FLB_PROXY_INPUT_PLUGIN;
-    def->proxy = FLB_PROXY_GOLANG;
-    def->flags = 0;
-    def->name = (char *) "cfloor";
-    def->description = (char *) "C floor input: fixed record, malloc per collect";
-    return 0;
-}
-
-CFLOOR_EXPORT void FLBPluginUnregister(struct flb_plugin_proxy_def *def)
-{
-    (void) def;                 /* name/description are static */
-}
+CFLOOR_REGISTRATION(FLB_PROXY_INPUT_PLUGIN, "cfloor", "C floor input: fixed record, malloc per collect")
 
 static void log_error(struct flbgo_input_plugin *p, const char *msg)
 {
-    if (p != NULL && p->api != NULL && p->api->log_print != NULL) {
-        p->api->log_print(FLB_LOG_ERROR, __FILE__, __LINE__, "%s", msg);
-    }
-    else {
-        fprintf(stderr, "[in_cfloor] %s\n", msg);
-    }
+    cfloor_log_error(p != NULL ? p->api : NULL, "in_cfloor", msg);
 }
 
 CFLOOR_EXPORT int FLBPluginInit(void *plugin)

@@ -180,29 +180,11 @@ static int flush(const struct cfloor_out_config *cfg, const void *data, size_t s
     return FLB_OK;
 }
 
-CFLOOR_EXPORT int FLBPluginRegister(struct flb_plugin_proxy_def *def)
-{
-    def->type = FLB_PROXY_OUTPUT_PLUGIN;
-    def->proxy = FLB_PROXY_GOLANG;
-    def->flags = 0;
-    def->name = (char *) "cfloorout";
-    def->description = (char *) "C floor output: walks each chunk, prints nothing";
-    return 0;
-}
-
-CFLOOR_EXPORT void FLBPluginUnregister(struct flb_plugin_proxy_def *def)
-{
-    (void) def;                 /* name/description are static */
-}
+CFLOOR_REGISTRATION(FLB_PROXY_OUTPUT_PLUGIN, "cfloorout", "C floor output: walks each chunk, prints nothing")
 
 static void log_error(struct flbgo_output_plugin *p, const char *msg)
 {
-    if (p != NULL && p->api != NULL && p->api->log_print != NULL) {
-        p->api->log_print(FLB_LOG_ERROR, __FILE__, __LINE__, "%s", msg);
-    }
-    else {
-        fprintf(stderr, "[out_cfloor] %s\n", msg);
-    }
+    cfloor_log_error(p != NULL ? p->api : NULL, "out_cfloor", msg);
 }
 
 /* 1 = on, 0 = off/unset, -1 = invalid */
