@@ -7,7 +7,7 @@
 # build.rs reads only this subset of make: `NAME := words`, lines continued with a trailing `\`,
 # `#` comments. No other make syntax (no $(...) references, no conditionals) in this file.
 
-# c-host/src/, in link order
+# c-host/src/
 FLB_HOST_SRC_NAMES := \
 	api.c \
 	bench.c \
@@ -16,11 +16,16 @@ FLB_HOST_SRC_NAMES := \
 	config_map.c \
 	coro.c \
 	direct_append.c \
+	hot_reload.c \
+	input_thread.c \
+	lifecycle.c \
 	loader.c \
 	main.c \
 	malloc_count.c \
 	msgpack_check.c \
-	pipeline.c \
+	output_worker.c \
+	route.c \
+	run.c \
 	sample.c
 
 FLB_HOST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -rdynamic

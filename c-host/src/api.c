@@ -2,6 +2,7 @@
 #include "flb_host.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -260,6 +261,30 @@ double now_mono(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* a condition variable whose timed waits take CLOCK_MONOTONIC deadlines (abs_mono) */
+void cond_init_mono(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+}
+
+/* the CLOCK_MONOTONIC deadline at now_mono() time t */
+struct timespec abs_mono(double t)
+{
+    struct timespec ts;
+    double fl = floor(t);
+    ts.tv_sec = (time_t) fl;
+    ts.tv_nsec = (long) ((t - fl) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
 }
 
 void set_thread_name(const char *name)

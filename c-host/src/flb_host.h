@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define FLB_HOST_ASAN 1
@@ -247,6 +248,7 @@ struct plugin_so {
 
 struct chunk;
 struct task;
+struct pipeline;
 
 /* Records an input buffered for one tag: its own tag (collect) or one given to
  * flb_input_log_append; each becomes a chunk of that tag at the next flush. */
@@ -353,7 +355,8 @@ struct instance {
     int init_ret;
     int config_refused; /* the last init failed the config_map check: FLBPluginInit not called */
 
-    /* run-time state (pipeline.c) */
+    /* run-time state (run mode: pipeline.h) */
+    struct pipeline *pl; /* the run this instance belongs to, while it runs */
     pthread_t thread;
     int thread_started;
     pthread_mutex_t mu;
@@ -573,7 +576,7 @@ int mc_enabled(void);
         mc_leave();       \
     } while (0)
 
-/* pipeline.c, check.c, bench.c */
+/* run.c, check.c, bench.c */
 int pipeline_run(struct host *h);
 int check_main(int argc, char **argv);
 int bench_main(int argc, char **argv);
@@ -583,6 +586,8 @@ int main_apply_kv(struct instance *cur, const char *kv);
 
 /* helpers */
 double now_mono(void);
+void cond_init_mono(pthread_cond_t *cv);
+struct timespec abs_mono(double t);
 void set_thread_name(const char *name);
 void *xcalloc(size_t n, size_t sz);
 char *xstrdup(const char *s);
