@@ -115,9 +115,8 @@ static long long proc_syscw(void)
     return v;
 }
 
-static int bench_body(int argc, char **argv)
+static int bench_body(struct host *h, int argc, char **argv)
 {
-    struct host *h = &g_host;
     struct instance *in = NULL;
     long count = -1, warmup = 10;
     unsigned long rpc = 1;
@@ -393,6 +392,7 @@ out:
 }
 
 struct bench_args {
+    struct host *h;
     int argc;
     char **argv;
     int rc;
@@ -401,7 +401,7 @@ struct bench_args {
 static void *bench_thread(void *arg)
 {
     struct bench_args *a = arg;
-    a->rc = bench_body(a->argc, a->argv);
+    a->rc = bench_body(a->h, a->argc, a->argv);
     return NULL;
 }
 
@@ -409,9 +409,9 @@ static void *bench_thread(void *arg)
  * threads, never on the main thread: some runtimes pay extra there (Go re-reads the stack bounds
  * of a foreign thread on each call from a new stack, and for the main thread that means parsing
  * /proc/self/maps). */
-int bench_main(int argc, char **argv)
+int bench_main(struct host *h, int argc, char **argv)
 {
-    struct bench_args a = {argc, argv, EXIT_HOST_ERROR};
+    struct bench_args a = {h, argc, argv, EXIT_HOST_ERROR};
     pthread_t t;
     set_thread_name("fluent-bit");
     if (pthread_create(&t, NULL, bench_thread, &a) != 0) {

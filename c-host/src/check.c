@@ -239,6 +239,9 @@ static void *instance_thread(void *arg)
         snprintf(tname, sizeof tname, "flb-pipeline");
     }
     set_thread_name(tname);
+    if (!is_in && coro_thread_init(h->coro_stack) != 0) {
+        host_error("cannot allocate a coroutine stack for %s", tname);
+    }
     /* bad configuration */
     if (bad) {
         bi = new_instance(h, so, kvs, nkv, bad);
@@ -506,9 +509,8 @@ static void check_config_map(struct host *h, struct plugin_so *so)
     config_map_free(&m);
 }
 
-int check_main(int argc, char **argv)
+int check_main(struct host *h, int argc, char **argv)
 {
-    struct host *h = &g_host;
     const char *path = NULL;
     const char *bad = NULL;
     char **kvs = NULL;
@@ -618,8 +620,8 @@ int check_main(int argc, char **argv)
         return EXIT_HOST_ERROR;
     }
     report("PASS", "load", "dlopen ok, FLBPluginRegister and FLBPluginInit found");
-    g_def_canary = 1;
-    if (loader_register(so, h->abi, 0) != 0 || !so->registered) {
+    h->def_canary = 1;
+    if (loader_register(h, so, 0) != 0 || !so->registered) {
         report("FAIL", "register", "registration failed or FLBPluginRegister returned -1");
         loader_close(so);
         free(kvs);

@@ -17,6 +17,10 @@
 #include <unistd.h>
 
 static void *g_exports;
+/* The host whose input instances flb_input_log_append checks ins against. A plugin calls it with
+ * nothing but its i_ins (from any thread, even one of its own), so the host is remembered here by
+ * host_exports_load, which every mode calls before it loads a plugin. */
+static const struct host *g_append_host;
 static _Thread_local struct collect_scope *tl_scope;
 
 void collect_scope_enter(struct collect_scope *sc)
@@ -56,6 +60,7 @@ int host_exports_load(struct host *h)
     char path[PATH_MAX + 64];
     const char *e;
 
+    g_append_host = h;
     if (h->abi < ABI_5_1 || h->no_direct_append || g_exports != NULL) {
         return 0;
     }
@@ -88,15 +93,17 @@ void host_exports_close(void)
         dlclose(g_exports);
         g_exports = NULL;
     }
+    g_append_host = NULL;
 }
 
 /* Pointer comparison only: ins may be garbage and must never be dereferenced before it is
  * found among the host's instances. */
 static struct instance *known_input(const void *ins)
 {
-    for (size_t i = 0; i < g_host.nins; i++) {
-        if ((const void *) g_host.ins[i] == ins && g_host.ins[i]->type == FLB_PROXY_INPUT_PLUGIN) {
-            return g_host.ins[i];
+    const struct host *h = g_append_host;
+    for (size_t i = 0; h != NULL && i < h->nins; i++) {
+        if ((const void *) h->ins[i] == ins && h->ins[i]->type == FLB_PROXY_INPUT_PLUGIN) {
+            return h->ins[i];
         }
     }
     return NULL;

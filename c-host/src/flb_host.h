@@ -400,6 +400,7 @@ struct host {
     int retry_limit;
     int no_direct_append; /* --no-direct-append: 5.1 without flb_input_log_append */
     int no_config_map;    /* --no-config-map: 5.1 that neither offers nor reads config_map */
+    int def_canary;       /* check: a canary after the def instead of a guard page */
     uint64_t max_records;
     int hot_reload;       /* Fluent Bit's hot_reload on (-Y): PreRun gets 1, SIGHUP reloads */
     double *reload_at;    /* --reload-after S (seconds from start), sorted */
@@ -415,7 +416,6 @@ struct host {
     size_t nins;
 };
 
-extern struct host g_host;
 extern struct flb_api g_api;
 extern int g_log_level;
 
@@ -437,9 +437,9 @@ int parse_size(const char *s, size_t *out);
 
 /* loader.c */
 #define DEF_CANARY_SIZE 64
-extern int g_def_canary;
 struct plugin_so *loader_open(const char *path, enum abi_profile abi);
-int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloading);
+/* FLBPluginPreRegister(hot_reloading) + FLBPluginRegister, under the host's profile */
+int loader_register(const struct host *h, struct plugin_so *so, int hot_reloading);
 void loader_unregister(struct plugin_so *so);
 void loader_close(struct plugin_so *so);
 int loader_load_all(struct host *h);
@@ -495,6 +495,7 @@ int records_validate(struct instance *in, enum abi_profile abi, const void *data
 
 /* direct_append.c: flb_input_log_append for plugins (5.1 profile), through the shim library */
 #define FLB_HOST_EXPORTS_SO "libflbhost_exports.so"
+/* also remembers h, whose instances flb_input_log_append checks its callers against */
 int host_exports_load(struct host *h);
 void host_exports_close(void);
 int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const void *buf,
@@ -578,8 +579,8 @@ int mc_enabled(void);
 
 /* run.c, check.c, bench.c */
 int pipeline_run(struct host *h);
-int check_main(int argc, char **argv);
-int bench_main(int argc, char **argv);
+int check_main(struct host *h, int argc, char **argv);
+int bench_main(struct host *h, int argc, char **argv);
 void host_free(struct host *h);
 
 int main_apply_kv(struct instance *cur, const char *kv);

@@ -118,7 +118,7 @@ int hot_reload(struct pipeline *pl)
             goto halt;
         }
         nsos[n++] = so;
-        if (loader_register(so, h->abi, 1) != 0) {
+        if (loader_register(h, so, 1) != 0) {
             goto halt;
         }
     }

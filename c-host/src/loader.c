@@ -7,8 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-int g_def_canary;
-
 #define SYM(so, field, type, name) (so)->field = (type) dlsym((so)->dl, name)
 
 static int is_input(const struct plugin_so *so)
@@ -85,11 +83,12 @@ struct plugin_so *loader_open(const char *path, enum abi_profile abi)
 /* returns 0 (registered or silently ignored), -1 fatal. hot_reloading is what
  * FLBPluginPreRegister gets: Fluent Bit passes config->hot_reloading, 1 only for the plugins of
  * the new context a hot reload builds (flb_plugin_proxy.c:492, set at flb_reload.c:544). */
-int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloading)
+int loader_register(const struct host *h, struct plugin_so *so, int hot_reloading)
 {
+    enum abi_profile abi = h->abi;
     int ret;
     so->def_size = abi >= ABI_5_1 ? sizeof(struct flb_plugin_proxy_def) : FLB_DEF_SIZE_5;
-    if (g_def_canary) {
+    if (h->def_canary) {
         /* check mode: a canary after the def shows writes beyond the profile's def size */
         so->def = xcalloc(1, so->def_size + DEF_CANARY_SIZE);
         memset((char *) so->def + so->def_size, 0xA5, DEF_CANARY_SIZE);
@@ -146,7 +145,7 @@ int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloadin
     }
     so->config_map = NULL;
     if (abi >= ABI_5_1 && so->def->config_map != NULL) {
-        if (g_host.no_config_map) {
+        if (h->no_config_map) {
             /* this host emulates a 5.1 without config_map: a plugin that writes it all the same
              * did not check, and would write past the 40-byte def of a 5.0 .. 5.1.0 */
             host_log(FLB_LOG_WARN,
@@ -211,7 +210,7 @@ int loader_load_all(struct host *h)
             return -1;
         }
         h->sos[h->nsos++] = so;
-        if (loader_register(so, h->abi, 0) != 0) {
+        if (loader_register(h, so, 0) != 0) {
             return -1;
         }
     }

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct host g_host;
-
 static const char *usage_text =
     "usage:\n"
     "  flb-host [run] -e plugin.so ... -i NAME [-p key=value]... [-t TAG]\n"
@@ -140,9 +138,8 @@ int main_apply_kv(struct instance *cur, const char *kv)
     return rc;
 }
 
-static int run_main(int argc, char **argv)
+static int run_main(struct host *h, int argc, char **argv)
 {
-    struct host *h = &g_host;
     struct instance *cur = NULL;
     struct instance *help_for = NULL; /* -h after -i/-o: that plugin's help */
     int rc;
@@ -365,17 +362,18 @@ fail:
 
 int main(int argc, char **argv)
 {
-    host_defaults(&g_host);
+    struct host host;
+    host_defaults(&host);
     api_setup();
     coro_install_handler();
     if (argc > 1 && strcmp(argv[1], "check") == 0) {
-        return check_main(argc - 2, argv + 2);
+        return check_main(&host, argc - 2, argv + 2);
     }
     if (argc > 1 && strcmp(argv[1], "bench") == 0) {
-        return bench_main(argc - 2, argv + 2);
+        return bench_main(&host, argc - 2, argv + 2);
     }
     if (argc > 1 && strcmp(argv[1], "run") == 0) {
-        return run_main(argc - 2, argv + 2);
+        return run_main(&host, argc - 2, argv + 2);
     }
-    return run_main(argc - 1, argv + 1);
+    return run_main(&host, argc - 1, argv + 1);
 }
