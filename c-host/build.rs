@@ -52,7 +52,9 @@ fn words<'a>(vars: &'a BTreeMap<String, Vec<String>>, name: &str) -> &'a [String
 
 fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = match fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect(),
+        Ok(rd) => {
+            rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == ext)).collect()
+        }
         Err(_) => Vec::new(),
     };
     v.sort();
