@@ -67,15 +67,15 @@ static int printable(const char *s)
     return 1;
 }
 
-static struct instance *new_instance(struct host *h, struct plugin_so *so, char **kvs, size_t nkv,
-                                     const char *bad)
+static struct instance *new_instance(struct host *h, struct plugin_so *so,
+                                     const char *const *kvs, size_t nkv, const char *bad)
 {
     struct instance *in = instance_new(h, so->def->type, so->name);
     if (in == NULL) {
         return NULL;
     }
     for (size_t i = 0; i < nkv; i++) {
-        if (main_apply_kv(in, kvs[i]) != 0) {
+        if (instance_set_kv(in, kvs[i]) != 0) {
             return NULL;
         }
     }
@@ -201,12 +201,8 @@ static void sleep_s(double s)
 struct check_run {
     struct host *h;
     struct plugin_so *so;
-    char **kvs;
-    size_t nkv;
-    const char *bad;
+    const struct check_opts *o;
     int is_in;
-    long count;
-    double interval;
     int counting;
 };
 
@@ -222,12 +218,12 @@ static void *instance_thread(void *arg)
     struct check_run *c = arg;
     struct host *h = c->h;
     struct plugin_so *so = c->so;
-    char **kvs = c->kvs;
-    size_t nkv = c->nkv;
-    const char *bad = c->bad;
+    const char *const *kvs = c->o->kvs;
+    size_t nkv = c->o->nkv;
+    const char *bad = c->o->bad;
     int is_in = c->is_in;
-    long count = c->count;
-    double interval = c->interval;
+    long count = c->o->count;
+    double interval = c->o->interval;
     int counting = c->counting;
     struct instance *a = NULL, *b = NULL, *bi = NULL;
     struct mc_stats m1, m2;
@@ -509,14 +505,10 @@ static void check_config_map(struct host *h, struct plugin_so *so)
     config_map_free(&m);
 }
 
-int check_main(struct host *h, int argc, char **argv)
+int check_main(struct host *h, const struct check_opts *o)
 {
-    const char *path = NULL;
-    const char *bad = NULL;
-    char **kvs = NULL;
-    size_t nkv = 0;
-    long count = 5;
-    double interval = 0.05;
+    const char *path = o->path;
+    long count = o->count;
     struct plugin_so *so;
     struct mc_stats m0;
     int counting = mc_enabled();
@@ -524,69 +516,6 @@ int check_main(struct host *h, int argc, char **argv)
     struct task_set tasks_before = {NULL, 0};
     size_t leftover = 0;
 
-    kvs = xcalloc((size_t) argc + 1, sizeof *kvs);
-    for (int i = 0; i < argc; i++) {
-        const char *x = argv[i];
-        if (strcmp(x, "-p") == 0 && i + 1 < argc) {
-            kvs[nkv++] = argv[++i];
-        } else if (strcmp(x, "--bad") == 0 && i + 1 < argc) {
-            bad = argv[++i];
-            if (strchr(bad, '=') == NULL) {
-                host_error("--bad '%s': expected key=value", bad);
-                free(kvs);
-                return EXIT_HOST_USAGE;
-            }
-        } else if (strcmp(x, "--abi") == 0 && i + 1 < argc) {
-            if (abi_parse(argv[++i], &h->abi) != 0) {
-                host_error("unknown --abi '%s'", argv[i]);
-                free(kvs);
-                return EXIT_HOST_USAGE;
-            }
-        } else if (strcmp(x, "--no-direct-append") == 0) {
-            h->no_direct_append = 1;
-        } else if (strcmp(x, "--no-config-map") == 0) {
-            h->no_config_map = 1;
-        } else if (strcmp(x, "--count") == 0 && i + 1 < argc) {
-            count = strtol(argv[++i], NULL, 10);
-            if (count < 1) {
-                host_error("--count must be >= 1");
-                free(kvs);
-                return EXIT_HOST_USAGE;
-            }
-        } else if (strcmp(x, "--interval") == 0 && i + 1 < argc) {
-            int ok;
-            interval = parse_seconds(argv[++i], &ok);
-            if (!ok) {
-                host_error("invalid --interval '%s'", argv[i]);
-                free(kvs);
-                return EXIT_HOST_USAGE;
-            }
-        } else if (strcmp(x, "--coro-stack") == 0 && i + 1 < argc) {
-            if (parse_size(argv[++i], &h->coro_stack) != 0 || h->coro_stack < 8192) {
-                host_error("invalid --coro-stack '%s'", argv[i]);
-                free(kvs);
-                return EXIT_HOST_USAGE;
-            }
-        } else if (strcmp(x, "--log-level") == 0 && i + 1 < argc) {
-            g_log_level = log_level_parse(argv[++i]);
-            if (g_log_level < 0) {
-                host_error("unknown --log-level '%s'", argv[i]);
-                free(kvs);
-                return EXIT_HOST_USAGE;
-            }
-        } else if (x[0] != '-' && path == NULL) {
-            path = x;
-        } else {
-            host_error("check: unknown argument '%s'", x);
-            free(kvs);
-            return EXIT_HOST_USAGE;
-        }
-    }
-    if (path == NULL) {
-        host_error("check: no plugin .so given");
-        free(kvs);
-        return EXIT_HOST_USAGE;
-    }
     set_thread_name("fluent-bit");
     printf("flb-host check %s (abi %s, %ld calls, malloc counting %s, flb_input_log_append %s, "
            "config_map %s)\n",
@@ -599,14 +528,10 @@ int check_main(struct host *h, int argc, char **argv)
 
     if (host_exports_load(h) != 0) {
         report("FAIL", "load", "cannot offer flb_input_log_append (see the error above)");
-        host_free(h);
-        free(kvs);
         return EXIT_HOST_ERROR;
     }
     if (host_configmap_load(h) != 0) {
         report("FAIL", "load", "cannot offer config_map (see the error above)");
-        host_free(h);
-        free(kvs);
         return EXIT_HOST_ERROR;
     }
     /* the threads before the plugin is loaded: any more after unregister are the plugin's */
@@ -615,7 +540,6 @@ int check_main(struct host *h, int argc, char **argv)
     so = loader_open(path, h->abi);
     if (so == NULL) {
         report("FAIL", "load", "dlopen or symbol lookup failed (see the error above)");
-        free(kvs);
         free(tasks_before.tids);
         return EXIT_HOST_ERROR;
     }
@@ -624,7 +548,6 @@ int check_main(struct host *h, int argc, char **argv)
     if (loader_register(h, so, 0) != 0 || !so->registered) {
         report("FAIL", "register", "registration failed or FLBPluginRegister returned -1");
         loader_close(so);
-        free(kvs);
         free(tasks_before.tids);
         return EXIT_HOST_ERROR;
     }
@@ -641,8 +564,7 @@ int check_main(struct host *h, int argc, char **argv)
                    d->type);
             loader_unregister(so);
             loader_close(so);
-            free(kvs);
-            free(tasks_before.tids);
+                free(tasks_before.tids);
             return EXIT_HOST_ERROR;
         }
         if (!printable(d->name) || !printable(d->description) || d->proxy != FLB_PROXY_GOLANG) {
@@ -669,7 +591,7 @@ int check_main(struct host *h, int argc, char **argv)
     h->nsos = 1;
 
     {
-        struct check_run run = {h, so, kvs, nkv, bad, is_in, count, interval, counting};
+        struct check_run run = {h, so, o, is_in, counting};
         pthread_t t;
         if (pthread_create(&t, NULL, instance_thread, &run) != 0) {
             report("FAIL", "init", "cannot start the instance thread");
@@ -752,7 +674,5 @@ int check_main(struct host *h, int argc, char **argv)
     }
     printf("%s: %d check(s) failed\n", g_fails ? "FAILED" : "OK", g_fails);
     coro_thread_fini();
-    host_free(h);
-    free(kvs);
     return g_fails ? EXIT_HOST_ERROR : 0;
 }

@@ -429,6 +429,7 @@ int config_load(struct host *h, const char *path);
 int plugins_file_load(struct host *h, const char *path);
 struct instance *instance_new(struct host *h, int type, const char *plugin_name);
 int instance_set(struct instance *in, const char *key, const char *val, const char *where);
+int instance_set_kv(struct instance *cur, const char *kv);
 int host_add_so_path(struct host *h, const char *path);
 char *path_resolve(const char *dir, const char *path);
 int tag_match(const char *pattern, const char *tag);
@@ -577,13 +578,28 @@ int mc_enabled(void);
         mc_leave();       \
     } while (0)
 
-/* run.c, check.c, bench.c */
+/* main.c (host_free), run.c, check.c, bench.c */
 int pipeline_run(struct host *h);
-int check_main(struct host *h, int argc, char **argv);
-int bench_main(struct host *h, int argc, char **argv);
+/* What the command line (main.c) gives check and bench beyond struct host. */
+struct check_opts {
+    const char *path;       /* the plugin .so */
+    const char *bad;        /* --bad key=value, or NULL */
+    const char **kvs;       /* -p key=value, for every instance check makes */
+    size_t nkv;
+    long count;             /* --count: collects or flushes */
+    double interval;        /* --interval between collects */
+};
+struct bench_opts {
+    long count;             /* --count calls, or -1: for h->duration (--duration) */
+    long warmup;            /* --warmup calls before the measured loop */
+    long records_per_chunk; /* --records-per-chunk of the sample chunk */
+    int legacy;             /* --legacy: the sample chunk in the legacy form */
+    const char *chunk_file; /* --chunk-file: raw msgpack instead of the sample */
+    const char *json;       /* --json FILE */
+};
+int check_main(struct host *h, const struct check_opts *o);
+int bench_main(struct host *h, const struct bench_opts *o);
 void host_free(struct host *h);
-
-int main_apply_kv(struct instance *cur, const char *kv);
 
 /* helpers */
 double now_mono(void);
