@@ -20,13 +20,15 @@ FLB_HOST_SRC_NAMES := \
 	input_thread.c \
 	lifecycle.c \
 	loader.c \
+	log.c \
 	main.c \
 	malloc_count.c \
 	msgpack_check.c \
 	output_worker.c \
 	route.c \
 	run.c \
-	sample.c
+	sample.c \
+	util.c
 
 FLB_HOST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -rdynamic
 FLB_HOST_LIBS := -ldl -lm

@@ -572,24 +572,6 @@ static int properties_check(const char *plugin, const struct props *p, const str
     return rc;
 }
 
-static void help_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void help_hint(const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    int n;
-    if (g_log_level < FLB_LOG_ERROR) {
-        return;
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return;
-    }
-    fprintf(stderr, "[ help] %s\n", buf); /* Fluent Bit's flb_helper */
-}
-
 int config_map_instance_check(struct instance *in, enum abi_profile abi)
 {
     struct plugin_so *so = in->so;
@@ -604,7 +586,7 @@ int config_map_instance_check(struct instance *in, enum abi_profile abi)
     }
     rc = properties_check(so->name, &in->props, &m);
     if (rc != 0) {
-        help_hint("try the command: flb-host -e %s %s %s -h", so->path,
+        host_help("try the command: flb-host -e %s %s %s -h", so->path,
                   in->type == FLB_PROXY_INPUT_PLUGIN ? "-i" : "-o", so->name);
     }
     config_map_free(&m);

@@ -417,12 +417,19 @@ struct host {
 };
 
 extern struct flb_api g_api;
-extern int g_log_level;
 
-/* logging for the host itself */
-void host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void host_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log.c: lines in Fluent Bit's layout, `[YYYY/MM/DD HH:MM:SS.mmm] [ info] message` */
+void log_init(void);
+void log_set_level(int level); /* --log-level, Log_Level */
+int log_get_level(void);
 int log_level_parse(const char *s);
+void host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fluent Bit's flb_helper: `[ help]`, printed unless the level is off */
+void host_help(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* `flb-host: error: ...`, always printed: the command line's and the loader's failures */
+void host_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void flb_log_print(int level, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* config.c */
 int config_load(struct host *h, const char *path);

@@ -515,11 +515,12 @@ int main(int argc, char **argv)
             break;
         }
     }
+    log_init();
     api_setup();
     coro_install_handler();
     rc = parse_args(&c, argc, argv);
     if (rc == OPT_OK) {
-        g_log_level = c.host.log_level;
+        log_set_level(c.host.log_level);
         rc = mode_main(&c);
     }
     if (rc == OPT_USAGE) {
