@@ -567,7 +567,8 @@ void guarded_tail_free(void *map, size_t map_size);
 struct mc_stats {
     uint64_t mallocs, frees, malloc_bytes;
     uint64_t live_count, live_bytes;
-    uint64_t writes;
+    uint64_t writes;        /* write/writev to fd 1 or 2 during callbacks */
+    uint64_t stdout_writes; /* of those, to fd 1 */
     uint64_t untracked;
 };
 void mc_enter(void);
