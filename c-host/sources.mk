@@ -28,6 +28,7 @@ FLB_HOST_SRC_NAMES := \
 	route.c \
 	run.c \
 	sample.c \
+	shim.c \
 	util.c
 
 FLB_HOST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -rdynamic

@@ -33,19 +33,6 @@ static void bench_sink(void *arg, const char *tag, size_t tag_len, const void *d
     s->bytes += len;
 }
 
-struct bflush {
-    struct instance *out;
-    const unsigned char *data;
-    size_t len;
-    int ret;
-};
-
-static void bench_flush_fn(void *arg)
-{
-    struct bflush *f = arg;
-    f->ret = instance_flush(f->out, f->data, f->len, "bench");
-}
-
 static int read_file(const char *path, unsigned char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -175,8 +162,7 @@ static int bench_body(struct host *h, const struct bench_opts *o)
             size_t b;
             instance_collect(in, h->abi, bench_sink, &sink, &r, &b);
         } else {
-            struct bflush f = {in, chunk, chunk_len, 0};
-            coro_run(bench_flush_fn, &f);
+            instance_flush_on_coro(in, chunk, chunk_len, "bench");
         }
     }
     sink.records = sink.bytes = 0;
@@ -199,9 +185,7 @@ static int bench_body(struct host *h, const struct bench_opts *o)
                 empty++;
             }
         } else {
-            struct bflush f = {in, chunk, chunk_len, 0};
-            coro_run(bench_flush_fn, &f);
-            if (f.ret != FLB_OK) {
+            if (instance_flush_on_coro(in, chunk, chunk_len, "bench") != FLB_OK) {
                 not_ok++;
             }
             records += chunk_records;

@@ -26,32 +26,20 @@ static void report(const char *verdict, const char *name, const char *fmt, ...)
     fflush(stdout);
 }
 
-struct coll_sink_state {
+/* one collect: its records (collected and appended) added to *recs, an empty or a failed
+ * collect counted */
+static void check_collect(struct instance *in, enum abi_profile abi, uint64_t *recs,
+                          uint64_t *empty, uint64_t *failed)
+{
     uint64_t records;
-};
-
-static void count_sink(void *arg, const char *tag, size_t tag_len, const void *data, size_t len,
-                       uint64_t records)
-{
-    struct coll_sink_state *st = arg;
-    (void) data;
-    (void) len;
-    (void) tag;
-    (void) tag_len;
-    st->records += records;
-}
-
-struct flush_arg {
-    struct instance *out;
-    const unsigned char *data;
-    size_t len;
-    int ret;
-};
-
-static void flush_fn(void *arg)
-{
-    struct flush_arg *fa = arg;
-    fa->ret = instance_flush(fa->out, fa->data, fa->len, "check.tag");
+    size_t bytes;
+    int rc = instance_collect(in, abi, NULL, NULL, &records, &bytes);
+    if (rc == -2) {
+        (*empty)++;
+    } else if (rc == -1) {
+        (*failed)++;
+    }
+    *recs += records;
 }
 
 static int printable(const char *s)
@@ -326,24 +314,14 @@ static void *instance_thread(void *arg)
         for (long i = 0; i < count; i++) {
             struct instance *t = (b && b->initialized && (i % 2)) ? b : a;
             if (is_in) {
-                struct coll_sink_state st = {0};
-                uint64_t r;
-                size_t by;
-                int rc = instance_collect(t, h->abi, count_sink, &st, &r, &by);
-                if (rc == -2) {
-                    empty++;
-                } else if (rc == -1) {
-                    failed++;
-                }
-                recs += st.records;
+                check_collect(t, h->abi, &recs, &empty, &failed);
                 sleep_s(interval);
             } else {
-                struct flush_arg fa = {t, (i % 2) ? legacy : modern,
-                                       (i % 2) ? legacy_len : modern_len, 0};
-                coro_run(flush_fn, &fa);
-                if (fa.ret != FLB_OK) {
+                int ret = instance_flush_on_coro(t, (i % 2) ? legacy : modern,
+                                                 (i % 2) ? legacy_len : modern_len, "check.tag");
+                if (ret != FLB_OK) {
                     bad_flush++;
-                    last_ret = fa.ret;
+                    last_ret = ret;
                 }
                 recs += 3;
             }
@@ -366,19 +344,9 @@ static void *instance_thread(void *arg)
             long k = 0;
             while (recs == 0 && failed == 0 && now_mono() < until) {
                 struct instance *t = (b && b->initialized && (k++ % 2)) ? b : a;
-                struct coll_sink_state st = {0};
-                uint64_t r;
-                size_t by;
-                int rc;
                 sleep_s(0.1);
-                rc = instance_collect(t, h->abi, count_sink, &st, &r, &by);
+                check_collect(t, h->abi, &recs, &empty, &failed);
                 warmup_collects++;
-                if (rc == -2) {
-                    empty++;
-                } else if (rc == -1) {
-                    failed++;
-                }
-                recs += st.records;
             }
         }
         if (is_in) {

@@ -305,30 +305,22 @@ struct fb_input_instance_head {
 /* Relative offsets hold on any LP64 target (name starts 4 bytes past an 8-byte boundary there,
  * because the members before it end with five ints after a pointer-aligned mutex); the absolute
  * ones are checked on x86_64 glibc, where pthread_mutex_t is 40 bytes as in the real binary. */
-_Static_assert(offsetof(struct fb_input_instance_head, alias) -
-                       offsetof(struct fb_input_instance_head, name) == 36,
-               "5.1.1: alias follows name[32] after a 4-byte hole");
-_Static_assert(offsetof(struct fb_input_instance_head, tag) -
-                       offsetof(struct fb_input_instance_head, name) == 76,
-               "5.1.1: tag is 76 bytes after the start of name");
-_Static_assert(offsetof(struct fb_input_instance_head, tag_len) -
-                       offsetof(struct fb_input_instance_head, tag) == 8,
-               "5.1.1: int tag_len follows char *tag");
-_Static_assert(offsetof(struct fb_input_instance_head, tag_default) -
-                       offsetof(struct fb_input_instance_head, tag) == 12,
-               "5.1.1: int tag_default follows tag_len");
+/* the offset of a member of the head */
+#define FB_AT(m) offsetof(struct fb_input_instance_head, m)
+_Static_assert(FB_AT(alias) - FB_AT(name) == 36, "5.1.1: alias follows name[32] after a 4-byte hole");
+_Static_assert(FB_AT(tag) - FB_AT(name) == 76, "5.1.1: tag is 76 bytes after the start of name");
+_Static_assert(FB_AT(tag_len) - FB_AT(tag) == 8, "5.1.1: int tag_len follows char *tag");
+_Static_assert(FB_AT(tag_default) - FB_AT(tag) == 12, "5.1.1: int tag_default follows tag_len");
 #if defined(__x86_64__) && defined(__GLIBC__)
-_Static_assert(offsetof(struct fb_input_instance_head, name) == 156, "5.1.1 x86_64: name at 156");
-_Static_assert(offsetof(struct fb_input_instance_head, alias) == 192, "5.1.1 x86_64: alias at 192");
-_Static_assert(offsetof(struct fb_input_instance_head, context) == 208,
-               "5.1.1 x86_64: context at 208");
-_Static_assert(offsetof(struct fb_input_instance_head, p) == 224, "5.1.1 x86_64: p at 224");
-_Static_assert(offsetof(struct fb_input_instance_head, tag) == 232, "5.1.1 x86_64: tag at 232");
-_Static_assert(offsetof(struct fb_input_instance_head, tag_len) == 240,
-               "5.1.1 x86_64: tag_len at 240");
-_Static_assert(offsetof(struct fb_input_instance_head, tag_default) == 244,
-               "5.1.1 x86_64: tag_default at 244");
+_Static_assert(FB_AT(name) == 156, "5.1.1 x86_64: name at 156");
+_Static_assert(FB_AT(alias) == 192, "5.1.1 x86_64: alias at 192");
+_Static_assert(FB_AT(context) == 208, "5.1.1 x86_64: context at 208");
+_Static_assert(FB_AT(p) == 224, "5.1.1 x86_64: p at 224");
+_Static_assert(FB_AT(tag) == 232, "5.1.1 x86_64: tag at 232");
+_Static_assert(FB_AT(tag_len) == 240, "5.1.1 x86_64: tag_len at 240");
+_Static_assert(FB_AT(tag_default) == 244, "5.1.1 x86_64: tag_default at 244");
 #endif
+#undef FB_AT
 
 struct instance {
     /* MUST stay the first member: i_ins (and o_ins) point here, and the host casts them back to
@@ -477,6 +469,9 @@ typedef void (*collect_sink)(void *arg, const char *tag, size_t tag_len, const v
 int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sink, void *arg,
                      uint64_t *records, size_t *bytes);
 int instance_flush(struct instance *in, const void *data, size_t len, const char *tag);
+/* instance_flush on this thread's coroutine stack (coro_thread_init first), as Fluent Bit
+ * flushes on a coroutine */
+int instance_flush_on_coro(struct instance *out, const void *data, size_t len, const char *tag);
 void instance_pause(struct instance *in, enum abi_profile abi);
 void instance_resume(struct instance *in, enum abi_profile abi);
 
@@ -521,8 +516,9 @@ struct collect_scope {
 void collect_scope_enter(struct collect_scope *sc);
 void collect_scope_leave(struct collect_scope *sc);
 
-/* the path of a shim library next to the host binary (directory of /proc/self/exe); 0 or -1 */
-int host_shim_path(const char *file, char *out, size_t outlen);
+/* shim.c: dlopen (RTLD_GLOBAL) the shim library `file` beside the host binary, so that `symbol`
+ * resolves for plugins; NULL after one error line naming the option that goes `without` it */
+void *shim_open(const char *file, const char *symbol, const char *without);
 
 /* config_map.c: a 5.1.1 plugin's struct flb_config_map array, as Fluent Bit reads it */
 #define FLB_HOST_CONFIGMAP_SO "libflbhost_configmap.so"

@@ -7,7 +7,37 @@
 #include <string.h>
 #include <strings.h>
 
-#define SYM(so, field, type, name) (so)->field = (type) dlsym((so)->dl, name)
+/* The plugin functions flb-host looks up, each from the first profile whose Fluent Bit looks it
+ * up: the cleanup callback came with 2.0, the hooks (PreRegister, Pre-Run, Pause/Resume,
+ * PreExit) with 2.2, the Ctx input callbacks with 4.1. Each lands in a function pointer member
+ * of struct plugin_so, NULL when absent or not looked up. */
+#define FN(member) offsetof(struct plugin_so, member)
+static const struct {
+    size_t member;
+    const char *symbol;
+    enum abi_profile since;
+} plugin_symbols[] = {
+    {FN(reg), "FLBPluginRegister", ABI_1_9},
+    {FN(init), "FLBPluginInit", ABI_1_9},
+    {FN(collect), "FLBPluginInputCallback", ABI_1_9},
+    {FN(flush), "FLBPluginFlush", ABI_1_9},
+    {FN(flush_ctx), "FLBPluginFlushCtx", ABI_1_9},
+    {FN(exit), "FLBPluginExit", ABI_1_9},
+    {FN(exit_ctx), "FLBPluginExitCtx", ABI_1_9},
+    {FN(unreg), "FLBPluginUnregister", ABI_1_9},
+    {FN(cleanup), "FLBPluginInputCleanupCallback", ABI_2_0},
+    {FN(pre_register), "FLBPluginPreRegister", ABI_2_2},
+    {FN(in_prerun), "FLBPluginInputPreRun", ABI_2_2},
+    {FN(out_prerun), "FLBPluginOutputPreRun", ABI_2_2},
+    {FN(pause), "FLBPluginInputPause", ABI_2_2},
+    {FN(resume), "FLBPluginInputResume", ABI_2_2},
+    {FN(in_preexit), "FLBPluginInputPreExit", ABI_2_2},
+    {FN(out_preexit), "FLBPluginOutputPreExit", ABI_2_2},
+    {FN(collect_ctx), "FLBPluginInputCallbackCtx", ABI_4_1},
+    {FN(cleanup_ctx), "FLBPluginInputCleanupCallbackCtx", ABI_4_1},
+};
+/* dlsym's object pointer is stored as the member's function pointer, as POSIX allows */
+_Static_assert(sizeof(void *) == sizeof(fn_void), "function pointers are pointer-sized");
 
 static int is_input(const struct plugin_so *so)
 {
@@ -39,39 +69,13 @@ struct plugin_so *loader_open(const char *path, enum abi_profile abi)
     so = xcalloc(1, sizeof *so);
     so->path = xstrdup(path);
     so->dl = dl;
-    SYM(so, reg, fn_register, "FLBPluginRegister");
-    SYM(so, init, fn_init, "FLBPluginInit");
-    SYM(so, collect, fn_collect, "FLBPluginInputCallback");
-    SYM(so, flush, fn_flush, "FLBPluginFlush");
-    SYM(so, flush_ctx, fn_flush_ctx, "FLBPluginFlushCtx");
-    SYM(so, exit, fn_exit, "FLBPluginExit");
-    SYM(so, exit_ctx, fn_exit_ctx, "FLBPluginExitCtx");
-    SYM(so, unreg, fn_unregister, "FLBPluginUnregister");
-    if (abi >= ABI_2_0) {
-        SYM(so, cleanup, fn_cleanup, "FLBPluginInputCleanupCallback");
+    for (size_t i = 0; i < sizeof plugin_symbols / sizeof plugin_symbols[0]; i++) {
+        void *fn = abi >= plugin_symbols[i].since ? dlsym(dl, plugin_symbols[i].symbol) : NULL;
+        memcpy((char *) so + plugin_symbols[i].member, &fn, sizeof fn);
     }
-    if (abi >= ABI_2_2) {
-        SYM(so, pre_register, fn_pre_register, "FLBPluginPreRegister");
-        SYM(so, in_prerun, fn_prerun, "FLBPluginInputPreRun");
-        SYM(so, out_prerun, fn_prerun, "FLBPluginOutputPreRun");
-        SYM(so, pause, fn_void, "FLBPluginInputPause");
-        SYM(so, resume, fn_void, "FLBPluginInputResume");
-        SYM(so, in_preexit, fn_preexit, "FLBPluginInputPreExit");
-        SYM(so, out_preexit, fn_preexit, "FLBPluginOutputPreExit");
-    }
-    if (abi >= ABI_4_1) {
-        SYM(so, collect_ctx, fn_collect_ctx, "FLBPluginInputCallbackCtx");
-        SYM(so, cleanup_ctx, fn_cleanup_ctx, "FLBPluginInputCleanupCallbackCtx");
-    }
-    if (so->reg == NULL) {
-        host_error("'%s' is not a proxy plugin: symbol FLBPluginRegister not found", path);
-        dlclose(so->dl);
-        free(so->path);
-        free(so);
-        return NULL;
-    }
-    if (so->init == NULL) {
-        host_error("'%s' is not a proxy plugin: symbol FLBPluginInit not found", path);
+    if (so->reg == NULL || so->init == NULL) {
+        host_error("'%s' is not a proxy plugin: symbol %s not found", path,
+                   so->reg == NULL ? "FLBPluginRegister" : "FLBPluginInit");
         dlclose(so->dl);
         free(so->path);
         free(so);
@@ -514,6 +518,27 @@ int instance_flush(struct instance *in, const void *data, size_t len, const char
     }
     free(t);
     return ret;
+}
+
+struct flush_on_coro {
+    struct instance *out;
+    const void *data;
+    size_t len;
+    const char *tag;
+    int ret;
+};
+
+static void flush_trampoline(void *arg)
+{
+    struct flush_on_coro *f = arg;
+    f->ret = instance_flush(f->out, f->data, f->len, f->tag);
+}
+
+int instance_flush_on_coro(struct instance *out, const void *data, size_t len, const char *tag)
+{
+    struct flush_on_coro f = {out, data, len, tag, 0};
+    coro_run(flush_trampoline, &f);
+    return f.ret;
 }
 
 void instance_pause(struct instance *in, enum abi_profile abi)

@@ -6,32 +6,20 @@
 
 #include <stdlib.h>
 
-struct flush_call {
-    struct instance *out;
-    struct chunk *ch;
-    int ret;
-};
-
-static void flush_on_coro(void *arg)
-{
-    struct flush_call *fc = arg;
-    fc->ret = instance_flush(fc->out, fc->ch->data, fc->ch->len, fc->ch->tag);
-}
-
 static void run_task(struct pipeline *pl, struct task *t)
 {
     struct instance *out = t->out;
-    struct flush_call fc = {out, t->ch, 0};
+    int ret;
     int c = atomic_fetch_add(&out->cur_conc, 1) + 1;
     int m = atomic_load(&out->max_conc);
     while (c > m && !atomic_compare_exchange_weak(&out->max_conc, &m, c)) {
     }
     t->attempts++;
     atomic_fetch_add(&out->flushes, 1);
-    coro_run(flush_on_coro, &fc);
+    ret = instance_flush_on_coro(out, t->ch->data, t->ch->len, t->ch->tag);
     atomic_fetch_sub(&out->cur_conc, 1);
 
-    if (fc.ret == FLB_OK) {
+    if (ret == FLB_OK) {
         atomic_fetch_add(&out->flush_ok, 1);
         atomic_fetch_add(&out->records_ok, t->ch->records);
         if (pl->h->max_records &&
@@ -43,7 +31,7 @@ static void run_task(struct pipeline *pl, struct task *t)
         task_done(pl, t);
         return;
     }
-    if (fc.ret == FLB_RETRY) {
+    if (ret == FLB_RETRY) {
         if (retry_schedule(pl, t) == 0) {
             return;
         }
@@ -56,9 +44,9 @@ static void run_task(struct pipeline *pl, struct task *t)
     }
     atomic_fetch_add(&out->errors, 1);
     atomic_fetch_add(&out->dropped, 1);
-    if (fc.ret != FLB_ERROR) {
+    if (ret != FLB_ERROR) {
         host_log(FLB_LOG_WARN, "[%s] flush returned unknown code %d, treated as FLB_ERROR",
-                 out->name, fc.ret);
+                 out->name, ret);
     } else {
         host_log(FLB_LOG_WARN, "[%s] flush returned FLB_ERROR: chunk dropped", out->name);
     }

@@ -9,32 +9,62 @@
 #include <signal.h>
 #include <stdlib.h>
 
+/* The counters of an instance's summary line, in their order. */
+struct counter {
+    const char *name;
+    size_t member; /* an _Atomic uint64_t of struct instance */
+};
+#define COUNTER(name, member) {name, offsetof(struct instance, member)}
+static const struct counter input_counters[] = {
+    COUNTER("collects", collects), COUNTER("empty", collect_empty),
+    COUNTER("failed", collect_fail), COUNTER("records", records_in),
+    COUNTER("bytes", bytes_in),      COUNTER("chunks", chunks),
+    COUNTER("appends", appends),     COUNTER("invalid", invalid),
+    COUNTER("errors", errors),
+};
+static const struct counter output_counters[] = {
+    COUNTER("chunks", chunks),         COUNTER("records", records_out),
+    COUNTER("flushes", flushes),       COUNTER("ok", flush_ok),
+    COUNTER("records_ok", records_ok), COUNTER("retries", retries),
+    COUNTER("dropped", dropped),       COUNTER("errors", errors),
+};
+
+/* "flb-host:   input  NAME tag=TAG: collects=N ..." / "flb-host:   output NAME match=M: ..." */
+static void print_instance_summary(const struct instance *in)
+{
+    int input = in->type == FLB_PROXY_INPUT_PLUGIN;
+    const struct counter *c = input ? input_counters : output_counters;
+    size_t n = input ? sizeof input_counters / sizeof *c : sizeof output_counters / sizeof *c;
+    char line[2048];
+    size_t off = 0;
+#define PUT(...)                                                                              \
+    do {                                                                                      \
+        if (off < sizeof line) {                                                              \
+            off += (size_t) snprintf(line + off, sizeof line - off, __VA_ARGS__);             \
+        }                                                                                     \
+    } while (0)
+    if (input) {
+        PUT("flb-host:   input  %s tag=%s:", in->name, in->tag ? in->tag : "");
+    } else {
+        PUT("flb-host:   output %s match=%s:", in->name, in->match ? in->match : "");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const _Atomic uint64_t *v = (const _Atomic uint64_t *) ((const char *) in + c[i].member);
+        PUT(" %s=%llu", c[i].name, (unsigned long long) atomic_load(v));
+    }
+    if (!input) {
+        PUT(" workers=%d max_concurrency=%d", in->workers, (int) in->max_conc);
+    }
+#undef PUT
+    fprintf(stderr, "%s\n", line);
+}
+
 static void print_summary(struct host *h, double secs)
 {
     fprintf(stderr, "flb-host: summary: abi %s, %.1f s, reloads=%d\n", abi_name(h->abi), secs,
             h->reloads);
     for (size_t i = 0; i < h->nins; i++) {
-        struct instance *in = h->ins[i];
-        if (in->type == FLB_PROXY_INPUT_PLUGIN) {
-            fprintf(stderr,
-                    "flb-host:   input  %s tag=%s: collects=%llu empty=%llu failed=%llu "
-                    "records=%llu bytes=%llu chunks=%llu appends=%llu invalid=%llu errors=%llu\n",
-                    in->name, in->tag ? in->tag : "", (unsigned long long) in->collects,
-                    (unsigned long long) in->collect_empty, (unsigned long long) in->collect_fail,
-                    (unsigned long long) in->records_in, (unsigned long long) in->bytes_in,
-                    (unsigned long long) in->chunks, (unsigned long long) in->appends,
-                    (unsigned long long) in->invalid, (unsigned long long) in->errors);
-        } else {
-            fprintf(stderr,
-                    "flb-host:   output %s match=%s: chunks=%llu records=%llu flushes=%llu "
-                    "ok=%llu records_ok=%llu retries=%llu dropped=%llu errors=%llu workers=%d "
-                    "max_concurrency=%d\n",
-                    in->name, in->match ? in->match : "", (unsigned long long) in->chunks,
-                    (unsigned long long) in->records_out, (unsigned long long) in->flushes,
-                    (unsigned long long) in->flush_ok, (unsigned long long) in->records_ok,
-                    (unsigned long long) in->retries, (unsigned long long) in->dropped,
-                    (unsigned long long) in->errors, in->workers, (int) in->max_conc);
-        }
+        print_instance_summary(h->ins[i]);
     }
 }
 

@@ -20,38 +20,26 @@ fn logged<'a>(raw: &'a str, needle: &str) -> &'a str {
     &line[n..]
 }
 
+/// trules into tout, which logs `[tout] TEXT level N` at init at every level
+fn run_logging(text: &str, extra: &[&str]) -> Run {
+    let (i, o, log) = (p("in_trules"), p("out_tout"), format!("log={text}"));
+    let mut args = vec!["-e", &i, "-e", &o, "-i", "trules", "-o", "tout", "-p", &log];
+    args.extend_from_slice(extra);
+    run_host(&args)
+}
+
 #[test]
 fn host_and_plugin_lines_carry_fluent_bits_layout() {
-    let run = run_host(&[
-        "-e",
-        &p("in_trules"),
-        "-e",
-        &p("out_tout"),
-        "-i",
-        "trules",
-        "-o",
-        "tout",
-        "-p",
-        "log=hello",
-        "--interval",
-        "0.1",
-        "--flush",
-        "0.2",
-        "--duration",
-        "0.8",
-        "--reload-after",
-        "0.4",
-        "--log-level",
-        "trace",
-    ]);
+    let run = run_logging(
+        "hello",
+        &["--interval", "0.1", "--flush", "0.2", "--duration", "0.8", "--reload-after", "0.4", "--log-level", "trace"],
+    );
     assert_eq!(run.code, Some(0), "{}", run.all());
     let raw = &run.stderr_raw;
     // the plugin's lines, every level right-aligned in five characters as Fluent Bit prints them
     for (level, label) in [(1, "error"), (2, " warn"), (3, " info"), (4, "debug"), (5, "trace")] {
-        assert_eq!(
-            logged(raw, &format!("[tout] hello level {level}")),
-            format!("[{label}] [tout] hello level {level}")
-        );
+        let want = format!("[{label}] [tout] hello level {level}");
+        assert_eq!(logged(raw, &format!("[tout] hello level {level}")), want);
     }
     // the host's own
     assert!(logged(raw, "reloading instance pid=").starts_with("[ info] reloading instance pid="), "{raw}");
@@ -65,22 +53,7 @@ fn host_and_plugin_lines_carry_fluent_bits_layout() {
 
 #[test]
 fn the_level_filters_plugin_lines_too() {
-    let run = run_host(&[
-        "-e",
-        &p("in_trules"),
-        "-e",
-        &p("out_tout"),
-        "-i",
-        "trules",
-        "-o",
-        "tout",
-        "-p",
-        "log=hi",
-        "--duration",
-        "0.3",
-        "--log-level",
-        "warn",
-    ]);
+    let run = run_logging("hi", &["--duration", "0.3", "--log-level", "warn"]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let levels: Vec<&str> = run.stderr.lines().filter(|l| l.contains("[tout] hi level")).collect();
     assert_eq!(levels, ["[error] [tout] hi level 1", "[ warn] [tout] hi level 2"], "{}", run.all());

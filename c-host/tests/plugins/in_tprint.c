@@ -9,10 +9,7 @@ static unsigned long n;
 
 int FLBPluginRegister(struct tp_def *def)
 {
-    def->type = 1;
-    def->proxy = 11;
-    def->name = "tprint";
-    def->description = "flb-host test input that keeps a 1 KiB buffer";
+    tp_define(def, 1, "tprint", "flb-host test input that keeps a 1 KiB buffer");
     return 0;
 }
 
@@ -34,14 +31,7 @@ int FLBPluginInit(void *plugin)
 
 int FLBPluginInputCallback(void **data, size_t *size)
 {
-    unsigned char *buf = malloc(TP_RECORD_MAX), *p;
-    if (buf == NULL) {
-        return -1;
-    }
-    p = tp_put_record(buf, (uint32_t) ++n, 9, 0);
-    *data = buf;
-    *size = (size_t) (p - buf);
-    return 0;
+    return tp_collect_one(data, size, (uint32_t) ++n, 9, 0);
 }
 
 int FLBPluginExit(void) { return 1; }
