@@ -104,7 +104,6 @@ struct cli {
     struct instance *help_for; /* run: -h after -i/-o asks for that plugin's help */
 };
 
-/* what a setter (and the parser) returns */
 /* what a setter and the parser return; the modes return an exit code (>= 0) or OPT_USAGE */
 enum { OPT_OK = 0, OPT_FAIL = -1, OPT_USAGE = -2, OPT_EXIT = -3 };
 
@@ -131,7 +130,7 @@ struct cli_option {
     unsigned modes;    /* the modes that take it */
     int takes_value;
     enum arg_kind kind;
-    size_t field; /* offset in struct cli (every kind but ARG_FLAG's setters and ARG_CALL) */
+    size_t field; /* offset of the value's target in struct cli (every kind but ARG_CALL) */
     long long min, max;
     const char *hint; /* what a valid value is, for the error message */
     opt_setter set;   /* ARG_CALL */
@@ -294,6 +293,10 @@ static const struct cli_option options[] = {
     {"--legacy", NULL, BENCH, 0, ARG_FLAG, F(bench.legacy), 0, 0, NULL, NULL},
 };
 /* clang-format on */
+#undef F
+#undef RUN
+#undef CHECK
+#undef BENCH
 
 /* a whole number within [min, max] */
 static int parse_whole(const char *s, long long min, long long max, long long *out)

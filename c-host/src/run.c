@@ -66,6 +66,18 @@ static void print_summary(struct host *h, double secs)
     for (size_t i = 0; i < h->nins; i++) {
         print_instance_summary(h->ins[i]);
     }
+    if (mc_enabled()) {
+        struct mc_stats ms;
+        mc_snapshot(&ms);
+        fprintf(stderr,
+                "flb-host:   plugin-malloc all: mallocs=%llu malloc_bytes=%llu frees=%llu "
+                "live=%llu live_bytes=%llu untracked=%llu\n",
+                (unsigned long long) ms.mallocs, (unsigned long long) ms.malloc_bytes,
+                (unsigned long long) ms.frees, (unsigned long long) ms.live_count,
+                (unsigned long long) ms.live_bytes, (unsigned long long) ms.untracked);
+    } else {
+        fprintf(stderr, "flb-host:   plugin-malloc all: counting disabled (ASan build)\n");
+    }
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -74,15 +86,102 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* where the timed events of the command line are, in seconds from start */
+struct schedule {
+    double start;
+    size_t next_at;    /* the next --reload-after (h->reload_at, sorted) */
+    double next_every; /* the next --reload-every */
+    int paused;        /* --pause-after done */
+    int resumed;       /* --resume-after done */
+};
+
+static void stop(struct pipeline *pl)
+{
+    atomic_store(&pl->quit, 1);
+    atomic_store(&pl->stop, 1);
+}
+
+/* a signal Fluent Bit answers; 1 when it asks for a hot reload */
+static int on_signal(struct pipeline *pl, int sig)
+{
+    if (sig == SIGINT || sig == SIGTERM) {
+        host_log(FLB_LOG_INFO, "flb-host: received %s, shutting down",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+        stop(pl);
+    } else if (sig == SIGUSR1) {
+        atomic_store(&pl->pause_req, 1);
+    } else if (sig == SIGUSR2) {
+        atomic_store(&pl->resume_req, 1);
+    } else if (sig == SIGHUP) {
+        if (pl->h->hot_reload) {
+            return 1;
+        }
+        /* Fluent Bit: flb_reload() returns FLB_RELOAD_NOT_ENABLED (flb_reload.c:481) */
+        host_log(FLB_LOG_WARN, "[reload] hot reloading is not enabled (--hot-reload, "
+                               "or Hot_Reload On in [SERVICE]); SIGHUP ignored");
+    }
+    return 0;
+}
+
+/* the timed events due el seconds after start; 1 when a hot reload is */
+static int on_time(struct pipeline *pl, struct schedule *s, double el)
+{
+    struct host *h = pl->h;
+    int reload = 0;
+    if (h->duration > 0 && el >= h->duration) {
+        stop(pl);
+    }
+    if (s->next_at < h->nreload_at && el >= h->reload_at[s->next_at]) {
+        s->next_at++;
+        reload = 1;
+    }
+    if (el >= s->next_every) {
+        s->next_every += h->reload_every;
+        reload = 1;
+    }
+    if (h->pause_after > 0 && !s->paused && el >= h->pause_after) {
+        s->paused = 1;
+        atomic_store(&pl->pause_req, 1);
+    }
+    if (h->resume_after > 0 && s->paused && !s->resumed && el >= h->resume_after) {
+        s->resumed = 1;
+        atomic_store(&pl->resume_req, 1);
+    }
+    return reload;
+}
+
+/* The main thread while the pipeline runs: signals and timed events, every 50 ms at least.
+ * 0 when the pipeline ended (its thread still to join), -1 when a hot reload left none running. */
+static int watch(struct pipeline *pl, const sigset_t *set, struct schedule *s)
+{
+    struct timespec tick = {0, 50 * 1000000L};
+    while (!atomic_load(&pl->done)) {
+        siginfo_t si;
+        int sig = sigtimedwait(set, &si, &tick);
+        int reload = on_signal(pl, sig);
+        reload |= on_time(pl, s, now_mono() - s->start);
+        if (reload && !atomic_load(&pl->stop)) {
+            if (hot_reload(pl) != 0) {
+                return -1;
+            }
+            if (s->next_every <= now_mono() - s->start) {
+                s->next_every = now_mono() - s->start + pl->h->reload_every;
+            }
+            continue;
+        }
+        if (sig > 0 || atomic_load(&pl->stop)) {
+            pipeline_wake(pl);
+        }
+    }
+    return 0;
+}
+
 int pipeline_run(struct host *h)
 {
     struct pipeline run = {.h = h}, *pl = &run;
+    struct schedule sched = {0};
     sigset_t set;
-    double start, paused_at = -1;
-    double next_every = h->reload_every > 0 ? h->reload_every : INFINITY;
-    size_t next_at = 0;
-    int paused_done = 0, resumed_done = 0, rc = 0, running;
-    struct timespec tick = {0, 50 * 1000000L};
+    int rc = 0;
 
     pthread_mutex_init(&pl->mu, NULL);
     cond_init_mono(&pl->cv);
@@ -113,91 +212,20 @@ int pipeline_run(struct host *h)
         cond_init_mono(&h->ins[i]->cv);
         h->ins[i]->pl = pl;
     }
-    start = now_mono();
+    sched.start = now_mono();
+    sched.next_every = h->reload_every > 0 ? h->reload_every : INFINITY;
     if (pipeline_start(pl) != 0) {
         loader_teardown(h);
         return EXIT_HOST_ERROR;
     }
-    running = 1;
-    while (!atomic_load(&pl->done)) {
-        siginfo_t si;
-        int sig = sigtimedwait(&set, &si, &tick);
-        double el = now_mono() - start;
-        int reload = 0;
-        if (sig == SIGINT || sig == SIGTERM) {
-            host_log(FLB_LOG_INFO, "flb-host: received %s, shutting down",
-                     sig == SIGINT ? "SIGINT" : "SIGTERM");
-            atomic_store(&pl->quit, 1);
-            atomic_store(&pl->stop, 1);
-        } else if (sig == SIGUSR1) {
-            atomic_store(&pl->pause_req, 1);
-        } else if (sig == SIGUSR2) {
-            atomic_store(&pl->resume_req, 1);
-        } else if (sig == SIGHUP) {
-            if (h->hot_reload) {
-                reload = 1;
-            } else {
-                /* Fluent Bit: flb_reload() returns FLB_RELOAD_NOT_ENABLED (flb_reload.c:481) */
-                host_log(FLB_LOG_WARN, "[reload] hot reloading is not enabled (--hot-reload, "
-                                       "or Hot_Reload On in [SERVICE]); SIGHUP ignored");
-            }
-        }
-        if (h->duration > 0 && el >= h->duration) {
-            atomic_store(&pl->quit, 1);
-            atomic_store(&pl->stop, 1);
-        }
-        if (next_at < h->nreload_at && el >= h->reload_at[next_at]) {
-            next_at++;
-            reload = 1;
-        }
-        if (el >= next_every) {
-            next_every += h->reload_every;
-            reload = 1;
-        }
-        if (h->pause_after > 0 && !paused_done && el >= h->pause_after) {
-            paused_done = 1;
-            paused_at = el;
-            atomic_store(&pl->pause_req, 1);
-        }
-        if (h->resume_after > 0 && paused_done && !resumed_done && el >= h->resume_after &&
-            paused_at >= 0) {
-            resumed_done = 1;
-            atomic_store(&pl->resume_req, 1);
-        }
-        if (reload && !atomic_load(&pl->stop)) {
-            if (hot_reload(pl) != 0) {
-                running = 0;
-                break;
-            }
-            if (next_every <= now_mono() - start) {
-                next_every = now_mono() - start + h->reload_every;
-            }
-            continue;
-        }
-        if (sig > 0 || atomic_load(&pl->stop)) {
-            pipeline_wake(pl);
-        }
-    }
-    if (running) {
+    if (watch(pl, &set, &sched) == 0) {
         pthread_join(pl->thread, NULL);
     }
     if (pl->failed) {
         rc = EXIT_HOST_ERROR;
     }
     loader_teardown(h);
-    print_summary(h, now_mono() - start);
-    if (mc_enabled()) {
-        struct mc_stats ms;
-        mc_snapshot(&ms);
-        fprintf(stderr,
-                "flb-host:   plugin-malloc all: mallocs=%llu malloc_bytes=%llu frees=%llu "
-                "live=%llu live_bytes=%llu untracked=%llu\n",
-                (unsigned long long) ms.mallocs, (unsigned long long) ms.malloc_bytes,
-                (unsigned long long) ms.frees, (unsigned long long) ms.live_count,
-                (unsigned long long) ms.live_bytes, (unsigned long long) ms.untracked);
-    } else {
-        fprintf(stderr, "flb-host:   plugin-malloc all: counting disabled (ASan build)\n");
-    }
+    print_summary(h, now_mono() - sched.start);
     for (size_t i = 0; i < h->nins; i++) {
         h->ins[i]->pl = NULL;
     }
