@@ -27,9 +27,17 @@ $(FLB_HOST_ASAN): $(FLB_HOST_SRCS) $(FLB_HOST_HDRS) $(FLB_HOST_BUILD_DEFS) $(FLB
 	@mkdir -p $(dir $@)
 	$(FLB_HOST_CC) $(FLB_HOST_CFLAGS) $(FLB_HOST_ASAN_FLAGS) -o $@ $(FLB_HOST_SRCS) $(FLB_HOST_LIBS)
 
-.PHONY: flb-host flb-host-asan
+# the C test plugins, as build.rs builds them for the tests
+FLB_HOST_TEST_PLUGINS := $(patsubst $(FLB_HOST_DIR)/tests/plugins/%.c,$(FLB_HOST_OUT)/test-plugins/%.so,\
+	$(wildcard $(FLB_HOST_DIR)/tests/plugins/*.c))
+$(FLB_HOST_OUT)/test-plugins/%.so: $(FLB_HOST_DIR)/tests/plugins/%.c $(wildcard $(FLB_HOST_DIR)/tests/plugins/*.h) $(FLB_HOST_BUILD_DEFS)
+	@mkdir -p $(dir $@)
+	$(FLB_HOST_CC) $(FLB_HOST_TEST_PLUGIN_FLAGS) -o $@ $< $(FLB_HOST_TEST_PLUGIN_LIBS)
+
+.PHONY: flb-host flb-host-asan flb-host-test-plugins
 flb-host: $(FLB_HOST)
 flb-host-asan: $(FLB_HOST_ASAN)
+flb-host-test-plugins: $(FLB_HOST_TEST_PLUGINS)
 
 # `make -s -f c-host/host.mk flb-host-print-VAR` prints a variable, so scripts (tsan/run.sh) take
 # the sources and flags from here rather than listing them again

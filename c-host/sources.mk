@@ -42,6 +42,6 @@ FLB_HOST_TSAN_FLAGS := -O1 -fsanitize=thread -DFLB_HOST_NO_INTERPOSE
 FLB_HOST_SHIM_NAMES := exports configmap
 FLB_HOST_SHIM_FLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -shared -fPIC
 
-# c-host/tests/plugins/*.c -> one .so each (built by build.rs for the tests)
+# c-host/tests/plugins/*.c -> one .so each (build.rs for the tests; make flb-host-test-plugins)
 FLB_HOST_TEST_PLUGIN_FLAGS := -O1 -g -shared -fPIC -Wall -Werror
 FLB_HOST_TEST_PLUGIN_LIBS := -lpthread -ldl
