@@ -1,96 +1,16 @@
-/* flb-host: the flb_api table handed to plugins, cmetrics stubs, host logging, small helpers. */
+/* flb-host: what a plugin is handed to call back into the host: the flb_api table (properties,
+ * level checks, log_print from log.c, cmetrics instances), the exported cmetrics stubs, and the
+ * instance properties get_property reads. */
 #include "flb_host.h"
 
-#include <errno.h>
 #include <stdlib.h>
-#include <string.h>
 #include <strings.h>
-#include <time.h>
 
-int g_log_level = FLB_LOG_INFO;
 struct flb_api g_api;
-
-static const char *level_prefix(int level)
-{
-    switch (level) {
-    case FLB_LOG_ERROR: return "[error] ";
-    case FLB_LOG_WARN: return "[ warn] ";
-    case FLB_LOG_INFO: return "[ info] ";
-    case FLB_LOG_DEBUG: return "[debug] ";
-    case FLB_LOG_TRACE: return "[trace] ";
-    default: return "[ ???] ";
-    }
-}
-
-int log_level_parse(const char *s)
-{
-    static const char *names[] = {"off", "error", "warn", "info", "debug", "trace"};
-    for (int i = 0; i < 6; i++) {
-        if (strcasecmp(s, names[i]) == 0) {
-            return i;
-        }
-    }
-    if (strcasecmp(s, "warning") == 0) {
-        return FLB_LOG_WARN;
-    }
-    return -1;
-}
-
-static void vlog_line(int level, const char *fmt, va_list ap)
-{
-    /* one write per line so lines from several threads do not interleave */
-    char buf[4096];
-    int n = snprintf(buf, sizeof buf, "%s", level_prefix(level));
-    int m = vsnprintf(buf + n, sizeof buf - (size_t) n - 1, fmt, ap);
-    size_t len;
-    if (m < 0) {
-        m = 0;
-    }
-    len = (size_t) n + (size_t) m;
-    if (len > sizeof buf - 2) {
-        len = sizeof buf - 2;
-    }
-    buf[len++] = '\n';
-    fwrite(buf, 1, len, stderr);
-}
-
-void host_log(int level, const char *fmt, ...)
-{
-    va_list ap;
-    if (level > g_log_level) {
-        return;
-    }
-    va_start(ap, fmt);
-    vlog_line(level, fmt, ap);
-    va_end(ap);
-}
-
-void host_error(const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "flb-host: error: %s\n", buf);
-}
 
 /* ---- flb_api ---- */
 
 /* Exported with the Fluent Bit names (the binary is linked with -rdynamic). */
-void flb_log_print(int level, const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    (void) file;
-    (void) line;
-    if (level > g_log_level || fmt == NULL) {
-        return;
-    }
-    va_start(ap, fmt);
-    vlog_line(level, fmt, ap);
-    va_end(ap);
-}
-
 const char *flb_output_get_property(const char *key, void *o_ins)
 {
     struct instance *in = o_ins;
@@ -113,7 +33,7 @@ static const char *custom_get_property(const char *key, void *c_ins)
 static int ins_log_check(void *ins, int level)
 {
     struct instance *in = ins;
-    int lvl = (in != NULL && in->log_level >= 0) ? in->log_level : g_log_level;
+    int lvl = (in != NULL && in->log_level >= 0) ? in->log_level : log_get_level();
     return level <= lvl ? 1 : 0;
 }
 
@@ -252,87 +172,4 @@ int key_is_reserved(const char *key)
         return 1;
     }
     return 0;
-}
-
-/* ---- helpers ---- */
-double now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-void set_thread_name(const char *name)
-{
-    char b[16];
-    snprintf(b, sizeof b, "%s", name); /* Linux limit: 15 chars + NUL */
-    pthread_setname_np(pthread_self(), b);
-}
-
-void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (p == NULL) {
-        fprintf(stderr, "flb-host: error: out of memory\n");
-        exit(EXIT_HOST_ERROR);
-    }
-    return p;
-}
-
-char *xstrdup(const char *s)
-{
-    char *p = strdup(s ? s : "");
-    if (p == NULL) {
-        fprintf(stderr, "flb-host: error: out of memory\n");
-        exit(EXIT_HOST_ERROR);
-    }
-    return p;
-}
-
-long rss_kb(const char *field)
-{
-    char line[256];
-    long v = -1;
-    size_t fl = strlen(field);
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f == NULL) {
-        return -1;
-    }
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, field, fl) == 0 && line[fl] == ':') {
-            v = strtol(line + fl + 1, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
-}
-
-int abi_parse(const char *s, enum abi_profile *out)
-{
-    if (strcmp(s, "1.9") == 0) {
-        *out = ABI_1_9;
-    } else if (strcmp(s, "2.0") == 0) {
-        *out = ABI_2_0;
-    } else if (strcmp(s, "2.2") == 0) {
-        *out = ABI_2_2;
-    } else if (strcmp(s, "4.1") == 0) {
-        *out = ABI_4_1;
-    } else if (strcmp(s, "5.1") == 0 || strcmp(s, "5.1.1") == 0) {
-        *out = ABI_5_1;
-    } else {
-        return -1;
-    }
-    return 0;
-}
-
-const char *abi_name(enum abi_profile p)
-{
-    switch (p) {
-    case ABI_1_9: return "1.9";
-    case ABI_2_0: return "2.0";
-    case ABI_2_2: return "2.2";
-    case ABI_4_1: return "4.1";
-    default: return "5.1";
-    }
 }

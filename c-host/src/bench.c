@@ -33,19 +33,6 @@ static void bench_sink(void *arg, const char *tag, size_t tag_len, const void *d
     s->bytes += len;
 }
 
-struct bflush {
-    struct instance *out;
-    const unsigned char *data;
-    size_t len;
-    int ret;
-};
-
-static void bench_flush_fn(void *arg)
-{
-    struct bflush *f = arg;
-    f->ret = instance_flush(f->out, f->data, f->len, "bench");
-}
-
 static int read_file(const char *path, unsigned char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -115,15 +102,13 @@ static long long proc_syscw(void)
     return v;
 }
 
-static int bench_body(int argc, char **argv)
+static int bench_body(struct host *h, const struct bench_opts *o)
 {
-    struct host *h = &g_host;
-    struct instance *in = NULL;
-    long count = -1, warmup = 10;
-    unsigned long rpc = 1;
-    double duration = 0;
-    int legacy = 0;
-    const char *chunk_file = NULL, *json = NULL;
+    struct instance *in = h->ins[0];
+    long count = o->count, warmup = o->warmup;
+    double duration = h->duration;
+    int legacy = o->legacy;
+    const char *chunk_file = o->chunk_file, *json = o->json;
     unsigned char *chunk = NULL;
     size_t chunk_len = 0;
     uint64_t chunk_records = 0;
@@ -135,84 +120,6 @@ static int bench_body(int argc, char **argv)
     uint64_t calls = 0, records = 0, bytes = 0, not_ok = 0, empty = 0, appends0 = 0;
     int rc = EXIT_HOST_ERROR;
 
-    for (int i = 0; i < argc; i++) {
-        const char *x = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int ok = 1;
-        if (v == NULL && x[0] == '-' && strcmp(x, "--legacy") != 0 &&
-            strcmp(x, "--no-direct-append") != 0 && strcmp(x, "--no-config-map") != 0) {
-            host_error("option %s needs a value", x);
-            goto out;
-        }
-        if (strcmp(x, "-e") == 0) {
-            host_add_so_path(h, v);
-            i++;
-        } else if (strcmp(x, "-i") == 0 || strcmp(x, "-o") == 0) {
-            if (in != NULL) {
-                host_error("bench drives exactly one instance");
-                goto out;
-            }
-            in = instance_new(h, x[1] == 'i' ? FLB_PROXY_INPUT_PLUGIN : FLB_PROXY_OUTPUT_PLUGIN,
-                              v);
-            i++;
-        } else if (strcmp(x, "-p") == 0) {
-            if (main_apply_kv(in, v) != 0) {
-                goto out;
-            }
-            i++;
-        } else if (strcmp(x, "--count") == 0) {
-            count = strtol(v, NULL, 10);
-            ok = count > 0;
-            i++;
-        } else if (strcmp(x, "--duration") == 0) {
-            duration = parse_seconds(v, &ok);
-            i++;
-        } else if (strcmp(x, "--records-per-chunk") == 0) {
-            rpc = strtoul(v, NULL, 10);
-            ok = rpc > 0 && rpc < 10000000UL;
-            i++;
-        } else if (strcmp(x, "--chunk-file") == 0) {
-            chunk_file = v;
-            i++;
-        } else if (strcmp(x, "--legacy") == 0) {
-            legacy = 1;
-        } else if (strcmp(x, "--warmup") == 0) {
-            warmup = strtol(v, NULL, 10);
-            ok = warmup >= 0;
-            i++;
-        } else if (strcmp(x, "--json") == 0) {
-            json = v;
-            i++;
-        } else if (strcmp(x, "--abi") == 0) {
-            ok = abi_parse(v, &h->abi) == 0;
-            i++;
-        } else if (strcmp(x, "--no-direct-append") == 0) {
-            h->no_direct_append = 1;
-        } else if (strcmp(x, "--no-config-map") == 0) {
-            h->no_config_map = 1;
-        } else if (strcmp(x, "--coro-stack") == 0) {
-            ok = parse_size(v, &h->coro_stack) == 0 && h->coro_stack >= 8192;
-            i++;
-        } else if (strcmp(x, "--log-level") == 0) {
-            g_log_level = log_level_parse(v);
-            ok = g_log_level >= 0;
-            i++;
-        } else {
-            host_error("bench: unknown argument '%s'", x);
-            goto out;
-        }
-        if (!ok) {
-            host_error("bench: invalid value '%s' for %s", v ? v : "", x);
-            goto out;
-        }
-    }
-    if (h->nso_paths == 0 || in == NULL) {
-        host_error("bench needs -e plugin.so and one -i NAME or -o NAME");
-        goto out;
-    }
-    if (count < 0 && duration <= 0) {
-        count = 1000;
-    }
     if (in->type == FLB_PROXY_OUTPUT_PLUGIN) {
         if (chunk_file) {
             struct mp_check chk;
@@ -226,8 +133,8 @@ static int bench_body(int argc, char **argv)
             }
             chunk_records = chk.records;
         } else {
-            sample_chunk((unsigned int) rpc, legacy, &chunk, &chunk_len);
-            chunk_records = rpc;
+            sample_chunk((unsigned int) o->records_per_chunk, legacy, &chunk, &chunk_len);
+            chunk_records = (uint64_t) o->records_per_chunk;
         }
     }
     if (in->type == FLB_PROXY_INPUT_PLUGIN) {
@@ -255,8 +162,7 @@ static int bench_body(int argc, char **argv)
             size_t b;
             instance_collect(in, h->abi, bench_sink, &sink, &r, &b);
         } else {
-            struct bflush f = {in, chunk, chunk_len, 0};
-            coro_run(bench_flush_fn, &f);
+            instance_flush_on_coro(in, chunk, chunk_len, "bench");
         }
     }
     sink.records = sink.bytes = 0;
@@ -279,9 +185,7 @@ static int bench_body(int argc, char **argv)
                 empty++;
             }
         } else {
-            struct bflush f = {in, chunk, chunk_len, 0};
-            coro_run(bench_flush_fn, &f);
-            if (f.ret != FLB_OK) {
+            if (instance_flush_on_coro(in, chunk, chunk_len, "bench") != FLB_OK) {
                 not_ok++;
             }
             records += chunk_records;
@@ -388,20 +292,19 @@ teardown:
 out:
     free(chunk);
     free(sink.buf);
-    host_free(h);
     return rc;
 }
 
 struct bench_args {
-    int argc;
-    char **argv;
+    struct host *h;
+    const struct bench_opts *o;
     int rc;
 };
 
 static void *bench_thread(void *arg)
 {
     struct bench_args *a = arg;
-    a->rc = bench_body(a->argc, a->argv);
+    a->rc = bench_body(a->h, a->o);
     return NULL;
 }
 
@@ -409,9 +312,9 @@ static void *bench_thread(void *arg)
  * threads, never on the main thread: some runtimes pay extra there (Go re-reads the stack bounds
  * of a foreign thread on each call from a new stack, and for the main thread that means parsing
  * /proc/self/maps). */
-int bench_main(int argc, char **argv)
+int bench_main(struct host *h, const struct bench_opts *o)
 {
-    struct bench_args a = {argc, argv, EXIT_HOST_ERROR};
+    struct bench_args a = {h, o, EXIT_HOST_ERROR};
     pthread_t t;
     set_thread_name("fluent-bit");
     if (pthread_create(&t, NULL, bench_thread, &a) != 0) {

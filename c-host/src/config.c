@@ -144,6 +144,28 @@ int instance_set(struct instance *in, const char *key, const char *val, const ch
     return 0;
 }
 
+/* "key=value" from -p: cur is the last -i/-o (NULL before any) */
+int instance_set_kv(struct instance *cur, const char *kv)
+{
+    char *copy, *eq;
+    int rc;
+    if (cur == NULL) {
+        host_error("-p %s: no -i or -o before it", kv);
+        return -1;
+    }
+    copy = xstrdup(kv);
+    eq = strchr(copy, '=');
+    if (eq == NULL || eq == copy) {
+        host_error("-p '%s': expected key=value", kv);
+        free(copy);
+        return -1;
+    }
+    *eq = '\0';
+    rc = instance_set(cur, copy, eq + 1, "command line");
+    free(copy);
+    return rc;
+}
+
 /* glob with '*' only, like Fluent Bit's flb_router_match */
 int tag_match(const char *p, const char *t)
 {

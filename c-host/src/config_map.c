@@ -40,9 +40,6 @@ static void *g_cm_shim;
 
 int host_configmap_load(struct host *h)
 {
-    char path[PATH_MAX + 64];
-    const char *e;
-
     if (h->abi < ABI_5_1 || h->no_config_map || g_cm_shim != NULL) {
         return 0;
     }
@@ -53,29 +50,13 @@ int host_configmap_load(struct host *h)
         host_error("cannot set FLUENT_BIT_VERSION: %s", strerror(errno));
         return -1;
     }
-    if (host_shim_path(FLB_HOST_CONFIGMAP_SO, path, sizeof path) != 0) {
-        return -1;
-    }
-    dlerror();
-    g_cm_shim = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+    g_cm_shim = shim_open(FLB_HOST_CONFIGMAP_SO, "flb_config_map_translate_dynamic",
+                          "--no-config-map");
     if (g_cm_shim == NULL) {
-        e = dlerror();
-        host_error("cannot load %s, which offers flb_config_map_translate_dynamic to plugins "
-                   "under --abi 5.1: %s (it is built next to the flb-host binary; rebuild the "
-                   "host, or run with --no-config-map)",
-                   path, e ? e : "unknown dlopen error");
         return -1;
     }
-    if (dlsym(RTLD_DEFAULT, "flb_config_map_translate_dynamic") == NULL) {
-        host_error("%s is loaded but flb_config_map_translate_dynamic does not resolve globally",
-                   path);
-        dlclose(g_cm_shim);
-        g_cm_shim = NULL;
-        return -1;
-    }
-    host_log(FLB_LOG_DEBUG, "config_map offered to plugins: FLUENT_BIT_VERSION=%s, "
-             "flb_config_map_translate_dynamic through %s",
-             getenv("FLUENT_BIT_VERSION"), path);
+    host_log(FLB_LOG_DEBUG, "config_map offered to plugins: FLUENT_BIT_VERSION=%s",
+             getenv("FLUENT_BIT_VERSION"));
     return 0;
 }
 
@@ -370,6 +351,36 @@ static int read_text(const struct plugin_so *so, size_t idx, const char *what, c
     return 0;
 }
 
+/* A default Fluent Bit 5.1.1 refuses, which fails every instance of the plugin: any default on
+ * a prefixed key, a boolean default that is not true/false/on/off/yes/no. Fluent Bit's two
+ * lines, then one naming the plugin defect. */
+static void bad_default(const struct plugin_so *so, const struct cm_entry *c, char *why,
+                        size_t whylen)
+{
+    int prefixed = c->type == FLB_CONFIG_MAP_STR_PREFIX;
+    char defect[512];
+    if (prefixed) {
+        host_log(FLB_LOG_ERROR, "[config map] invalid default value for prefixed string '%s'",
+                 c->name);
+        snprintf(defect, sizeof defect, "gives the prefixed key '%s' a default (\"%s\"); Fluent "
+                 "Bit 5.1.1 refuses any default on a prefixed key", c->name, c->def);
+        set_why(why, whylen, "the prefixed key '%s' has a default (\"%s\"), which Fluent Bit "
+                "refuses", c->name, c->def);
+    } else {
+        host_log(FLB_LOG_ERROR, "[config map] invalid default value for boolean '%s=%s'", c->name,
+                 c->def);
+        snprintf(defect, sizeof defect, "default of the boolean key '%s' is \"%s\", which Fluent "
+                 "Bit 5.1.1 does not parse (true, false, on, off, yes, no)", c->name, c->def);
+        set_why(why, whylen, "the default of the boolean key '%s' is \"%s\", not one of true, "
+                "false, on, off, yes, no", c->name, c->def);
+    }
+    host_log(FLB_LOG_ERROR, "[%s] error loading config map for '%s' plugin", kind_of(so),
+             so->name);
+    host_log(FLB_LOG_ERROR,
+             "%s (%s): plugin defect: the config_map %s, and so fails every instance of this "
+             "plugin", so->name, so->path, defect);
+}
+
 int config_map_load(const struct plugin_so *so, struct cm_list *out, char *why, size_t whylen)
 {
     const struct flb_config_map *src = so->config_map;
@@ -448,33 +459,9 @@ int config_map_load(const struct plugin_so *so, struct cm_list *out, char *why, 
             free(c->def);
             c->def = t;
         }
-        if (c->type == FLB_CONFIG_MAP_STR_PREFIX) {
-            host_log(FLB_LOG_ERROR, "[config map] invalid default value for prefixed string '%s'",
-                     c->name);
-            host_log(FLB_LOG_ERROR, "[%s] error loading config map for '%s' plugin", kind_of(so),
-                     so->name);
-            host_log(FLB_LOG_ERROR,
-                     "%s (%s): plugin defect: the config_map gives the prefixed key '%s' a "
-                     "default (\"%s\"); Fluent Bit 5.1.1 refuses any default on a prefixed key, "
-                     "and so fails every instance of this plugin",
-                     so->name, so->path, c->name, c->def);
-            set_why(why, whylen, "the prefixed key '%s' has a default (\"%s\"), which Fluent Bit "
-                    "refuses", c->name, c->def);
-            config_map_free(out);
-            return -1;
-        }
-        if (c->type == FLB_CONFIG_MAP_BOOL && fb_bool(c->def) < 0) {
-            host_log(FLB_LOG_ERROR, "[config map] invalid default value for boolean '%s=%s'",
-                     c->name, c->def);
-            host_log(FLB_LOG_ERROR, "[%s] error loading config map for '%s' plugin", kind_of(so),
-                     so->name);
-            host_log(FLB_LOG_ERROR,
-                     "%s (%s): plugin defect: the config_map default of the boolean key '%s' is "
-                     "\"%s\", which Fluent Bit 5.1.1 does not parse (true, false, on, off, yes, "
-                     "no), and so fails every instance of this plugin",
-                     so->name, so->path, c->name, c->def);
-            set_why(why, whylen, "the default of the boolean key '%s' is \"%s\", not one of true, "
-                    "false, on, off, yes, no", c->name, c->def);
+        if (c->type == FLB_CONFIG_MAP_STR_PREFIX ||
+            (c->type == FLB_CONFIG_MAP_BOOL && fb_bool(c->def) < 0)) {
+            bad_default(so, c, why, whylen);
             config_map_free(out);
             return -1;
         }
@@ -572,24 +559,6 @@ static int properties_check(const char *plugin, const struct props *p, const str
     return rc;
 }
 
-static void help_hint(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void help_hint(const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    int n;
-    if (g_log_level < FLB_LOG_ERROR) {
-        return;
-    }
-    va_start(ap, fmt);
-    n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return;
-    }
-    fprintf(stderr, "[ help] %s\n", buf); /* Fluent Bit's flb_helper */
-}
-
 int config_map_instance_check(struct instance *in, enum abi_profile abi)
 {
     struct plugin_so *so = in->so;
@@ -604,7 +573,7 @@ int config_map_instance_check(struct instance *in, enum abi_profile abi)
     }
     rc = properties_check(so->name, &in->props, &m);
     if (rc != 0) {
-        help_hint("try the command: flb-host -e %s %s %s -h", so->path,
+        host_help("try the command: flb-host -e %s %s %s -h", so->path,
                   in->type == FLB_PROXY_INPUT_PLUGIN ? "-i" : "-o", so->name);
     }
     config_map_free(&m);

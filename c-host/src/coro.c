@@ -264,12 +264,10 @@ void coro_run(void (*fn)(void *), void *arg)
 {
     struct coro *volatile c = tl_coro;
     if (c == NULL) {
-        if (coro_thread_init(g_host.coro_stack) != 0) {
-            host_error("cannot allocate the coroutine stack; running flush on the thread stack");
-            fn(arg);
-            return;
-        }
-        c = tl_coro;
+        /* every thread that flushes calls coro_thread_init with --coro-stack first */
+        host_error("no coroutine stack on this thread; running the flush on the thread stack");
+        fn(arg);
+        return;
     }
     c->fn = fn;
     c->arg = arg;

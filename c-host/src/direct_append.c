@@ -5,18 +5,17 @@
  * that name here would make it resolvable under every --abi profile; instead the host defines
  * flb_host_input_log_append and the shim library libflbhost_exports.so (c-host/shim/, built next
  * to the host binary) defines flb_input_log_append as a call to it. The host dlopens the shim
- * RTLD_GLOBAL, before any plugin, only for the 5.1 profile without --no-direct-append, which is
- * exactly when a plugin's dlsym must find it. */
+ * (shim.c) only for the 5.1 profile without --no-direct-append. */
 #include "flb_host.h"
 
 #include <dlfcn.h>
-#include <errno.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void *g_exports;
+/* The host whose input instances flb_input_log_append checks ins against. A plugin calls it with
+ * nothing but its i_ins (from any thread, even one of its own), so the host is remembered here by
+ * host_exports_load, which every mode calls before it loads a plugin. */
+static const struct host *g_append_host;
 static _Thread_local struct collect_scope *tl_scope;
 
 void collect_scope_enter(struct collect_scope *sc)
@@ -31,55 +30,14 @@ void collect_scope_leave(struct collect_scope *sc)
     atomic_store(&sc->in->in_collect, 0);
 }
 
-int host_shim_path(const char *file, char *out, size_t outlen)
-{
-    char exe[PATH_MAX];
-    ssize_t n;
-    char *slash;
-
-    n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) {
-        host_error("cannot read /proc/self/exe to find %s: %s", file, strerror(errno));
-        return -1;
-    }
-    exe[n] = '\0';
-    slash = strrchr(exe, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-    }
-    snprintf(out, outlen, "%s/%s", slash != NULL ? exe : ".", file);
-    return 0;
-}
-
 int host_exports_load(struct host *h)
 {
-    char path[PATH_MAX + 64];
-    const char *e;
-
+    g_append_host = h;
     if (h->abi < ABI_5_1 || h->no_direct_append || g_exports != NULL) {
         return 0;
     }
-    if (host_shim_path(FLB_HOST_EXPORTS_SO, path, sizeof path) != 0) {
-        return -1;
-    }
-    dlerror();
-    g_exports = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
-    if (g_exports == NULL) {
-        e = dlerror();
-        host_error("cannot load %s, which offers flb_input_log_append to plugins under --abi "
-                   "5.1: %s (it is built next to the flb-host binary; rebuild the host, or run "
-                   "with --no-direct-append)",
-                   path, e ? e : "unknown dlopen error");
-        return -1;
-    }
-    if (dlsym(RTLD_DEFAULT, "flb_input_log_append") == NULL) {
-        host_error("%s is loaded but flb_input_log_append does not resolve globally", path);
-        dlclose(g_exports);
-        g_exports = NULL;
-        return -1;
-    }
-    host_log(FLB_LOG_DEBUG, "flb_input_log_append offered to plugins through %s", path);
-    return 0;
+    g_exports = shim_open(FLB_HOST_EXPORTS_SO, "flb_input_log_append", "--no-direct-append");
+    return g_exports != NULL ? 0 : -1;
 }
 
 void host_exports_close(void)
@@ -88,15 +46,17 @@ void host_exports_close(void)
         dlclose(g_exports);
         g_exports = NULL;
     }
+    g_append_host = NULL;
 }
 
 /* Pointer comparison only: ins may be garbage and must never be dereferenced before it is
  * found among the host's instances. */
 static struct instance *known_input(const void *ins)
 {
-    for (size_t i = 0; i < g_host.nins; i++) {
-        if ((const void *) g_host.ins[i] == ins && g_host.ins[i]->type == FLB_PROXY_INPUT_PLUGIN) {
-            return g_host.ins[i];
+    const struct host *h = g_append_host;
+    for (size_t i = 0; h != NULL && i < h->nins; i++) {
+        if ((const void *) h->ins[i] == ins && h->ins[i]->type == FLB_PROXY_INPUT_PLUGIN) {
+            return h->ins[i];
         }
     }
     return NULL;

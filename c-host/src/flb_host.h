@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define FLB_HOST_ASAN 1
@@ -247,6 +248,7 @@ struct plugin_so {
 
 struct chunk;
 struct task;
+struct pipeline;
 
 /* Records an input buffered for one tag: its own tag (collect) or one given to
  * flb_input_log_append; each becomes a chunk of that tag at the next flush. */
@@ -303,30 +305,22 @@ struct fb_input_instance_head {
 /* Relative offsets hold on any LP64 target (name starts 4 bytes past an 8-byte boundary there,
  * because the members before it end with five ints after a pointer-aligned mutex); the absolute
  * ones are checked on x86_64 glibc, where pthread_mutex_t is 40 bytes as in the real binary. */
-_Static_assert(offsetof(struct fb_input_instance_head, alias) -
-                       offsetof(struct fb_input_instance_head, name) == 36,
-               "5.1.1: alias follows name[32] after a 4-byte hole");
-_Static_assert(offsetof(struct fb_input_instance_head, tag) -
-                       offsetof(struct fb_input_instance_head, name) == 76,
-               "5.1.1: tag is 76 bytes after the start of name");
-_Static_assert(offsetof(struct fb_input_instance_head, tag_len) -
-                       offsetof(struct fb_input_instance_head, tag) == 8,
-               "5.1.1: int tag_len follows char *tag");
-_Static_assert(offsetof(struct fb_input_instance_head, tag_default) -
-                       offsetof(struct fb_input_instance_head, tag) == 12,
-               "5.1.1: int tag_default follows tag_len");
+/* the offset of a member of the head */
+#define FB_AT(m) offsetof(struct fb_input_instance_head, m)
+_Static_assert(FB_AT(alias) - FB_AT(name) == 36, "5.1.1: alias follows name[32] after a 4-byte hole");
+_Static_assert(FB_AT(tag) - FB_AT(name) == 76, "5.1.1: tag is 76 bytes after the start of name");
+_Static_assert(FB_AT(tag_len) - FB_AT(tag) == 8, "5.1.1: int tag_len follows char *tag");
+_Static_assert(FB_AT(tag_default) - FB_AT(tag) == 12, "5.1.1: int tag_default follows tag_len");
 #if defined(__x86_64__) && defined(__GLIBC__)
-_Static_assert(offsetof(struct fb_input_instance_head, name) == 156, "5.1.1 x86_64: name at 156");
-_Static_assert(offsetof(struct fb_input_instance_head, alias) == 192, "5.1.1 x86_64: alias at 192");
-_Static_assert(offsetof(struct fb_input_instance_head, context) == 208,
-               "5.1.1 x86_64: context at 208");
-_Static_assert(offsetof(struct fb_input_instance_head, p) == 224, "5.1.1 x86_64: p at 224");
-_Static_assert(offsetof(struct fb_input_instance_head, tag) == 232, "5.1.1 x86_64: tag at 232");
-_Static_assert(offsetof(struct fb_input_instance_head, tag_len) == 240,
-               "5.1.1 x86_64: tag_len at 240");
-_Static_assert(offsetof(struct fb_input_instance_head, tag_default) == 244,
-               "5.1.1 x86_64: tag_default at 244");
+_Static_assert(FB_AT(name) == 156, "5.1.1 x86_64: name at 156");
+_Static_assert(FB_AT(alias) == 192, "5.1.1 x86_64: alias at 192");
+_Static_assert(FB_AT(context) == 208, "5.1.1 x86_64: context at 208");
+_Static_assert(FB_AT(p) == 224, "5.1.1 x86_64: p at 224");
+_Static_assert(FB_AT(tag) == 232, "5.1.1 x86_64: tag at 232");
+_Static_assert(FB_AT(tag_len) == 240, "5.1.1 x86_64: tag_len at 240");
+_Static_assert(FB_AT(tag_default) == 244, "5.1.1 x86_64: tag_default at 244");
 #endif
+#undef FB_AT
 
 struct instance {
     /* MUST stay the first member: i_ins (and o_ins) point here, and the host casts them back to
@@ -353,7 +347,8 @@ struct instance {
     int init_ret;
     int config_refused; /* the last init failed the config_map check: FLBPluginInit not called */
 
-    /* run-time state (pipeline.c) */
+    /* run-time state (run mode: pipeline.h) */
+    struct pipeline *pl; /* the run this instance belongs to, while it runs */
     pthread_t thread;
     int thread_started;
     pthread_mutex_t mu;
@@ -397,6 +392,7 @@ struct host {
     int retry_limit;
     int no_direct_append; /* --no-direct-append: 5.1 without flb_input_log_append */
     int no_config_map;    /* --no-config-map: 5.1 that neither offers nor reads config_map */
+    int def_canary;       /* check: a canary after the def instead of a guard page */
     uint64_t max_records;
     int hot_reload;       /* Fluent Bit's hot_reload on (-Y): PreRun gets 1, SIGHUP reloads */
     double *reload_at;    /* --reload-after S (seconds from start), sorted */
@@ -412,20 +408,27 @@ struct host {
     size_t nins;
 };
 
-extern struct host g_host;
 extern struct flb_api g_api;
-extern int g_log_level;
 
-/* logging for the host itself */
-void host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void host_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* log.c: lines in Fluent Bit's layout, `[YYYY/MM/DD HH:MM:SS.mmm] [ info] message` */
+void log_init(void);
+void log_set_level(int level); /* --log-level, Log_Level */
+int log_get_level(void);
 int log_level_parse(const char *s);
+void host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Fluent Bit's flb_helper: `[ help]`, printed unless the level is off */
+void host_help(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* `flb-host: error: ...`, always printed: the command line's and the loader's failures */
+void host_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void flb_log_print(int level, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* config.c */
 int config_load(struct host *h, const char *path);
 int plugins_file_load(struct host *h, const char *path);
 struct instance *instance_new(struct host *h, int type, const char *plugin_name);
 int instance_set(struct instance *in, const char *key, const char *val, const char *where);
+int instance_set_kv(struct instance *cur, const char *kv);
 int host_add_so_path(struct host *h, const char *path);
 char *path_resolve(const char *dir, const char *path);
 int tag_match(const char *pattern, const char *tag);
@@ -434,9 +437,9 @@ int parse_size(const char *s, size_t *out);
 
 /* loader.c */
 #define DEF_CANARY_SIZE 64
-extern int g_def_canary;
 struct plugin_so *loader_open(const char *path, enum abi_profile abi);
-int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloading);
+/* FLBPluginPreRegister(hot_reloading) + FLBPluginRegister, under the host's profile */
+int loader_register(const struct host *h, struct plugin_so *so, int hot_reloading);
 void loader_unregister(struct plugin_so *so);
 void loader_close(struct plugin_so *so);
 int loader_load_all(struct host *h);
@@ -466,6 +469,9 @@ typedef void (*collect_sink)(void *arg, const char *tag, size_t tag_len, const v
 int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sink, void *arg,
                      uint64_t *records, size_t *bytes);
 int instance_flush(struct instance *in, const void *data, size_t len, const char *tag);
+/* instance_flush on this thread's coroutine stack (coro_thread_init first), as Fluent Bit
+ * flushes on a coroutine */
+int instance_flush_on_coro(struct instance *out, const void *data, size_t len, const char *tag);
 void instance_pause(struct instance *in, enum abi_profile abi);
 void instance_resume(struct instance *in, enum abi_profile abi);
 
@@ -492,6 +498,7 @@ int records_validate(struct instance *in, enum abi_profile abi, const void *data
 
 /* direct_append.c: flb_input_log_append for plugins (5.1 profile), through the shim library */
 #define FLB_HOST_EXPORTS_SO "libflbhost_exports.so"
+/* also remembers h, whose instances flb_input_log_append checks its callers against */
 int host_exports_load(struct host *h);
 void host_exports_close(void);
 int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const void *buf,
@@ -509,8 +516,9 @@ struct collect_scope {
 void collect_scope_enter(struct collect_scope *sc);
 void collect_scope_leave(struct collect_scope *sc);
 
-/* the path of a shim library next to the host binary (directory of /proc/self/exe); 0 or -1 */
-int host_shim_path(const char *file, char *out, size_t outlen);
+/* shim.c: dlopen (RTLD_GLOBAL) the shim library `file` beside the host binary, so that `symbol`
+ * resolves for plugins; NULL after one error line naming the option that goes `without` it */
+void *shim_open(const char *file, const char *symbol, const char *without);
 
 /* config_map.c: a 5.1.1 plugin's struct flb_config_map array, as Fluent Bit reads it */
 #define FLB_HOST_CONFIGMAP_SO "libflbhost_configmap.so"
@@ -555,7 +563,8 @@ void guarded_tail_free(void *map, size_t map_size);
 struct mc_stats {
     uint64_t mallocs, frees, malloc_bytes;
     uint64_t live_count, live_bytes;
-    uint64_t writes;
+    uint64_t writes;        /* write/writev to fd 1 or 2 during callbacks */
+    uint64_t stdout_writes; /* of those, to fd 1 */
     uint64_t untracked;
 };
 void mc_enter(void);
@@ -573,16 +582,33 @@ int mc_enabled(void);
         mc_leave();       \
     } while (0)
 
-/* pipeline.c, check.c, bench.c */
+/* main.c (host_free), run.c, check.c, bench.c */
 int pipeline_run(struct host *h);
-int check_main(int argc, char **argv);
-int bench_main(int argc, char **argv);
+/* What the command line (main.c) gives check and bench beyond struct host. */
+struct check_opts {
+    const char *path;       /* the plugin .so */
+    const char *bad;        /* --bad key=value, or NULL */
+    const char **kvs;       /* -p key=value, for every instance check makes */
+    size_t nkv;
+    long count;             /* --count: collects or flushes */
+    double interval;        /* --interval between collects */
+};
+struct bench_opts {
+    long count;             /* --count calls, or -1: for h->duration (--duration) */
+    long warmup;            /* --warmup calls before the measured loop */
+    long records_per_chunk; /* --records-per-chunk of the sample chunk */
+    int legacy;             /* --legacy: the sample chunk in the legacy form */
+    const char *chunk_file; /* --chunk-file: raw msgpack instead of the sample */
+    const char *json;       /* --json FILE */
+};
+int check_main(struct host *h, const struct check_opts *o);
+int bench_main(struct host *h, const struct bench_opts *o);
 void host_free(struct host *h);
-
-int main_apply_kv(struct instance *cur, const char *kv);
 
 /* helpers */
 double now_mono(void);
+void cond_init_mono(pthread_cond_t *cv);
+struct timespec abs_mono(double t);
 void set_thread_name(const char *name);
 void *xcalloc(size_t n, size_t sz);
 char *xstrdup(const char *s);

@@ -88,8 +88,11 @@ pub struct Run {
     pub code: Option<i32>,
     /// everything written to stdout
     pub stdout: String,
-    /// everything written to stderr
+    /// everything written to stderr, the `[YYYY/MM/DD HH:MM:SS.mmm] ` that starts each log line
+    /// taken off (it changes with every run; see [`strip_log_time`])
     pub stderr: String,
+    /// everything written to stderr, as written
+    pub stderr_raw: String,
     /// the run was killed after the timeout
     pub timed_out: bool,
 }
@@ -120,13 +123,15 @@ pub fn run_with_env(bin: &Path, args: &[&str], envs: &[(&str, &str)], remove: &[
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
+            let stderr = format!("cannot start {}: {e}", bin.display());
             return Run {
                 status: None,
                 code: None,
                 stdout: String::new(),
-                stderr: format!("cannot start {}: {e}", bin.display()),
+                stderr_raw: stderr.clone(),
+                stderr,
                 timed_out: false,
-            }
+            };
         }
     };
     let mut out_pipe = child.stdout.take();
@@ -162,8 +167,29 @@ pub fn run_with_env(bin: &Path, args: &[&str], envs: &[(&str, &str)], remove: &[
         }
     };
     let stdout = String::from_utf8_lossy(&out_t.join().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
-    Run { code: status.and_then(|s| s.code()), status, stdout, stderr, timed_out }
+    let stderr_raw = String::from_utf8_lossy(&err_t.join().unwrap_or_default()).into_owned();
+    let stderr = strip_log_times(&stderr_raw);
+    Run { code: status.and_then(|s| s.code()), status, stdout, stderr, stderr_raw, timed_out }
+}
+
+/// The length of the `[2026/01/31 12:00:00.123] ` that starts a log line of flb-host (and of
+/// Fluent Bit), or None when the line does not start with one.
+pub fn log_time_len(line: &str) -> Option<usize> {
+    const SHAPE: &[u8] = b"[dddd/dd/dd dd:dd:dd.ddd] ";
+    let b = line.as_bytes();
+    let fits = b.len() >= SHAPE.len()
+        && SHAPE.iter().zip(b).all(|(&s, &c)| if s == b'd' { c.is_ascii_digit() } else { s == c });
+    fits.then_some(SHAPE.len())
+}
+
+/// A log line without its `[YYYY/MM/DD HH:MM:SS.mmm] ` prefix; other lines as they are.
+pub fn strip_log_time(line: &str) -> &str {
+    log_time_len(line).map_or(line, |n| &line[n..])
+}
+
+/// [`strip_log_time`] on every line of a captured output.
+pub fn strip_log_times(text: &str) -> String {
+    text.split_inclusive('\n').map(strip_log_time).collect()
 }
 
 /// Run the normal host build with a 60 s safety timeout.

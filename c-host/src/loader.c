@@ -7,9 +7,37 @@
 #include <string.h>
 #include <strings.h>
 
-int g_def_canary;
-
-#define SYM(so, field, type, name) (so)->field = (type) dlsym((so)->dl, name)
+/* The plugin functions flb-host looks up, each from the first profile whose Fluent Bit looks it
+ * up: the cleanup callback came with 2.0, the hooks (PreRegister, Pre-Run, Pause/Resume,
+ * PreExit) with 2.2, the Ctx input callbacks with 4.1. Each lands in a function pointer member
+ * of struct plugin_so, NULL when absent or not looked up. */
+#define FN(member) offsetof(struct plugin_so, member)
+static const struct {
+    size_t member;
+    const char *symbol;
+    enum abi_profile since;
+} plugin_symbols[] = {
+    {FN(reg), "FLBPluginRegister", ABI_1_9},
+    {FN(init), "FLBPluginInit", ABI_1_9},
+    {FN(collect), "FLBPluginInputCallback", ABI_1_9},
+    {FN(flush), "FLBPluginFlush", ABI_1_9},
+    {FN(flush_ctx), "FLBPluginFlushCtx", ABI_1_9},
+    {FN(exit), "FLBPluginExit", ABI_1_9},
+    {FN(exit_ctx), "FLBPluginExitCtx", ABI_1_9},
+    {FN(unreg), "FLBPluginUnregister", ABI_1_9},
+    {FN(cleanup), "FLBPluginInputCleanupCallback", ABI_2_0},
+    {FN(pre_register), "FLBPluginPreRegister", ABI_2_2},
+    {FN(in_prerun), "FLBPluginInputPreRun", ABI_2_2},
+    {FN(out_prerun), "FLBPluginOutputPreRun", ABI_2_2},
+    {FN(pause), "FLBPluginInputPause", ABI_2_2},
+    {FN(resume), "FLBPluginInputResume", ABI_2_2},
+    {FN(in_preexit), "FLBPluginInputPreExit", ABI_2_2},
+    {FN(out_preexit), "FLBPluginOutputPreExit", ABI_2_2},
+    {FN(collect_ctx), "FLBPluginInputCallbackCtx", ABI_4_1},
+    {FN(cleanup_ctx), "FLBPluginInputCleanupCallbackCtx", ABI_4_1},
+};
+/* dlsym's object pointer is stored as the member's function pointer, as POSIX allows */
+_Static_assert(sizeof(void *) == sizeof(fn_void), "function pointers are pointer-sized");
 
 static int is_input(const struct plugin_so *so)
 {
@@ -41,39 +69,13 @@ struct plugin_so *loader_open(const char *path, enum abi_profile abi)
     so = xcalloc(1, sizeof *so);
     so->path = xstrdup(path);
     so->dl = dl;
-    SYM(so, reg, fn_register, "FLBPluginRegister");
-    SYM(so, init, fn_init, "FLBPluginInit");
-    SYM(so, collect, fn_collect, "FLBPluginInputCallback");
-    SYM(so, flush, fn_flush, "FLBPluginFlush");
-    SYM(so, flush_ctx, fn_flush_ctx, "FLBPluginFlushCtx");
-    SYM(so, exit, fn_exit, "FLBPluginExit");
-    SYM(so, exit_ctx, fn_exit_ctx, "FLBPluginExitCtx");
-    SYM(so, unreg, fn_unregister, "FLBPluginUnregister");
-    if (abi >= ABI_2_0) {
-        SYM(so, cleanup, fn_cleanup, "FLBPluginInputCleanupCallback");
+    for (size_t i = 0; i < sizeof plugin_symbols / sizeof plugin_symbols[0]; i++) {
+        void *fn = abi >= plugin_symbols[i].since ? dlsym(dl, plugin_symbols[i].symbol) : NULL;
+        memcpy((char *) so + plugin_symbols[i].member, &fn, sizeof fn);
     }
-    if (abi >= ABI_2_2) {
-        SYM(so, pre_register, fn_pre_register, "FLBPluginPreRegister");
-        SYM(so, in_prerun, fn_prerun, "FLBPluginInputPreRun");
-        SYM(so, out_prerun, fn_prerun, "FLBPluginOutputPreRun");
-        SYM(so, pause, fn_void, "FLBPluginInputPause");
-        SYM(so, resume, fn_void, "FLBPluginInputResume");
-        SYM(so, in_preexit, fn_preexit, "FLBPluginInputPreExit");
-        SYM(so, out_preexit, fn_preexit, "FLBPluginOutputPreExit");
-    }
-    if (abi >= ABI_4_1) {
-        SYM(so, collect_ctx, fn_collect_ctx, "FLBPluginInputCallbackCtx");
-        SYM(so, cleanup_ctx, fn_cleanup_ctx, "FLBPluginInputCleanupCallbackCtx");
-    }
-    if (so->reg == NULL) {
-        host_error("'%s' is not a proxy plugin: symbol FLBPluginRegister not found", path);
-        dlclose(so->dl);
-        free(so->path);
-        free(so);
-        return NULL;
-    }
-    if (so->init == NULL) {
-        host_error("'%s' is not a proxy plugin: symbol FLBPluginInit not found", path);
+    if (so->reg == NULL || so->init == NULL) {
+        host_error("'%s' is not a proxy plugin: symbol %s not found", path,
+                   so->reg == NULL ? "FLBPluginRegister" : "FLBPluginInit");
         dlclose(so->dl);
         free(so->path);
         free(so);
@@ -85,11 +87,12 @@ struct plugin_so *loader_open(const char *path, enum abi_profile abi)
 /* returns 0 (registered or silently ignored), -1 fatal. hot_reloading is what
  * FLBPluginPreRegister gets: Fluent Bit passes config->hot_reloading, 1 only for the plugins of
  * the new context a hot reload builds (flb_plugin_proxy.c:492, set at flb_reload.c:544). */
-int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloading)
+int loader_register(const struct host *h, struct plugin_so *so, int hot_reloading)
 {
+    enum abi_profile abi = h->abi;
     int ret;
     so->def_size = abi >= ABI_5_1 ? sizeof(struct flb_plugin_proxy_def) : FLB_DEF_SIZE_5;
-    if (g_def_canary) {
+    if (h->def_canary) {
         /* check mode: a canary after the def shows writes beyond the profile's def size */
         so->def = xcalloc(1, so->def_size + DEF_CANARY_SIZE);
         memset((char *) so->def + so->def_size, 0xA5, DEF_CANARY_SIZE);
@@ -146,7 +149,7 @@ int loader_register(struct plugin_so *so, enum abi_profile abi, int hot_reloadin
     }
     so->config_map = NULL;
     if (abi >= ABI_5_1 && so->def->config_map != NULL) {
-        if (g_host.no_config_map) {
+        if (h->no_config_map) {
             /* this host emulates a 5.1 without config_map: a plugin that writes it all the same
              * did not check, and would write past the 40-byte def of a 5.0 .. 5.1.0 */
             host_log(FLB_LOG_WARN,
@@ -211,7 +214,7 @@ int loader_load_all(struct host *h)
             return -1;
         }
         h->sos[h->nsos++] = so;
-        if (loader_register(so, h->abi, 0) != 0) {
+        if (loader_register(h, so, 0) != 0) {
             return -1;
         }
     }
@@ -515,6 +518,27 @@ int instance_flush(struct instance *in, const void *data, size_t len, const char
     }
     free(t);
     return ret;
+}
+
+struct flush_on_coro {
+    struct instance *out;
+    const void *data;
+    size_t len;
+    const char *tag;
+    int ret;
+};
+
+static void flush_trampoline(void *arg)
+{
+    struct flush_on_coro *f = arg;
+    f->ret = instance_flush(f->out, f->data, f->len, f->tag);
+}
+
+int instance_flush_on_coro(struct instance *out, const void *data, size_t len, const char *tag)
+{
+    struct flush_on_coro f = {out, data, len, tag, 0};
+    coro_run(flush_trampoline, &f);
+    return f.ret;
 }
 
 void instance_pause(struct instance *in, enum abi_profile abi)

@@ -1,16 +1,18 @@
-/* flb-host: command line (run / check / bench). */
+/* flb-host: the command line. One table says which options exist, which modes (run, check,
+ * bench) take them and where their values go; one loop reads argv against it. The modes get the
+ * host and their own options (struct check_opts, struct bench_opts) already parsed. */
 #include "flb_host.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct host g_host;
 
 static const char *usage_text =
     "usage:\n"
     "  flb-host [run] -e plugin.so ... -i NAME [-p key=value]... [-t TAG]\n"
     "                 -o NAME [-p key=value]... [-m MATCH] [-c fluent-bit.conf]\n"
-    "                 [--interval S] [--flush S] [--duration S] [--max-records N]\n"
+    "                 [--interval S] [--flush S | -f S] [--duration S] [--max-records N]\n"
     "                 [--pause-after S] [--resume-after S] [--abi 1.9|2.0|2.2|4.1|5.1]\n"
     "                 [--no-direct-append] [--no-config-map] [--coro-stack BYTES|64K]\n"
     "                 [--log-level LEVEL] [--retry-limit N] [--retry-wait S] [--grace S]\n"
@@ -18,10 +20,14 @@ static const char *usage_text =
     "  flb-host -e plugin.so ... (-i NAME | -o NAME) -h [--abi X] [--no-config-map]\n"
     "  flb-host check plugin.so [-p key=value]... [--bad key=value] [--abi X] [--count N]\n"
     "                 [--interval S] [--no-direct-append] [--no-config-map]\n"
+    "                 [--coro-stack BYTES] [--log-level LEVEL]\n"
     "  flb-host bench -e plugin.so (-i NAME | -o NAME) [-p key=value]... [--count N |\n"
     "                 --duration S] [--records-per-chunk N] [--chunk-file FILE] [--legacy]\n"
     "                 [--warmup N] [--json FILE] [--abi X] [--coro-stack BYTES]\n"
-    "                 [--no-direct-append] [--no-config-map]\n"
+    "                 [--no-direct-append] [--no-config-map] [--log-level LEVEL]\n"
+    "\n"
+    "  A value may also be given as --option=value. LEVEL: off, error, warn, info, debug,\n"
+    "  trace.\n"
     "\n"
     "  --abi: the Fluent Bit version emulated (default 5.1). 1.9 and 2.0 take only legacy\n"
     "  records [time, {body}]; 5.1 also offers plugins flb_input_log_append (dlsym from\n"
@@ -83,269 +89,365 @@ void host_free(struct host *h)
     memset(h, 0, sizeof *h);
 }
 
-/* "--name value" or "--name=value"; returns the value or NULL (and advances *i) */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
+/* ---- what the command line fills ---- */
+
+enum mode { MODE_RUN = 1, MODE_CHECK = 2, MODE_BENCH = 4 };
+#define MODE_ALL (MODE_RUN | MODE_CHECK | MODE_BENCH)
+
+struct cli {
+    struct host host;
+    enum mode mode;
+    const char *mode_prefix; /* "check: " or "bench: " in their error messages */
+    struct check_opts check;
+    struct bench_opts bench;
+    struct instance *cur;      /* the last -i/-o: -p, -t and -m apply to it */
+    struct instance *help_for; /* run: -h after -i/-o asks for that plugin's help */
+};
+
+/* what a setter and the parser return; the modes return an exit code (>= 0) or OPT_USAGE */
+enum { OPT_OK = 0, OPT_FAIL = -1, OPT_USAGE = -2, OPT_EXIT = -3 };
+
+/* How an option's value is read and where it goes. The numeric kinds check [min, max]. */
+enum arg_kind {
+    ARG_FLAG,        /* no value: the int field becomes 1 */
+    ARG_STRING,      /* const char * field */
+    ARG_SECONDS,     /* double field, seconds >= 0 */
+    ARG_SECONDS_POS, /* double field, seconds > 0 */
+    ARG_INT,         /* int field, a whole number */
+    ARG_LONG,        /* long field, a whole number */
+    ARG_U64,         /* uint64_t field, a whole number */
+    ARG_SIZE,        /* size_t field, bytes or e.g. 64K */
+    ARG_ABI,         /* enum abi_profile field */
+    ARG_LOG_LEVEL,   /* int field */
+    ARG_CALL,        /* the option's own setter */
+};
+
+typedef int (*opt_setter)(struct cli *c, const char *opt, const char *val);
+
+struct cli_option {
+    const char *name;
+    const char *alias; /* another spelling, or NULL */
+    unsigned modes;    /* the modes that take it */
+    int takes_value;
+    enum arg_kind kind;
+    size_t field; /* offset of the value's target in struct cli (every kind but ARG_CALL) */
+    long long min, max;
+    const char *hint; /* what a valid value is, for the error message */
+    opt_setter set;   /* ARG_CALL */
+};
+
+static int set_plugin(struct cli *c, const char *opt, const char *val)
 {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) == 0 && argv[*i][n] == '=') {
-        return argv[*i] + n + 1;
+    (void) opt;
+    return host_add_so_path(&c->host, val) == 0 ? OPT_OK : OPT_FAIL;
+}
+
+static int set_instance(struct cli *c, const char *opt, const char *val)
+{
+    int input = strcmp(opt, "-i") == 0;
+    c->cur = instance_new(&c->host, input ? FLB_PROXY_INPUT_PLUGIN : FLB_PROXY_OUTPUT_PLUGIN, val);
+    if (c->cur == NULL) {
+        host_error("out of memory");
+        return OPT_FAIL;
     }
-    if (strcmp(argv[*i], name) == 0) {
-        if (*i + 1 >= argc) {
-            host_error("option %s needs a value", name);
-            return NULL;
+    if (!input) {
+        c->cur->match = xstrdup("*"); /* unlike Fluent Bit: -m defaults to '*' */
+    }
+    return OPT_OK;
+}
+
+static int set_property(struct cli *c, const char *opt, const char *val)
+{
+    (void) opt;
+    return instance_set_kv(c->cur, val) == 0 ? OPT_OK : OPT_FAIL;
+}
+
+/* check: -p goes to every instance check makes */
+static int add_check_property(struct cli *c, const char *opt, const char *val)
+{
+    const char **n = realloc(c->check.kvs, (c->check.nkv + 1) * sizeof *n);
+    (void) opt;
+    if (n == NULL) {
+        host_error("out of memory");
+        return OPT_FAIL;
+    }
+    c->check.kvs = n;
+    c->check.kvs[c->check.nkv++] = val;
+    return OPT_OK;
+}
+
+static int set_bad_property(struct cli *c, const char *opt, const char *val)
+{
+    if (strchr(val, '=') == NULL) {
+        host_error("%s '%s': expected key=value", opt, val);
+        return OPT_FAIL;
+    }
+    c->check.bad = val;
+    return OPT_OK;
+}
+
+/* -t TAG after -i, -m MATCH after -o */
+static int set_tag_or_match(struct cli *c, const char *opt, const char *val)
+{
+    int tag = strcmp(opt, "-t") == 0;
+    if (c->cur == NULL || c->cur->type != (tag ? FLB_PROXY_INPUT_PLUGIN : FLB_PROXY_OUTPUT_PLUGIN)) {
+        host_error("%s %s: no %s before it", opt, val, tag ? "-i" : "-o");
+        return OPT_USAGE;
+    }
+    return instance_set(c->cur, tag ? "tag" : "match", val, "command line") == 0 ? OPT_OK
+                                                                                : OPT_FAIL;
+}
+
+static int load_config(struct cli *c, const char *opt, const char *val)
+{
+    (void) opt;
+    if (config_load(&c->host, val) != 0) {
+        return OPT_FAIL;
+    }
+    c->cur = NULL;
+    return OPT_OK;
+}
+
+static int add_reload_time(struct cli *c, const char *opt, const char *val)
+{
+    struct host *h = &c->host;
+    int ok;
+    double t = parse_seconds(val, &ok), *n;
+    if (!ok || t <= 0) {
+        host_error("invalid %s '%s' (seconds after start, > 0)", opt, val);
+        return OPT_FAIL;
+    }
+    n = realloc(h->reload_at, (h->nreload_at + 1) * sizeof *n);
+    if (n == NULL) {
+        host_error("out of memory");
+        return OPT_FAIL;
+    }
+    h->reload_at = n;
+    h->reload_at[h->nreload_at++] = t;
+    return OPT_OK;
+}
+
+/* -h before any -i/-o: the usage; after one: that plugin's help (the other options are still
+ * read, e.g. an --abi after it), as fluent-bit -i NAME -h */
+static int ask_help(struct cli *c, const char *opt, const char *val)
+{
+    (void) opt;
+    (void) val;
+    if (c->cur == NULL) {
+        usage();
+        return OPT_EXIT;
+    }
+    if (c->help_for == NULL) {
+        c->help_for = c->cur;
+    }
+    return OPT_OK;
+}
+
+#define F(member) offsetof(struct cli, member)
+#define RUN MODE_RUN
+#define CHECK MODE_CHECK
+#define BENCH MODE_BENCH
+/* clang-format off */
+static const struct cli_option options[] = {
+    /* name, alias, modes, value, kind, field, min, max, hint, setter */
+    {"-h", "--help", RUN, 0, ARG_CALL, 0, 0, 0, NULL, ask_help},
+    {"-e", NULL, RUN | BENCH, 1, ARG_CALL, 0, 0, 0, NULL, set_plugin},
+    {"-i", NULL, RUN | BENCH, 1, ARG_CALL, 0, 0, 0, NULL, set_instance},
+    {"-o", NULL, RUN | BENCH, 1, ARG_CALL, 0, 0, 0, NULL, set_instance},
+    {"-p", NULL, RUN | BENCH, 1, ARG_CALL, 0, 0, 0, NULL, set_property},
+    {"-p", NULL, CHECK, 1, ARG_CALL, 0, 0, 0, NULL, add_check_property},
+    {"-t", NULL, RUN, 1, ARG_CALL, 0, 0, 0, NULL, set_tag_or_match},
+    {"-m", NULL, RUN, 1, ARG_CALL, 0, 0, 0, NULL, set_tag_or_match},
+    {"-c", NULL, RUN, 1, ARG_CALL, 0, 0, 0, NULL, load_config},
+    {"--bad", NULL, CHECK, 1, ARG_CALL, 0, 0, 0, NULL, set_bad_property},
+    {"--abi", NULL, MODE_ALL, 1, ARG_ABI, F(host.abi), 0, 0, "1.9, 2.0, 2.2, 4.1, 5.1", NULL},
+    {"--no-direct-append", NULL, MODE_ALL, 0, ARG_FLAG, F(host.no_direct_append), 0, 0, NULL, NULL},
+    {"--no-config-map", NULL, MODE_ALL, 0, ARG_FLAG, F(host.no_config_map), 0, 0, NULL, NULL},
+    {"--coro-stack", NULL, MODE_ALL, 1, ARG_SIZE, F(host.coro_stack), 8192, 0,
+     "bytes, or e.g. 64K; at least 8K", NULL},
+    {"--log-level", NULL, MODE_ALL, 1, ARG_LOG_LEVEL, F(host.log_level), 0, 0,
+     "off, error, warn, info, debug, trace", NULL},
+    {"--interval", NULL, RUN, 1, ARG_SECONDS_POS, F(host.interval), 0, 0, "seconds, > 0", NULL},
+    {"--interval", NULL, CHECK, 1, ARG_SECONDS, F(check.interval), 0, 0, "seconds", NULL},
+    {"--flush", "-f", RUN, 1, ARG_SECONDS_POS, F(host.flush), 0, 0, "seconds, > 0", NULL},
+    {"--duration", NULL, RUN | BENCH, 1, ARG_SECONDS, F(host.duration), 0, 0, "seconds", NULL},
+    {"--pause-after", NULL, RUN, 1, ARG_SECONDS, F(host.pause_after), 0, 0, "seconds", NULL},
+    {"--resume-after", NULL, RUN, 1, ARG_SECONDS, F(host.resume_after), 0, 0, "seconds", NULL},
+    {"--grace", NULL, RUN, 1, ARG_SECONDS, F(host.grace), 0, 0, "seconds", NULL},
+    {"--retry-wait", NULL, RUN, 1, ARG_SECONDS, F(host.retry_wait), 0, 0, "seconds", NULL},
+    {"--retry-limit", NULL, RUN, 1, ARG_INT, F(host.retry_limit), -1, INT_MAX,
+     "-1 = unlimited", NULL},
+    {"--max-records", NULL, RUN, 1, ARG_U64, F(host.max_records), 0, LLONG_MAX,
+     "records acknowledged with FLB_OK; 0 = no limit", NULL},
+    {"--hot-reload", "-Y", RUN, 0, ARG_FLAG, F(host.hot_reload), 0, 0, NULL, NULL},
+    {"--reload-after", NULL, RUN, 1, ARG_CALL, 0, 0, 0, NULL, add_reload_time},
+    {"--reload-every", NULL, RUN, 1, ARG_SECONDS_POS, F(host.reload_every), 0, 0,
+     "seconds, > 0", NULL},
+    {"--count", NULL, CHECK, 1, ARG_LONG, F(check.count), 1, LONG_MAX, "calls, >= 1", NULL},
+    {"--count", NULL, BENCH, 1, ARG_LONG, F(bench.count), 1, LONG_MAX, "calls, >= 1", NULL},
+    {"--warmup", NULL, BENCH, 1, ARG_LONG, F(bench.warmup), 0, LONG_MAX, "calls, >= 0", NULL},
+    {"--records-per-chunk", NULL, BENCH, 1, ARG_LONG, F(bench.records_per_chunk), 1, 9999999,
+     "1 to 9999999", NULL},
+    {"--chunk-file", NULL, BENCH, 1, ARG_STRING, F(bench.chunk_file), 0, 0, NULL, NULL},
+    {"--json", NULL, BENCH, 1, ARG_STRING, F(bench.json), 0, 0, NULL, NULL},
+    {"--legacy", NULL, BENCH, 0, ARG_FLAG, F(bench.legacy), 0, 0, NULL, NULL},
+};
+/* clang-format on */
+#undef F
+#undef RUN
+#undef CHECK
+#undef BENCH
+
+/* a whole number within [min, max] */
+static int parse_whole(const char *s, long long min, long long max, long long *out)
+{
+    char *end = NULL;
+    long long v;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* the value of a kind other than ARG_CALL into its field; 0, or -1 when it does not parse */
+static int store(struct cli *c, const struct cli_option *o, const char *val)
+{
+    void *field = (char *) c + o->field;
+    long long n;
+    double d;
+    int ok;
+    switch (o->kind) {
+    case ARG_FLAG:
+        *(int *) field = 1;
+        return 0;
+    case ARG_STRING:
+        *(const char **) field = val;
+        return 0;
+    case ARG_SECONDS:
+    case ARG_SECONDS_POS:
+        d = parse_seconds(val, &ok);
+        if (!ok || (o->kind == ARG_SECONDS_POS && d <= 0)) {
+            return -1;
         }
-        (*i)++;
-        return argv[*i];
+        *(double *) field = d;
+        return 0;
+    case ARG_INT:
+    case ARG_LONG:
+    case ARG_U64:
+        if (parse_whole(val, o->min, o->max, &n) != 0) {
+            return -1;
+        }
+        if (o->kind == ARG_INT) {
+            *(int *) field = (int) n;
+        } else if (o->kind == ARG_LONG) {
+            *(long *) field = (long) n;
+        } else {
+            *(uint64_t *) field = (uint64_t) n;
+        }
+        return 0;
+    case ARG_SIZE:
+        return parse_size(val, (size_t *) field) == 0 && *(size_t *) field >= (size_t) o->min
+                   ? 0
+                   : -1;
+    case ARG_ABI:
+        return abi_parse(val, (enum abi_profile *) field);
+    case ARG_LOG_LEVEL:
+        if ((n = log_level_parse(val)) < 0) {
+            return -1;
+        }
+        *(int *) field = (int) n;
+        return 0;
+    case ARG_CALL:
+        break;
+    }
+    return -1;
+}
+
+static int spelled(const char *arg, size_t n, const char *name)
+{
+    return name != NULL && strlen(name) == n && strncmp(arg, name, n) == 0;
+}
+
+/* the entry for arg in this mode; *as is the spelling used (name or alias), *inline_val the
+ * value of a --name=value */
+static const struct cli_option *find_option(const char *arg, enum mode mode, const char **as,
+                                            const char **inline_val)
+{
+    const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+    size_t n = eq != NULL ? (size_t) (eq - arg) : strlen(arg);
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+        const struct cli_option *o = &options[i];
+        if (!(o->modes & mode) || (eq != NULL && !o->takes_value)) {
+            continue;
+        }
+        if (spelled(arg, n, o->name) || spelled(arg, n, o->alias)) {
+            *as = spelled(arg, n, o->name) ? o->name : o->alias;
+            *inline_val = eq != NULL ? eq + 1 : NULL;
+            return o;
+        }
     }
     return NULL;
 }
 
-static int is_opt(const char *arg, const char *name)
+/* argv (the mode's name taken off) against the table; OPT_OK, OPT_EXIT or an error */
+static int parse_args(struct cli *c, int argc, char **argv)
 {
-    size_t n = strlen(name);
-    return strcmp(arg, name) == 0 || (strncmp(arg, name, n) == 0 && arg[n] == '=');
-}
-
-static int seconds_opt(const char *v, const char *name, double *out)
-{
-    int ok;
-    double d = parse_seconds(v, &ok);
-    if (!ok) {
-        host_error("invalid value '%s' for %s (seconds)", v, name);
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
-
-int main_apply_kv(struct instance *cur, const char *kv)
-{
-    char *copy, *eq;
-    int rc;
-    if (cur == NULL) {
-        host_error("-p %s: no -i or -o before it", kv);
-        return -1;
-    }
-    copy = xstrdup(kv);
-    eq = strchr(copy, '=');
-    if (eq == NULL || eq == copy) {
-        host_error("-p '%s': expected key=value", kv);
-        free(copy);
-        return -1;
-    }
-    *eq = '\0';
-    rc = instance_set(cur, copy, eq + 1, "command line");
-    free(copy);
-    return rc;
-}
-
-static int run_main(int argc, char **argv)
-{
-    struct host *h = &g_host;
-    struct instance *cur = NULL;
-    struct instance *help_for = NULL; /* -h after -i/-o: that plugin's help */
-    int rc;
     for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            if (cur == NULL) {
-                usage();
-                host_free(h);
-                return 0;
+        const char *arg = argv[i], *as = NULL, *val = NULL;
+        const struct cli_option *o = find_option(arg, c->mode, &as, &val);
+        int rc;
+        if (o == NULL) {
+            if (c->mode == MODE_CHECK && arg[0] != '-' && c->check.path == NULL) {
+                c->check.path = arg; /* check's one positional argument: the plugin */
+                continue;
             }
-            /* as fluent-bit -i NAME -h; the other options are still read (e.g. --abi after) */
-            if (help_for == NULL) {
-                help_for = cur;
-            }
-            continue;
+            host_error("%sunknown argument '%s'", c->mode_prefix, arg);
+            return OPT_USAGE;
         }
-        if (strcmp(a, "-e") == 0 || strcmp(a, "-i") == 0 || strcmp(a, "-o") == 0 ||
-            strcmp(a, "-p") == 0 || strcmp(a, "-t") == 0 || strcmp(a, "-m") == 0 ||
-            strcmp(a, "-c") == 0 || strcmp(a, "-f") == 0) {
+        if (o->takes_value && val == NULL) {
             if (i + 1 >= argc) {
-                host_error("option %s needs a value", a);
-                goto usage_err;
+                host_error("option %s needs a value", as);
+                return OPT_USAGE;
             }
-            v = argv[++i];
-            switch (a[1]) {
-            case 'e':
-                host_add_so_path(h, v);
-                break;
-            case 'i':
-                cur = instance_new(h, FLB_PROXY_INPUT_PLUGIN, v);
-                break;
-            case 'o':
-                cur = instance_new(h, FLB_PROXY_OUTPUT_PLUGIN, v);
-                if (cur) {
-                    cur->match = xstrdup("*"); /* unlike Fluent Bit: -m defaults to '*' */
-                }
-                break;
-            case 'p':
-                if (main_apply_kv(cur, v) != 0) {
-                    goto fail;
-                }
-                break;
-            case 't':
-            case 'm':
-                if (cur == NULL || cur->type != (a[1] == 't' ? FLB_PROXY_INPUT_PLUGIN
-                                                             : FLB_PROXY_OUTPUT_PLUGIN)) {
-                    host_error("%s %s: no %s before it", a, v, a[1] == 't' ? "-i" : "-o");
-                    goto usage_err;
-                }
-                instance_set(cur, a[1] == 't' ? "tag" : "match", v, "command line");
-                break;
-            case 'c':
-                if (config_load(h, v) != 0) {
-                    goto fail;
-                }
-                cur = NULL;
-                break;
-            case 'f':
-                if (seconds_opt(v, "-f", &h->flush) != 0 || h->flush <= 0) {
-                    goto fail;
-                }
-                break;
-            }
-            continue;
+            val = argv[++i];
         }
-        if (is_opt(a, "--interval")) {
-            if ((v = opt_value(argc, argv, &i, "--interval")) == NULL ||
-                seconds_opt(v, a, &h->interval) != 0 || h->interval <= 0) {
-                goto fail;
-            }
-        } else if (is_opt(a, "--flush")) {
-            if ((v = opt_value(argc, argv, &i, "--flush")) == NULL ||
-                seconds_opt(v, a, &h->flush) != 0 || h->flush <= 0) {
-                goto fail;
-            }
-        } else if (is_opt(a, "--duration")) {
-            if ((v = opt_value(argc, argv, &i, "--duration")) == NULL ||
-                seconds_opt(v, a, &h->duration) != 0) {
-                goto fail;
-            }
-        } else if (is_opt(a, "--pause-after")) {
-            if ((v = opt_value(argc, argv, &i, "--pause-after")) == NULL ||
-                seconds_opt(v, a, &h->pause_after) != 0) {
-                goto fail;
-            }
-        } else if (is_opt(a, "--resume-after")) {
-            if ((v = opt_value(argc, argv, &i, "--resume-after")) == NULL ||
-                seconds_opt(v, a, &h->resume_after) != 0) {
-                goto fail;
-            }
-        } else if (is_opt(a, "--grace")) {
-            if ((v = opt_value(argc, argv, &i, "--grace")) == NULL ||
-                seconds_opt(v, a, &h->grace) != 0) {
-                goto fail;
-            }
-        } else if (is_opt(a, "--retry-wait")) {
-            if ((v = opt_value(argc, argv, &i, "--retry-wait")) == NULL ||
-                seconds_opt(v, a, &h->retry_wait) != 0) {
-                goto fail;
-            }
-        } else if (is_opt(a, "--abi")) {
-            if ((v = opt_value(argc, argv, &i, "--abi")) == NULL) {
-                goto fail;
-            }
-            if (abi_parse(v, &h->abi) != 0) {
-                host_error("unknown --abi '%s' (1.9, 2.0, 2.2, 4.1, 5.1)", v);
-                goto fail;
-            }
-        } else if (strcmp(a, "--no-direct-append") == 0) {
-            h->no_direct_append = 1;
-        } else if (strcmp(a, "--no-config-map") == 0) {
-            h->no_config_map = 1;
-        } else if (strcmp(a, "--hot-reload") == 0 || strcmp(a, "-Y") == 0) {
-            h->hot_reload = 1;
-        } else if (is_opt(a, "--reload-after")) {
-            double t, *n;
-            if ((v = opt_value(argc, argv, &i, "--reload-after")) == NULL ||
-                seconds_opt(v, a, &t) != 0) {
-                goto fail;
-            }
-            if (t <= 0) {
-                host_error("invalid --reload-after '%s' (seconds after start, > 0)", v);
-                goto fail;
-            }
-            n = realloc(h->reload_at, (h->nreload_at + 1) * sizeof *n);
-            if (n == NULL) {
-                host_error("out of memory");
-                goto fail;
-            }
-            h->reload_at = n;
-            h->reload_at[h->nreload_at++] = t;
-            h->hot_reload = 1;
-        } else if (is_opt(a, "--reload-every")) {
-            if ((v = opt_value(argc, argv, &i, "--reload-every")) == NULL ||
-                seconds_opt(v, a, &h->reload_every) != 0) {
-                goto fail;
-            }
-            if (h->reload_every <= 0) {
-                host_error("invalid --reload-every '%s' (seconds, > 0)", v);
-                goto fail;
-            }
-            h->hot_reload = 1;
-        } else if (is_opt(a, "--coro-stack")) {
-            if ((v = opt_value(argc, argv, &i, "--coro-stack")) == NULL) {
-                goto fail;
-            }
-            if (parse_size(v, &h->coro_stack) != 0 || h->coro_stack < 8192) {
-                host_error("invalid --coro-stack '%s' (bytes, or e.g. 64K; at least 8K)", v);
-                goto fail;
-            }
-        } else if (is_opt(a, "--log-level")) {
-            if ((v = opt_value(argc, argv, &i, "--log-level")) == NULL) {
-                goto fail;
-            }
-            if ((h->log_level = log_level_parse(v)) < 0) {
-                host_error("unknown --log-level '%s'", v);
-                goto fail;
-            }
-        } else if (is_opt(a, "--retry-limit")) {
-            char *end = NULL;
-            long r;
-            if ((v = opt_value(argc, argv, &i, "--retry-limit")) == NULL) {
-                goto fail;
-            }
-            r = strtol(v, &end, 10);
-            if (end == v || *end != '\0' || r < -1) {
-                host_error("invalid --retry-limit '%s' (-1 = unlimited)", v);
-                goto fail;
-            }
-            h->retry_limit = (int) r;
-        } else if (is_opt(a, "--max-records")) {
-            char *end = NULL;
-            if ((v = opt_value(argc, argv, &i, "--max-records")) == NULL) {
-                goto fail;
-            }
-            h->max_records = strtoull(v, &end, 10);
-            if (end == v || *end != '\0') {
-                host_error("invalid --max-records '%s'", v);
-                goto fail;
-            }
+        if (o->kind == ARG_CALL) {
+            rc = o->set(c, as, val);
+        } else if (store(c, o, val) == 0) {
+            rc = OPT_OK;
         } else {
-            host_error("unknown argument '%s'", a);
-            goto usage_err;
+            host_error("%s %s '%s' (%s)",
+                       o->kind == ARG_ABI || o->kind == ARG_LOG_LEVEL ? "unknown" : "invalid",
+                       as, val, o->hint);
+            rc = OPT_FAIL;
+        }
+        if (rc != OPT_OK) {
+            return rc;
         }
     }
-    g_log_level = h->log_level;
+    return OPT_OK;
+}
+
+/* ---- the modes, once their command line is read ---- */
+
+static int run_mode(struct host *h, struct instance *help_for)
+{
     if (help_for != NULL) {
-        rc = help_main(h, help_for);
-        host_free(h);
-        return rc;
+        return help_main(h, help_for);
     }
     if (h->nreload_at > 0 || h->reload_every > 0) {
         h->hot_reload = 1; /* even over a Hot_Reload Off in the config file */
     }
     if (h->nso_paths == 0) {
         host_error("no plugin given (-e plugin.so or [PLUGINS] Path)");
-        goto usage_err;
+        return OPT_USAGE;
     }
     if (h->nins == 0) {
         host_error("no -i or -o instance given");
-        goto usage_err;
+        return OPT_USAGE;
     }
     for (size_t k = 0; k < h->nins; k++) {
         if (h->ins[k]->type == FLB_PROXY_OUTPUT_PLUGIN && h->ins[k]->match == NULL) {
@@ -353,29 +455,84 @@ static int run_main(int argc, char **argv)
                      h->ins[k]->plugin_name);
         }
     }
-    rc = pipeline_run(h);
-    host_free(h);
-    return rc;
-usage_err:
-    usage();
-fail:
-    host_free(h);
-    return EXIT_HOST_USAGE;
+    return pipeline_run(h);
 }
+
+static int mode_main(struct cli *c)
+{
+    struct host *h = &c->host;
+    switch (c->mode) {
+    case MODE_CHECK:
+        if (c->check.path == NULL) {
+            host_error("check: no plugin .so given");
+            return OPT_USAGE;
+        }
+        return check_main(h, &c->check);
+    case MODE_BENCH:
+        if (h->nins > 1) {
+            host_error("bench drives exactly one instance");
+            return OPT_USAGE;
+        }
+        if (h->nso_paths == 0 || h->nins == 0) {
+            host_error("bench needs -e plugin.so and one -i NAME or -o NAME");
+            return OPT_USAGE;
+        }
+        if (c->bench.count < 0 && h->duration <= 0) {
+            c->bench.count = 1000;
+        }
+        return bench_main(h, &c->bench);
+    case MODE_RUN:
+        break;
+    }
+    return run_mode(h, c->help_for);
+}
+
+/* flb-host MODE ...; without a mode name, run */
+static const struct {
+    const char *name;
+    enum mode mode;
+    const char *prefix;
+} modes[] = {{"run", MODE_RUN, ""}, {"check", MODE_CHECK, "check: "}, {"bench", MODE_BENCH, "bench: "}};
 
 int main(int argc, char **argv)
 {
-    host_defaults(&g_host);
+    struct cli c;
+    int rc;
+    memset(&c, 0, sizeof c);
+    host_defaults(&c.host);
+    c.mode = MODE_RUN;
+    c.mode_prefix = "";
+    c.check.count = 5;
+    c.check.interval = 0.05;
+    c.bench.count = -1; /* --count, else --duration, else 1000 */
+    c.bench.warmup = 10;
+    c.bench.records_per_chunk = 1;
+    argc--;
+    argv++;
+    for (size_t i = 0; argc > 0 && i < sizeof modes / sizeof modes[0]; i++) {
+        if (strcmp(argv[0], modes[i].name) == 0) {
+            c.mode = modes[i].mode;
+            c.mode_prefix = modes[i].prefix;
+            argc--;
+            argv++;
+            break;
+        }
+    }
+    log_init();
     api_setup();
     coro_install_handler();
-    if (argc > 1 && strcmp(argv[1], "check") == 0) {
-        return check_main(argc - 2, argv + 2);
+    rc = parse_args(&c, argc, argv);
+    if (rc == OPT_OK) {
+        log_set_level(c.host.log_level);
+        rc = mode_main(&c);
     }
-    if (argc > 1 && strcmp(argv[1], "bench") == 0) {
-        return bench_main(argc - 2, argv + 2);
+    if (rc == OPT_USAGE) {
+        usage();
     }
-    if (argc > 1 && strcmp(argv[1], "run") == 0) {
-        return run_main(argc - 2, argv + 2);
+    host_free(&c.host);
+    free(c.check.kvs);
+    if (rc == OPT_EXIT) {
+        return 0;
     }
-    return run_main(argc - 1, argv + 1);
+    return rc == OPT_USAGE || rc == OPT_FAIL ? EXIT_HOST_USAGE : rc;
 }

@@ -39,7 +39,7 @@ static struct slot *g_table;
 static atomic_flag g_lock = ATOMIC_FLAG_INIT;
 static int g_table_failed;
 static _Atomic uint64_t g_live_count, g_live_bytes;
-static _Atomic uint64_t g_mallocs, g_frees, g_malloc_bytes, g_writes, g_untracked;
+static _Atomic uint64_t g_mallocs, g_frees, g_malloc_bytes, g_writes, g_stdout_writes, g_untracked;
 
 static void lock(void)
 {
@@ -299,19 +299,27 @@ void *valloc(size_t n)
     return memalign((size_t) sysconf(_SC_PAGESIZE), n);
 }
 
-ssize_t write(int fd, const void *buf, size_t n)
+/* a plugin's write to stdout or stderr during a callback; stdout ones are counted apart too:
+ * Rust std's stdout writes through its 1 KiB buffer, allocated at the first print and kept */
+static void note_write(int fd)
 {
     if (tl_in_plugin && (fd == 1 || fd == 2)) {
         atomic_fetch_add(&g_writes, 1);
+        if (fd == 1) {
+            atomic_fetch_add(&g_stdout_writes, 1);
+        }
     }
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    note_write(fd);
     return syscall(SYS_write, fd, buf, n);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int cnt)
 {
-    if (tl_in_plugin && (fd == 1 || fd == 2)) {
-        atomic_fetch_add(&g_writes, 1);
-    }
+    note_write(fd);
     return syscall(SYS_writev, fd, iov, cnt);
 }
 
@@ -323,6 +331,7 @@ void mc_snapshot(struct mc_stats *s)
     s->live_count = atomic_load(&g_live_count);
     s->live_bytes = atomic_load(&g_live_bytes);
     s->writes = atomic_load(&g_writes);
+    s->stdout_writes = atomic_load(&g_stdout_writes);
     s->untracked = atomic_load(&g_untracked);
 }
 

@@ -67,10 +67,14 @@ static inline int mp_read_head(const unsigned char *p, size_t len, size_t *off, 
         case 0xc0: h->kind = MK_NIL; break;
         case 0xc2:
         case 0xc3: h->kind = MK_BOOL; break;
-        case 0xc4: case 0xc5: case 0xc6:
-            need = 1 << (c - 0xc4);
+        case 0xc4: case 0xc5: case 0xc6: /* bin 8/16/32 */
+        case 0xd9: case 0xda: case 0xdb: /* str 8/16/32 */
+        case 0xdc: case 0xdd:            /* array 16/32 */
+        case 0xde: case 0xdf:            /* map 16/32 */
+            /* a big-endian length or count of 1, 2 or 4 bytes */
+            h->kind = c <= 0xc6 ? MK_BIN : c <= 0xdb ? MK_STR : c <= 0xdd ? MK_ARRAY : MK_MAP;
+            need = c <= 0xc6 ? 1 << (c - 0xc4) : c <= 0xdb ? 1 << (c - 0xd9) : (c & 1) ? 4 : 2;
             NEED(need);
-            h->kind = MK_BIN;
             h->n = be(p + o, need);
             o += (size_t) need;
             break;
@@ -84,27 +88,23 @@ static inline int mp_read_head(const unsigned char *p, size_t len, size_t *off, 
             break;
         case 0xca: NEED(4); h->kind = MK_FLOAT; o += 4; break;
         case 0xcb: NEED(8); h->kind = MK_FLOAT; o += 8; break;
-        case 0xcc: case 0xcd: case 0xce: case 0xcf: {
+        case 0xcc: case 0xcd: case 0xce: case 0xcf: /* uint 8..64 */
+        case 0xd0: case 0xd1: case 0xd2: case 0xd3: { /* int 8..64 */
             uint64_t v;
-            need = 1 << (c - 0xcc);
+            need = 1 << ((c - 0xcc) & 3);
             NEED(need);
             v = be(p + o, need);
             o += (size_t) need;
-            h->kind = MK_UINT;
-            h->ival = v > INT64_MAX ? INT64_MAX : (int64_t) v;
-            break;
-        }
-        case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
-            uint64_t v;
-            need = 1 << (c - 0xd0);
-            NEED(need);
-            v = be(p + o, need);
-            o += (size_t) need;
-            h->kind = MK_INT;
-            if (need == 1) h->ival = (int8_t) v;
-            else if (need == 2) h->ival = (int16_t) v;
-            else if (need == 4) h->ival = (int32_t) v;
-            else h->ival = (int64_t) v;
+            if (c <= 0xcf) {
+                h->kind = MK_UINT;
+                h->ival = v > INT64_MAX ? INT64_MAX : (int64_t) v;
+            } else {
+                h->kind = MK_INT;
+                h->ival = need == 1   ? (int8_t) v
+                          : need == 2 ? (int16_t) v
+                          : need == 4 ? (int32_t) v
+                                      : (int64_t) v;
+            }
             break;
         }
         case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
@@ -112,27 +112,6 @@ static inline int mp_read_head(const unsigned char *p, size_t len, size_t *off, 
             h->kind = MK_EXT;
             h->n = (uint64_t) 1 << (c - 0xd4);
             h->ext_type = (int8_t) p[o++];
-            break;
-        case 0xd9: case 0xda: case 0xdb:
-            need = 1 << (c - 0xd9);
-            NEED(need);
-            h->kind = MK_STR;
-            h->n = be(p + o, need);
-            o += (size_t) need;
-            break;
-        case 0xdc: case 0xdd:
-            need = c == 0xdc ? 2 : 4;
-            NEED(need);
-            h->kind = MK_ARRAY;
-            h->n = be(p + o, need);
-            o += (size_t) need;
-            break;
-        case 0xde: case 0xdf:
-            need = c == 0xde ? 2 : 4;
-            NEED(need);
-            h->kind = MK_MAP;
-            h->n = be(p + o, need);
-            o += (size_t) need;
             break;
         default:
             return -1; /* 0xc1 never used */

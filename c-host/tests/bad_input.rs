@@ -91,3 +91,53 @@ fn init_failure_is_an_error_exit_with_clean_teardown() {
     one_error(&run, "failed to initialize");
     assert!(run.stderr.contains("TP trules unregister"), "{}", run.all());
 }
+
+/// The usage names, per mode, only options that mode takes: each flag of a synopsis line is known
+/// to the parser in that mode (without its value it may fail otherwise, but never as unknown).
+#[test]
+fn usage_names_only_options_its_mode_takes() {
+    let help = run_host(&["-h"]);
+    assert_eq!(help.code, Some(0), "{}", help.all());
+    let synopsis: Vec<&str> = help.stderr.lines().skip(1).take_while(|l| !l.trim().is_empty()).collect();
+    let mut mode = "";
+    let mut checked = 0;
+    for line in synopsis {
+        if let Some(rest) = line.trim_start().strip_prefix("flb-host ") {
+            mode = ["check", "bench"].into_iter().find(|m| rest.starts_with(m)).unwrap_or("run");
+        }
+        for word in line.split_whitespace() {
+            let flag = word.trim_start_matches(['[', '(']).trim_end_matches([']', ')', '.', '|']);
+            if !flag.starts_with('-') || flag.len() < 2 || flag == "-h" {
+                continue;
+            }
+            let run = run_host(&[mode, flag]);
+            assert!(!run.stderr.contains("unknown argument"), "{mode} {flag}: {}", run.all());
+            checked += 1;
+        }
+    }
+    assert!(checked > 40, "read {checked} flags from the usage: {}", help.stderr);
+}
+
+/// One parser for every mode: a value may follow as the next argument or as --option=value,
+/// and a missing or bad value names the option.
+#[test]
+fn every_mode_reads_option_values_alike() {
+    let run = run_host(&["check", &p("out_tout"), "--count=2", "--abi=4.1"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stdout.contains("(abi 4.1, 2 calls,"), "{}", run.all());
+    let run = run_host(&["bench", "-e", &p("out_tout"), "-o", "tout", "--count=3", "--warmup=0"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stderr.contains("calls            3 "), "{}", run.all());
+
+    one_error(&run_host(&["check", &p("out_tout"), "--count"]), "option --count needs a value");
+    one_error(&run_host(&["check", &p("out_tout"), "--count", "0"]), "invalid --count '0'");
+    one_error(&run_host(&["check", &p("out_tout"), "--frobnicate"]), "check: unknown argument '--frobnicate'");
+    one_error(&run_host(&["bench", "-e", &p("out_tout"), "-o", "tout", "--warmup", "-1"]), "invalid --warmup '-1'");
+    one_error(
+        &run_host(&["bench", "-e", &p("out_tout"), "-o", "tout", "-o", "tout"]),
+        "bench drives exactly one instance",
+    );
+    one_error(&run_host(&["-e", &p("in_trules"), "-i", "trules", "--interval", "0"]), "invalid --interval '0'");
+    one_error(&run_host(&["-e", &p("in_trules"), "-i", "trules", "-f", "soon"]), "invalid -f 'soon'");
+    one_error(&run_host(&["-e", &p("in_trules"), "-t", "x"]), "-t x: no -i before it");
+}

@@ -61,6 +61,31 @@ fn leaking_output_fails_with_the_leak_reported() {
         "{}",
         run.all()
     );
+    assert!(!run.stdout.contains("stdout buffer"), "{}", run.all());
+}
+
+const STDOUT_HINT: &str = "(likely Rust std's stdout buffer: a plugin that uses println! keeps 1 KiB allocated; \
+                           log with flb_info!/flb_warn! or write(2) to fd 1 instead)";
+
+/// A Rust plugin that uses `println!` leaves std's 1 KiB stdout buffer: check names it as the
+/// likely cause when the leftover is one 1024-byte allocation by a plugin that wrote to stdout
+/// during its callbacks, and only then.
+#[test]
+fn a_kept_stdout_buffer_is_named_as_the_likely_leak() {
+    let run = run_host(&["check", &p("in_tprint")]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    let fails = lines(&run, "FAIL");
+    assert_eq!(fails.len(), 1, "{}", run.all());
+    assert!(fails[0].starts_with("FAIL all-freed: 1024 bytes in 1 allocations "), "{}", run.all());
+    assert!(fails[0].ends_with(STDOUT_HINT), "{}", run.all());
+
+    // the same leftover from a plugin that never wrote to stdout: no guess
+    let run = run_host(&["check", &p("in_tprint"), "-p", "stdout=off"]);
+    assert_eq!(run.code, Some(1), "{}", run.all());
+    let fails = lines(&run, "FAIL");
+    assert_eq!(fails.len(), 1, "{}", run.all());
+    assert!(fails[0].starts_with("FAIL all-freed: 1024 bytes in 1 allocations "), "{}", run.all());
+    assert!(!fails[0].contains("stdout buffer"), "{}", run.all());
 }
 
 #[test]

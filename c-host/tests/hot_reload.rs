@@ -3,7 +3,7 @@
 //! pending records flushed, the old instances exited with PreExit(1), the old registration
 //! unregistered, the .so never unmapped in between, the same instances initialized again with
 //! PreRun(1). The order below is the one traced with a real Fluent Bit 5.1.1 (`-Y`, SIGHUP) and
-//! these C test plugins (see the comment at the top of c-host/src/pipeline.c).
+//! these C test plugins (see the comment at the top of c-host/src/hot_reload.c).
 
 use flb_host::*;
 use std::collections::BTreeMap;

@@ -9,10 +9,16 @@ cd "$(dirname "$0")/../.."
 plugins=$1
 out=target/tsan-host
 mkdir -p "$out"
-${CC:-cc} -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -rdynamic -fsanitize=thread -DFLB_HOST_NO_INTERPOSE \
-    -o "$out/flb-host" c-host/src/*.c c-host/tsan/compat.c -ldl -lm
-${CC:-cc} -O1 -g -shared -fPIC -fsanitize=thread -o "$out/libflbhost_exports.so" c-host/shim/exports.c
-${CC:-cc} -O1 -g -shared -fPIC -fsanitize=thread -o "$out/libflbhost_configmap.so" c-host/shim/configmap.c
+# sources and flags from the host's build definition (c-host/sources.mk, through host.mk)
+def() { make -s --no-print-directory -f c-host/host.mk "flb-host-print-$1"; }
+read -r -a srcs <<<"$(def FLB_HOST_SRCS)"
+read -r -a cflags <<<"$(def FLB_HOST_CFLAGS) $(def FLB_HOST_TSAN_FLAGS)"
+read -r -a libs <<<"$(def FLB_HOST_LIBS)"
+read -r -a shim_flags <<<"$(def FLB_HOST_SHIM_FLAGS) -O1 -fsanitize=thread"
+${CC:-cc} "${cflags[@]}" -o "$out/flb-host" "${srcs[@]}" c-host/tsan/compat.c "${libs[@]}"
+for shim in $(def FLB_HOST_SHIM_NAMES); do
+    ${CC:-cc} "${shim_flags[@]}" -o "$out/libflbhost_$shim.so" "c-host/shim/$shim.c"
+done
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 suppressions=$PWD/plugins/sdk/tsan.supp"
 # GCC 12's libtsan predates the kernel's larger mmap randomisation (vm.mmap_rnd_bits 32 on recent
 # kernels) and dies at start, at random, with "unexpected memory mapping": run without address-space

@@ -8,10 +8,7 @@ static int modern;
 
 int FLBPluginRegister(struct tp_def *def)
 {
-    def->type = 1;
-    def->proxy = 11;
-    def->name = "tnocl";
-    def->description = "flb-host test input without cleanup";
+    tp_define(def, 1, "tnocl", "flb-host test input without cleanup");
     return 0;
 }
 int FLBPluginInit(void *plugin)
@@ -24,13 +21,9 @@ int FLBPluginInit(void *plugin)
 }
 int FLBPluginInputCallback(void **data, size_t *size)
 {
-    unsigned char *buf = malloc(TP_RECORD_MAX), *p;
-    if (buf == NULL) {
+    if (tp_collect_one(data, size, (uint32_t) ++n, 7, !modern) != 0) {
         return -1;
     }
-    p = tp_put_record(buf, (uint32_t) ++n, 7, !modern);
-    *data = buf;
-    *size = (size_t) (p - buf);
     tp_event(P, "collect len=%zu", *size);
     return 0;
 }

@@ -2,7 +2,8 @@
  * Properties: ret = flush return code (default 1), retry_first = N (return FLB_RETRY for the
  * first N flushes, then ret), sleep_ms = N, stack_kb = N (alloca and touch N KiB), leak = N
  * (malloc N bytes per flush and never free them), label = X (printed in each flush event, to tell
- * instances apart). A non-numeric ret fails init. */
+ * instances apart), log = TEXT (at init, "[tout] TEXT level N" through api->log_print at each
+ * level 1..5). A non-numeric ret fails init. */
 #include "tp_common.h"
 #define P "tout"
 
@@ -50,6 +51,11 @@ int FLBPluginInit(void *plugin)
         tp_event(P, "init failed: bad property");
         free(c);
         return -1;
+    }
+    if (GET("log") != NULL) {
+        for (int level = 1; level <= 5; level++) {
+            pl->api->log_print(level, __FILE__, __LINE__, "[tout] %s level %d", GET("log"), level);
+        }
     }
     ctx->remote_context = c;
     tp_event(P, "init");

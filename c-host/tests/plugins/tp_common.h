@@ -163,3 +163,27 @@ __attribute__((unused)) static unsigned char *tp_put_record(unsigned char *p, ui
     return p;
 }
 #define TP_RECORD_MAX 40
+
+/* a malloc'ed buffer holding one record {"n": n, "id": id}, handed over as collect's data (the
+ * host frees it when the plugin exports no cleanup); -1 when out of memory */
+__attribute__((unused)) static int tp_collect_one(void **data, size_t *size, uint32_t n, uint32_t id, int legacy)
+{
+    unsigned char *buf = malloc(TP_RECORD_MAX), *p;
+    if (buf == NULL) {
+        return -1;
+    }
+    p = tp_put_record(buf, n, id, legacy);
+    *data = buf;
+    *size = (size_t) (p - buf);
+    return 0;
+}
+
+/* what every test plugin's FLBPluginRegister writes: type 1 (input) or 2 (output), proxy 11 */
+__attribute__((unused)) static void tp_define(struct tp_def *def, int type, char *name, char *description)
+{
+    def->type = type;
+    def->proxy = 11;
+    def->flags = 0;
+    def->name = name;
+    def->description = description;
+}
