@@ -243,7 +243,7 @@ fn closed_stdout_no_crash() {
 
     let epipe: Vec<&str> = stderr.lines().filter(|l| l.contains("stdout is closed (EPIPE)")).collect();
     assert!(!epipe.is_empty(), "no EPIPE line from gstdout:\n{stderr}");
-    assert!(epipe.iter().all(|l| l.starts_with("[error] [gstdout]")), "{epipe:#?}");
+    assert!(epipe.iter().all(|l| flb_host::strip_log_time(l).starts_with("[error] [gstdout]")), "{epipe:#?}");
 
     let inp = summary(&stderr, "sdktest_in.0");
     let o = summary(&stderr, "gstdout.0");
