@@ -522,3 +522,21 @@ pub fn summary_fields(stderr: &str, instance: &str) -> BTreeMap<String, String> 
 pub fn field(m: &BTreeMap<String, String>, key: &str) -> u64 {
     m.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
 }
+
+/// `s` without ANSI colour sequences (Fluent Bit's help is bold in places).
+pub fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars();
+    while let Some(c) = it.next() {
+        if c == '\u{1b}' {
+            for d in it.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

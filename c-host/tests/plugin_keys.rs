@@ -181,6 +181,15 @@ fn flb_host_5_1_runs_valid_configs_with_the_map_in_place() {
     assert_eq!(lines, ["{\"log\":\"one\"}", "{\"log\":\"two\"}"], "{}", run.all());
 }
 
+/// The `-h` entry of `key` (its name at the start of a line, up to the blank line after it)
+/// contains `line`.
+fn assert_help_entry(text: &str, name: &str, key: &str, line: &str) {
+    let at = text.find(&format!("\n{key} ")).unwrap_or_else(|| panic!("{name}: no '{key}' entry\n{text}"));
+    let entry = &text[at..];
+    let end = entry[1..].find("\n\n").map_or(entry.len(), |e| e + 1);
+    assert!(entry[..end].contains(line), "{name} {key}: {:?}", &entry[..end]);
+}
+
 #[test]
 fn flb_host_help_lists_each_plugins_keys_with_default_and_type() {
     for (so, flag, name, key, line) in [
@@ -190,30 +199,8 @@ fn flb_host_help_lists_each_plugins_keys_with_default_and_type() {
     ] {
         let run = run_host_env(&["-e", &so, flag, name, "-h", "--abi", "5.1"], &[]);
         assert_eq!(run.code, Some(0), "{}", run.all());
-        let text = format!("{}{}", run.stdout, run.stderr);
-        let at = text.find(&format!("\n{key} ")).unwrap_or_else(|| panic!("{name}: no '{key}' entry\n{text}"));
-        let entry = &text[at..];
-        let end = entry[1..].find("\n\n").map_or(entry.len(), |e| e + 1);
-        assert!(entry[..end].contains(line), "{name} {key}: {:?}", &entry[..end]);
+        assert_help_entry(&format!("{}{}", run.stdout, run.stderr), name, key, line);
     }
-}
-
-/// Strips ANSI colour sequences from Fluent Bit's help.
-fn plain(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut it = s.chars().peekable();
-    while let Some(c) = it.next() {
-        if c == '\u{1b}' {
-            for d in it.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Runs Fluent Bit with `FLUENT_BIT_VERSION=5.1.1` (as its official image sets it) until it exits
@@ -282,12 +269,9 @@ fn real_fluent_bit_refuses_misspelt_keys_and_lists_ours_when_available() {
     ] {
         let args: Vec<String> = ["-e", &so, flag, name, "-h"].map(String::from).to_vec();
         let (code, out, err) = fluent_bit(&fb, &args, 15);
-        let text = plain(&format!("{out}{err}"));
+        let text = strip_ansi(&format!("{out}{err}"));
         assert_eq!(code, Some(0), "{text}");
-        let at = text.find(&format!("\n{key} ")).unwrap_or_else(|| panic!("{name}: no '{key}' entry\n{text}"));
-        let entry = &text[at..];
-        let end = entry[1..].find("\n\n").map_or(entry.len(), |e| e + 1);
-        assert!(entry[..end].contains(line), "{name} {key}: {:?}", &entry[..end]);
+        assert_help_entry(&text, name, key, line);
     }
 }
 

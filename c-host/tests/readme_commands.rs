@@ -434,24 +434,6 @@ fn mask_numbers(l: &str) -> String {
     out
 }
 
-/// ANSI colour sequences removed (Fluent Bit's help is bold in places).
-fn plain(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut it = s.chars();
-    while let Some(c) = it.next() {
-        if c == '\u{1b}' {
-            for d in it.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The lines the README shows that the command did not print.
 fn missing_shown(cmd: &Cmd, ran: &Ran) -> Vec<String> {
     let Some(shown) = &cmd.shown else { return Vec::new() };
@@ -493,7 +475,7 @@ const HELP_KEYS: [(&str, &str, &str); 3] = [
 fn meaningful(cmd: &Cmd, ran: &Ran) -> Result<(), String> {
     let t = &cmd.text;
     let w: Vec<&str> = words(t).collect();
-    let both = plain(&format!("{}\n{}", ran.stdout, ran.stderr));
+    let both = strip_ansi(&format!("{}\n{}", ran.stdout, ran.stderr));
     let need = |what: &str, ok: bool| if ok { Ok(()) } else { Err(what.to_string()) };
     if w.first() == Some(&"make") {
         let target = w.get(1).copied().unwrap_or("");
@@ -517,7 +499,7 @@ fn meaningful(cmd: &Cmd, ran: &Ran) -> Result<(), String> {
             // A native plugin's help, as docs/fluent-bit-5.1.1/ keeps it.
             let doc = workspace_root().join(format!("docs/fluent-bit-5.1.1/{}-help.txt", name.unwrap_or("")));
             let Ok(want) = std::fs::read_to_string(&doc) else { return Ok(()) };
-            let got = plain(&ran.stdout);
+            let got = strip_ansi(&ran.stdout);
             let got = got.find("HELP\n").map_or("", |at| &got[at..]);
             return need(&format!("the help {} keeps", doc.display()), got.trim_end() == want.trim_end());
         }
