@@ -202,6 +202,38 @@ pub fn run_host_env(args: &[&str], envs: &[(&str, &str)]) -> Run {
     run_with(&host_bin(), args, envs, Duration::from_secs(60))
 }
 
+/// A flb-host argument list: `-e <lib>` for each plugin library in `libs`, then the words of
+/// `spec` (split on white space, so no argument in it may hold a space: append such ones to the
+/// returned list).
+pub fn host_args(libs: &[&str], spec: &str) -> Vec<String> {
+    let mut v: Vec<String> = libs.iter().flat_map(|l| ["-e".to_string(), l.to_string()]).collect();
+    v.extend(spec.split_whitespace().map(str::to_string));
+    v
+}
+
+/// `&str` views of an owned argument list, for [`run_host`] and the other runners.
+pub fn arg_refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// The C test plugin `input` (tests/plugins/in_<input>) into `output` (out_<output>) with the
+/// fast timers (`--interval 0.05 --flush 0.1`) for `secs` seconds, plus `extra` (white-space split,
+/// as in [`host_args`]), e.g. `--abi 1.9`.
+pub fn tp_pipe_args(input: &str, output: &str, secs: &str, extra: &str) -> Vec<String> {
+    let (i, o) = (s(&test_plugin(&format!("in_{input}"))), s(&test_plugin(&format!("out_{output}"))));
+    host_args(&[&i, &o], &format!("-i {input} -o {output} --interval 0.05 --flush 0.1 --duration {secs} {extra}"))
+}
+
+/// [`run_host`] over an owned argument list.
+pub fn run_host_v(args: &[String]) -> Run {
+    run_host(&arg_refs(args))
+}
+
+/// The run ended with exit code `code`; the message names `what` and shows all the output.
+pub fn assert_exit(run: &Run, code: i32, what: &str) {
+    assert_eq!(run.code, Some(code), "{what}: {}", run.all());
+}
+
 /// `path.to_str()` for arguments (test paths are UTF-8).
 pub fn s(p: &Path) -> String {
     p.display().to_string()
@@ -454,6 +486,11 @@ pub fn run_asan(args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Run 
     let mut all: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
     all.extend_from_slice(envs);
     run_with(&host_asan_bin(), args, &all, timeout)
+}
+
+/// [`run_asan`] with no extra environment and a 60 s timeout, over an owned argument list.
+pub fn run_asan_v(args: &[String]) -> Run {
+    run_asan(&arg_refs(args), &[], Duration::from_secs(60))
 }
 
 /// The first sanitizer report in `stderr`, from its first line to the end: AddressSanitizer,

@@ -315,26 +315,8 @@ fn pre_2_1_profiles_refuse_modern_records() {
     // a plugin without cleanup that writes modern records: refused, freed by the host under 2.0 too
     for abi in ["1.9", "2.0"] {
         let (i, o) = (p("in_tnocl"), p("out_tout"));
-        let run = run_host(&[
-            "-e",
-            &i,
-            "-e",
-            &o,
-            "-i",
-            "tnocl",
-            "-p",
-            "modern=on",
-            "-o",
-            "tout",
-            "--interval",
-            "0.05",
-            "--flush",
-            "0.1",
-            "--duration",
-            "0.4",
-            "--abi",
-            abi,
-        ]);
+        let spec = format!("-i tnocl -p modern=on -o tout --interval 0.05 --flush 0.1 --duration 0.4 --abi {abi}");
+        let run = run_host_v(&host_args(&[&i, &o], &spec));
         assert_eq!(run.code, Some(0), "{}", run.all());
         assert!(field(&summary_fields(&run.stderr, "tnocl.0"), "invalid") >= 2, "{}", run.all());
         assert_eq!(field(&summary_fields(&run.stderr, "all:"), "live_bytes"), 0, "{}", run.all());

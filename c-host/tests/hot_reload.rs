@@ -293,25 +293,8 @@ fn strings_freed_by_the_old_unregister_are_reported() {
 #[test]
 fn a_refused_reload_is_halted_and_the_old_pipeline_goes_on() {
     let (i, o) = (p("in_trules"), p("out_tnames"));
-    let args = [
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        "trules",
-        "-o",
-        "tnames",
-        "--interval",
-        "0.1",
-        "--flush",
-        "0.2",
-        "--reload-after",
-        "0.4",
-        "--duration",
-        "1.0",
-    ];
-    let run = run_host_env(&args, &[("TNAMES_REFUSE_RELOAD", "1")]);
+    let args = host_args(&[&i, &o], "-i trules -o tnames --interval 0.1 --flush 0.2 --reload-after 0.4 --duration 1.0");
+    let run = run_host_env(&arg_refs(&args), &[("TNAMES_REFUSE_RELOAD", "1")]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert!(run.stderr.contains("Reloading is halted"), "{}", run.all());
     assert!(run.stderr.contains(", reloads=0\n"), "{}", run.all());
