@@ -529,6 +529,24 @@ pub fn valgrind() -> Option<PathBuf> {
     None
 }
 
+/// The normal host build under valgrind (errors and definite, indirect and possible leaks fail it
+/// with exit code 99; 120 s timeout), asserted to exit 0 with `ERROR SUMMARY: 0 errors`. `None`
+/// (after [`missing_tool`]) when valgrind is not installed.
+pub fn run_valgrind_clean(args: &[String]) -> Option<Run> {
+    let Some(vg) = valgrind() else {
+        missing_tool("valgrind is not installed");
+        return None;
+    };
+    let host = s(&host_bin());
+    let mut v: Vec<&str> =
+        vec!["--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible", &host];
+    v.extend(arg_refs(args));
+    let run = run_with(&vg, &v, &[], Duration::from_secs(120));
+    assert_exit(&run, 0, "valgrind");
+    assert!(run.stderr.contains("ERROR SUMMARY: 0 errors"), "{}", run.all());
+    Some(run)
+}
+
 /// Lines `TP <plugin> <event...> thread=<name>` printed by the C test plugins.
 pub fn tp_events(stderr: &str) -> Vec<String> {
     stderr.lines().filter(|l| l.starts_with("TP ")).map(|l| l.to_string()).collect()

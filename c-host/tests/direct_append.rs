@@ -387,17 +387,8 @@ fn bench_counts_direct_appends_and_fails_modern_records_before_2_1() {
 
 #[test]
 fn valgrind_finds_no_errors_or_leaks_with_direct_append() {
-    let Some(vg) = valgrind() else {
-        missing_tool("valgrind is not installed");
+    let Some(run) = run_valgrind_clean(&tappend_args(&["misuse=thread"], &["--duration", "0.8"])) else {
         return;
     };
-    let host = s(&host_bin());
-    let a = tappend_args(&["misuse=thread"], &["--duration", "0.8"]);
-    let mut v: Vec<&str> =
-        vec!["--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible", &host];
-    v.extend(a.iter().map(String::as_str));
-    let run = run_with(&vg, &v, &[], Duration::from_secs(120));
-    assert_eq!(run.code, Some(0), "{}", run.all());
-    assert!(run.stderr.contains("ERROR SUMMARY: 0 errors"), "{}", run.all());
     assert!(field(&summary_fields(&run.stderr, "tappend.0"), "appends") > 0, "{}", run.all());
 }

@@ -113,9 +113,7 @@ int FLBPluginInit(void *plugin)
         free(buf);
         tp_event(P, "misuse init ret=%d", ret);
     }
-    ctx->remote_context = c;
-    g_last = c;
-    g_all[g_nall++] = c;
+    TP_KEEP_INSTANCE(ctx, c);
     tp_event(P, "init direct=%d", g_append != NULL);
     return 1;
 }

@@ -193,9 +193,7 @@ int FLBPluginInit(void *plugin)
         free(c);
         return 0;
     }
-    ctx->remote_context = c;
-    g_last = c;
-    g_all[g_nall++] = c;
+    TP_KEEP_INSTANCE(ctx, c);
     tp_event(P, "init rate=%d", c->rate);
     return 1;
 }

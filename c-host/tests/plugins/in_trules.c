@@ -89,9 +89,7 @@ int FLBPluginInit(void *plugin)
         free(c);
         return 0;
     }
-    ctx->remote_context = c;
-    g_last = c;
-    g_all[g_nall++] = c;
+    TP_KEEP_INSTANCE(ctx, c);
     tp_event(P, "init id=%u", c->id);
 #if defined(__x86_64__)
     {

@@ -237,3 +237,12 @@ __attribute__((unused)) static unsigned long tp_count_records(const unsigned cha
     }
     return r;
 }
+
+/* Keep a new instance state c: the host's context, the plain callbacks' g_last, and g_all (the
+ * caller checked g_nall < 64). */
+#define TP_KEEP_INSTANCE(ctx, c)                                                                \
+    do {                                                                                        \
+        (ctx)->remote_context = (c);                                                            \
+        g_last = (c);                                                                           \
+        g_all[g_nall++] = (c);                                                                  \
+    } while (0)
