@@ -547,6 +547,30 @@ pub fn run_valgrind_clean(args: &[String]) -> Option<Run> {
     Some(run)
 }
 
+/// A copy of the host binary in a fresh directory `<temp>/flb-host-<tag>-<pid>` with only the
+/// shim libraries `keep` copied beside it, for the missing-shim tests: `(directory, binary)`.
+pub fn host_copy_with_shims(tag: &str, keep: &[&str]) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("flb-host-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let bin = dir.join("flb-host");
+    std::fs::copy(host_bin(), &bin).expect("copy the host");
+    for shim in keep {
+        std::fs::copy(host_bin().with_file_name(shim), dir.join(shim)).unwrap_or_else(|e| panic!("copy {shim}: {e}"));
+    }
+    (dir, bin)
+}
+
+/// A run of such a copy failed (exit 1) with a clear load error: `cannot load <dir>/<shim>`,
+/// naming the option `flag` that needs no shim.
+pub fn assert_missing_shim(run: &Run, dir: &Path, shim: &str, flag: &str) {
+    assert_exit(run, 1, "missing shim");
+    assert!(
+        run.stderr.contains(&format!("cannot load {}", s(&dir.join(shim)))) && run.stderr.contains(flag),
+        "{}",
+        run.all()
+    );
+}
+
 /// Lines `TP <plugin> <event...> thread=<name>` printed by the C test plugins.
 pub fn tp_events(stderr: &str) -> Vec<String> {
     stderr.lines().filter(|l| l.starts_with("TP ")).map(|l| l.to_string()).collect()

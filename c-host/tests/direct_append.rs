@@ -224,24 +224,13 @@ fn asan_build_runs_direct_append_clean() {
 /// Without the shim beside the binary, 5.1 is a clear load error; the other paths need no shim.
 #[test]
 fn missing_shim_is_a_clear_error() {
-    let dir = std::env::temp_dir().join(format!("flb-host-noshim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let bin = dir.join("flb-host");
-    std::fs::copy(host_bin(), &bin).expect("copy the host");
     // the config_map shim stays beside it: only the direct-append one is missing here
     // (config_map.rs tests the other)
-    let cm = "libflbhost_configmap.so";
-    std::fs::copy(host_bin().with_file_name(cm), dir.join(cm)).expect("copy the config_map shim");
+    let (dir, bin) = host_copy_with_shims("noshim", &["libflbhost_configmap.so"]);
     let a = tappend_args(&[], &["--duration", "0.2"]);
     let mut v: Vec<&str> = a.iter().map(String::as_str).collect();
     let run = run_with(&bin, &v, &[], Duration::from_secs(60));
-    assert_eq!(run.code, Some(1), "{}", run.all());
-    assert!(
-        run.stderr.contains(&format!("cannot load {}", s(&dir.join("libflbhost_exports.so"))))
-            && run.stderr.contains("--no-direct-append"),
-        "{}",
-        run.all()
-    );
+    assert_missing_shim(&run, &dir, "libflbhost_exports.so", "--no-direct-append");
     v.push("--no-direct-append");
     let run = run_with(&bin, &v, &[], Duration::from_secs(60));
     assert_eq!(run.code, Some(0), "{}", run.all());
