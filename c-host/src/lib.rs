@@ -547,11 +547,27 @@ pub fn run_valgrind_clean(args: &[String]) -> Option<Run> {
     Some(run)
 }
 
-/// A copy of the host binary in a fresh directory `<temp>/flb-host-<tag>-<pid>` with only the
-/// shim libraries `keep` copied beside it, for the missing-shim tests: `(directory, binary)`.
-pub fn host_copy_with_shims(tag: &str, keep: &[&str]) -> (PathBuf, PathBuf) {
+/// The directory `<temp>/flb-host-<tag>-<pid>`, created if missing.
+pub fn scratch_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("flb-host-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+/// `FLUENT_BIT_BIN`, the real Fluent Bit the optional comparisons run; `None` (the test is
+/// skipped, and says so) when it is not set.
+pub fn fluent_bit_bin() -> Option<String> {
+    let fb = std::env::var("FLUENT_BIT_BIN").ok();
+    if fb.is_none() {
+        println!("skipped: FLUENT_BIT_BIN not set");
+    }
+    fb
+}
+
+/// A copy of the host binary in a fresh [`scratch_dir`] with only the shim libraries `keep`
+/// copied beside it, for the missing-shim tests: `(directory, binary)`.
+pub fn host_copy_with_shims(tag: &str, keep: &[&str]) -> (PathBuf, PathBuf) {
+    let dir = scratch_dir(tag);
     let bin = dir.join("flb-host");
     std::fs::copy(host_bin(), &bin).expect("copy the host");
     for shim in keep {

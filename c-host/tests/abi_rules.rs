@@ -234,8 +234,7 @@ fn tag_is_a_nul_terminated_copy_and_match_routes() {
 
 #[test]
 fn config_file_with_plugins_file_and_case_insensitive_keys() {
-    let dir = std::env::temp_dir().join(format!("flb-host-cfg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = scratch_dir("cfg");
     std::fs::write(
         dir.join("plugins.conf"),
         format!("[PLUGINS]\n    Path {}\n    Path {}\n", p("in_trules"), p("out_tout")),

@@ -179,8 +179,7 @@ fn a_key_set_twice_fails_unless_its_entry_allows_several() {
     assert_records_arrive(&run);
 
     // the same from a config file
-    let dir = std::env::temp_dir().join(format!("flb-host-cm-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = scratch_dir("cm");
     let conf = dir.join("twice.conf");
     std::fs::write(
         &conf,
@@ -628,8 +627,7 @@ fn missing_shim_is_a_clear_error() {
 /// `[config]` / `[config map]` lines and the same OPTIONS section of the help.
 #[test]
 fn real_fluent_bit_when_available() {
-    let Ok(fb) = std::env::var("FLUENT_BIT_BIN") else {
-        println!("skipped: FLUENT_BIT_BIN not set");
+    let Some(fb) = fluent_bit_bin() else {
         return;
     };
     let fb = Path::new(&fb);

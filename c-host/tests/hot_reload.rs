@@ -245,8 +245,7 @@ fn sighup_without_hot_reload_is_ignored_with_a_warning() {
 /// The config file's `Hot_Reload On` turns it on as `-Y` does.
 #[test]
 fn hot_reload_from_the_config_file() {
-    let dir = std::env::temp_dir().join(format!("flb-host-reload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("reload");
     let conf = dir.join("fluent-bit.conf");
     std::fs::write(
         &conf,
@@ -462,8 +461,7 @@ fn sdkworker_reloaded_every_half_second_mid_production() {
 /// (Fluent Bit's second pause interleaves with the output's exit).
 #[test]
 fn real_fluent_bit_reload_when_available() {
-    let Ok(fb) = std::env::var("FLUENT_BIT_BIN") else {
-        println!("skipped: FLUENT_BIT_BIN not set");
+    let Some(fb) = fluent_bit_bin() else {
         return;
     };
     let (i, o) = (p("in_trules"), p("out_tout"));
