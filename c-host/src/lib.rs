@@ -202,6 +202,38 @@ pub fn run_host_env(args: &[&str], envs: &[(&str, &str)]) -> Run {
     run_with(&host_bin(), args, envs, Duration::from_secs(60))
 }
 
+/// A flb-host argument list: `-e <lib>` for each plugin library in `libs`, then the words of
+/// `spec` (split on white space, so no argument in it may hold a space: append such ones to the
+/// returned list).
+pub fn host_args(libs: &[&str], spec: &str) -> Vec<String> {
+    let mut v: Vec<String> = libs.iter().flat_map(|l| ["-e".to_string(), l.to_string()]).collect();
+    v.extend(spec.split_whitespace().map(str::to_string));
+    v
+}
+
+/// `&str` views of an owned argument list, for [`run_host`] and the other runners.
+pub fn arg_refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// The C test plugin `input` (tests/plugins/in_<input>) into `output` (out_<output>) with the
+/// fast timers (`--interval 0.05 --flush 0.1`) for `secs` seconds, plus `extra` (white-space split,
+/// as in [`host_args`]), e.g. `--abi 1.9`.
+pub fn tp_pipe_args(input: &str, output: &str, secs: &str, extra: &str) -> Vec<String> {
+    let (i, o) = (s(&test_plugin(&format!("in_{input}"))), s(&test_plugin(&format!("out_{output}"))));
+    host_args(&[&i, &o], &format!("-i {input} -o {output} --interval 0.05 --flush 0.1 --duration {secs} {extra}"))
+}
+
+/// [`run_host`] over an owned argument list.
+pub fn run_host_v(args: &[String]) -> Run {
+    run_host(&arg_refs(args))
+}
+
+/// The run ended with exit code `code`; the message names `what` and shows all the output.
+pub fn assert_exit(run: &Run, code: i32, what: &str) {
+    assert_eq!(run.code, Some(code), "{what}: {}", run.all());
+}
+
 /// `path.to_str()` for arguments (test paths are UTF-8).
 pub fn s(p: &Path) -> String {
     p.display().to_string()
@@ -456,6 +488,11 @@ pub fn run_asan(args: &[&str], envs: &[(&str, &str)], timeout: Duration) -> Run 
     run_with(&host_asan_bin(), args, &all, timeout)
 }
 
+/// [`run_asan`] with no extra environment and a 60 s timeout, over an owned argument list.
+pub fn run_asan_v(args: &[String]) -> Run {
+    run_asan(&arg_refs(args), &[], Duration::from_secs(60))
+}
+
 /// The first sanitizer report in `stderr`, from its first line to the end: AddressSanitizer,
 /// LeakSanitizer (leaks, or a suppressions file it could not read), UBSan (`runtime error:`).
 pub fn sanitizer_report(stderr: &str) -> Option<&str> {
@@ -490,6 +527,64 @@ pub fn valgrind() -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// The normal host build under valgrind (errors and definite, indirect and possible leaks fail it
+/// with exit code 99; 120 s timeout), asserted to exit 0 with `ERROR SUMMARY: 0 errors`. `None`
+/// (after [`missing_tool`]) when valgrind is not installed.
+pub fn run_valgrind_clean(args: &[String]) -> Option<Run> {
+    let Some(vg) = valgrind() else {
+        missing_tool("valgrind is not installed");
+        return None;
+    };
+    let host = s(&host_bin());
+    let mut v: Vec<&str> =
+        vec!["--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible", &host];
+    v.extend(arg_refs(args));
+    let run = run_with(&vg, &v, &[], Duration::from_secs(120));
+    assert_exit(&run, 0, "valgrind");
+    assert!(run.stderr.contains("ERROR SUMMARY: 0 errors"), "{}", run.all());
+    Some(run)
+}
+
+/// The directory `<temp>/flb-host-<tag>-<pid>`, created if missing.
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flb-host-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+/// `FLUENT_BIT_BIN`, the real Fluent Bit the optional comparisons run; `None` (the test is
+/// skipped, and says so) when it is not set.
+pub fn fluent_bit_bin() -> Option<String> {
+    let fb = std::env::var("FLUENT_BIT_BIN").ok();
+    if fb.is_none() {
+        println!("skipped: FLUENT_BIT_BIN not set");
+    }
+    fb
+}
+
+/// A copy of the host binary in a fresh [`scratch_dir`] with only the shim libraries `keep`
+/// copied beside it, for the missing-shim tests: `(directory, binary)`.
+pub fn host_copy_with_shims(tag: &str, keep: &[&str]) -> (PathBuf, PathBuf) {
+    let dir = scratch_dir(tag);
+    let bin = dir.join("flb-host");
+    std::fs::copy(host_bin(), &bin).expect("copy the host");
+    for shim in keep {
+        std::fs::copy(host_bin().with_file_name(shim), dir.join(shim)).unwrap_or_else(|e| panic!("copy {shim}: {e}"));
+    }
+    (dir, bin)
+}
+
+/// A run of such a copy failed (exit 1) with a clear load error: `cannot load <dir>/<shim>`,
+/// naming the option `flag` that needs no shim.
+pub fn assert_missing_shim(run: &Run, dir: &Path, shim: &str, flag: &str) {
+    assert_exit(run, 1, "missing shim");
+    assert!(
+        run.stderr.contains(&format!("cannot load {}", s(&dir.join(shim)))) && run.stderr.contains(flag),
+        "{}",
+        run.all()
+    );
 }
 
 /// Lines `TP <plugin> <event...> thread=<name>` printed by the C test plugins.

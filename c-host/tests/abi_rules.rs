@@ -45,26 +45,8 @@ fn cleanup_not_called_when_len_is_zero() {
 #[test]
 fn host_frees_data_when_no_cleanup_is_exported() {
     for abi in ["1.9", "2.0", "5.1"] {
-        let (i, o) = (p("in_tnocl"), p("out_tout"));
-        let run = run_host(&[
-            "-e",
-            &i,
-            "-e",
-            &o,
-            "-i",
-            "tnocl",
-            "-o",
-            "tout",
-            "--interval",
-            "0.05",
-            "--flush",
-            "0.1",
-            "--duration",
-            "0.6",
-            "--abi",
-            abi,
-        ]);
-        assert_eq!(run.code, Some(0), "{}", run.all());
+        let run = run_host_v(&tp_pipe_args("tnocl", "tout", "0.6", &format!("--abi {abi}")));
+        assert_exit(&run, 0, "");
         let m = summary_fields(&run.stderr, "all:");
         assert!(field(&m, "mallocs") >= 3, "{}", run.stderr);
         assert_eq!(field(&m, "live_bytes"), 0, "host must free(data): {}", run.stderr);
@@ -104,22 +86,8 @@ fn concurrent_flush_with_workers_4() {
     for _ in 0..4 {
         args.extend_from_slice(&["-i", "trules", "-t", "w"]);
     }
-    args.extend_from_slice(&[
-        "-o",
-        "tout",
-        "-m",
-        "w",
-        "-p",
-        "workers=4",
-        "-p",
-        "sleep_ms=250",
-        "--interval",
-        "0.05",
-        "--flush",
-        "0.1",
-        "--duration",
-        "1.0",
-    ]);
+    let spec = "-o tout -m w -p workers=4 -p sleep_ms=250 --interval 0.05 --flush 0.1 --duration 1.0";
+    args.extend(spec.split_whitespace());
     let run = run_host(&args);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let ev = tp_events(&run.stderr);
@@ -254,54 +222,19 @@ fn tag_is_a_nul_terminated_copy_and_match_routes() {
     assert!(ev.iter().any(|e| e.contains("tag=t taglen=1")), "{ev:#?}");
     // a non-matching output receives nothing
     let (i, o) = (p("in_trules"), p("out_tout"));
-    let run = run_host(&[
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        "trules",
-        "-t",
-        "app.x",
-        "-o",
-        "tout",
-        "-m",
-        "other.*",
-        "--interval",
-        "0.05",
-        "--flush",
-        "0.1",
-        "--duration",
-        "0.4",
-    ]);
+    let routed = |pattern: &str| {
+        let spec = format!("-i trules -t app.x -o tout -m {pattern} --interval 0.05 --flush 0.1 --duration 0.4");
+        run_host_v(&host_args(&[&i, &o], &spec))
+    };
+    let run = routed("other.*");
     assert_eq!(field(&summary_fields(&run.stderr, "tout.0"), "flushes"), 0);
-    let run = run_host(&[
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        "trules",
-        "-t",
-        "app.x",
-        "-o",
-        "tout",
-        "-m",
-        "app.*",
-        "--interval",
-        "0.05",
-        "--flush",
-        "0.1",
-        "--duration",
-        "0.4",
-    ]);
+    let run = routed("app.*");
     assert!(field(&summary_fields(&run.stderr, "tout.0"), "flushes") > 0);
 }
 
 #[test]
 fn config_file_with_plugins_file_and_case_insensitive_keys() {
-    let dir = std::env::temp_dir().join(format!("flb-host-cfg-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = scratch_dir("cfg");
     std::fs::write(
         dir.join("plugins.conf"),
         format!("[PLUGINS]\n    Path {}\n    Path {}\n", p("in_trules"), p("out_tout")),
@@ -329,30 +262,8 @@ fn config_file_with_plugins_file_and_case_insensitive_keys() {
 #[test]
 fn two_instances_get_their_own_context() {
     let (i, o) = (p("in_trules"), p("out_tout"));
-    let run = run_host(&[
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        "trules",
-        "-t",
-        "a",
-        "-i",
-        "trules",
-        "-t",
-        "b",
-        "-o",
-        "tout",
-        "-m",
-        "*",
-        "--interval",
-        "0.05",
-        "--flush",
-        "0.1",
-        "--duration",
-        "0.5",
-    ]);
+    let spec = "-i trules -t a -i trules -t b -o tout -m * --interval 0.05 --flush 0.1 --duration 0.5";
+    let run = run_host_v(&host_args(&[&i, &o], spec));
     assert_eq!(run.code, Some(0), "{}", run.all());
     let ev = tp_events(&run.stderr);
     assert!(ev.iter().any(|e| e.contains("collect id=0") && e.ends_with("flb-in-trules.0")));

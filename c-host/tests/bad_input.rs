@@ -35,8 +35,7 @@ fn unknown_plugin_name() {
 
 #[test]
 fn flb_prefixed_so_is_refused_like_fluent_bit() {
-    let dir = std::env::temp_dir().join(format!("flb-host-pref-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = scratch_dir("pref");
     let so = dir.join("flb-in_trules.so");
     std::fs::copy(test_plugin("in_trules"), &so).expect("copy");
     let run = run_host(&["-e", &s(&so), "-i", "trules"]);
@@ -46,8 +45,7 @@ fn flb_prefixed_so_is_refused_like_fluent_bit() {
 
 #[test]
 fn malformed_config_files() {
-    let dir = std::env::temp_dir().join(format!("flb-host-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = scratch_dir("bad");
     let cases: &[(&str, &str)] = &[
         ("[INPUT\n    Name trules\n", "malformed section header"),
         ("[INPUT]\n    Name\n", "key 'Name' has no value"),

@@ -91,21 +91,21 @@ fn a_kept_stdout_buffer_is_named_as_the_likely_leak() {
 #[test]
 fn failing_checks_are_reported() {
     // init accepts a bad value -> FAIL init-bad-config
-    let run = run_host(&["check", &p("out_tout"), "--bad", "greeting=whatever"]);
-    assert_eq!(run.code, Some(1), "{}", run.all());
-    assert!(run.stdout.contains("FAIL init-bad-config:"), "{}", run.all());
+    let check_fails = |plugin: &str, rest: &[&str], fail: &str| {
+        let pl = p(plugin);
+        let mut args = vec!["check", &pl];
+        args.extend_from_slice(rest);
+        let run = run_host(&args);
+        assert_eq!(run.code, Some(1), "{}", run.all());
+        assert!(run.stdout.contains(fail), "{}", run.all());
+    };
+    check_fails("out_tout", &["--bad", "greeting=whatever"], "FAIL init-bad-config:");
     // flush not FLB_OK -> FAIL flush
-    let run = run_host(&["check", &p("out_tout"), "-p", "ret=2"]);
-    assert_eq!(run.code, Some(1), "{}", run.all());
-    assert!(run.stdout.contains("FAIL flush:"), "{}", run.all());
+    check_fails("out_tout", &["-p", "ret=2"], "FAIL flush:");
     // invalid records -> FAIL collect
-    let run = run_host(&["check", &p("in_trules"), "-p", "mode=invalid"]);
-    assert_eq!(run.code, Some(1), "{}", run.all());
-    assert!(run.stdout.contains("FAIL collect:"), "{}", run.all());
+    check_fails("in_trules", &["-p", "mode=invalid"], "FAIL collect:");
     // writes beyond the 5-field def -> FAIL def-size (check mode uses a canary, no crash)
-    let run = run_host(&["check", &p("out_tevtype"), "--abi", "1.9"]);
-    assert_eq!(run.code, Some(1), "{}", run.all());
-    assert!(run.stdout.contains("FAIL def-size:"), "{}", run.all());
+    check_fails("out_tevtype", &["--abi", "1.9"], "FAIL def-size:");
     let run = run_host(&["check", &p("out_tevtype"), "--abi", "5.1"]);
     assert_eq!(run.code, Some(0), "{}", run.all());
 }

@@ -179,8 +179,7 @@ fn a_key_set_twice_fails_unless_its_entry_allows_several() {
     assert_records_arrive(&run);
 
     // the same from a config file
-    let dir = std::env::temp_dir().join(format!("flb-host-cm-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
+    let dir = scratch_dir("cm");
     let conf = dir.join("twice.conf");
     std::fs::write(
         &conf,
@@ -608,12 +607,7 @@ fn bench_checks_the_map_too() {
 /// --no-config-map, which (like the older profiles) needs no shim.
 #[test]
 fn missing_shim_is_a_clear_error() {
-    let dir = std::env::temp_dir().join(format!("flb-host-nocmshim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let bin = dir.join("flb-host");
-    std::fs::copy(host_bin(), &bin).expect("copy the host");
-    let ex = "libflbhost_exports.so";
-    std::fs::copy(host_bin().with_file_name(ex), dir.join(ex)).expect("copy the exports shim");
+    let (dir, bin) = host_copy_with_shims("nocmshim", &["libflbhost_exports.so"]);
     let (i, o) = (p("in_tkeys"), p("out_tkeys"));
     let base = ["-e", &i, "-e", &o, "-i", "tkeys", "-p", "legacy=on", "-o", "tkeysout", "--duration", "0.3"];
     let run1 = run_bin(&bin, &base, &[]);
@@ -624,13 +618,7 @@ fn missing_shim_is_a_clear_error() {
     v.extend_from_slice(&["--abi", "1.9"]);
     let run3 = run_bin(&bin, &v, &[]);
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(run1.code, Some(1), "{}", run1.all());
-    assert!(
-        run1.stderr.contains(&format!("cannot load {}", s(&dir.join("libflbhost_configmap.so"))))
-            && run1.stderr.contains("--no-config-map"),
-        "{}",
-        run1.all()
-    );
+    assert_missing_shim(&run1, &dir, "libflbhost_configmap.so", "--no-config-map");
     assert_eq!(run2.code, Some(0), "{}", run2.all());
     assert_eq!(run3.code, Some(0), "{}", run3.all());
 }
@@ -639,8 +627,7 @@ fn missing_shim_is_a_clear_error() {
 /// `[config]` / `[config map]` lines and the same OPTIONS section of the help.
 #[test]
 fn real_fluent_bit_when_available() {
-    let Ok(fb) = std::env::var("FLUENT_BIT_BIN") else {
-        println!("skipped: FLUENT_BIT_BIN not set");
+    let Some(fb) = fluent_bit_bin() else {
         return;
     };
     let fb = Path::new(&fb);

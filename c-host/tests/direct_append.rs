@@ -224,24 +224,13 @@ fn asan_build_runs_direct_append_clean() {
 /// Without the shim beside the binary, 5.1 is a clear load error; the other paths need no shim.
 #[test]
 fn missing_shim_is_a_clear_error() {
-    let dir = std::env::temp_dir().join(format!("flb-host-noshim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    let bin = dir.join("flb-host");
-    std::fs::copy(host_bin(), &bin).expect("copy the host");
     // the config_map shim stays beside it: only the direct-append one is missing here
     // (config_map.rs tests the other)
-    let cm = "libflbhost_configmap.so";
-    std::fs::copy(host_bin().with_file_name(cm), dir.join(cm)).expect("copy the config_map shim");
+    let (dir, bin) = host_copy_with_shims("noshim", &["libflbhost_configmap.so"]);
     let a = tappend_args(&[], &["--duration", "0.2"]);
     let mut v: Vec<&str> = a.iter().map(String::as_str).collect();
     let run = run_with(&bin, &v, &[], Duration::from_secs(60));
-    assert_eq!(run.code, Some(1), "{}", run.all());
-    assert!(
-        run.stderr.contains(&format!("cannot load {}", s(&dir.join("libflbhost_exports.so"))))
-            && run.stderr.contains("--no-direct-append"),
-        "{}",
-        run.all()
-    );
+    assert_missing_shim(&run, &dir, "libflbhost_exports.so", "--no-direct-append");
     v.push("--no-direct-append");
     let run = run_with(&bin, &v, &[], Duration::from_secs(60));
     assert_eq!(run.code, Some(0), "{}", run.all());
@@ -315,26 +304,8 @@ fn pre_2_1_profiles_refuse_modern_records() {
     // a plugin without cleanup that writes modern records: refused, freed by the host under 2.0 too
     for abi in ["1.9", "2.0"] {
         let (i, o) = (p("in_tnocl"), p("out_tout"));
-        let run = run_host(&[
-            "-e",
-            &i,
-            "-e",
-            &o,
-            "-i",
-            "tnocl",
-            "-p",
-            "modern=on",
-            "-o",
-            "tout",
-            "--interval",
-            "0.05",
-            "--flush",
-            "0.1",
-            "--duration",
-            "0.4",
-            "--abi",
-            abi,
-        ]);
+        let spec = format!("-i tnocl -p modern=on -o tout --interval 0.05 --flush 0.1 --duration 0.4 --abi {abi}");
+        let run = run_host_v(&host_args(&[&i, &o], &spec));
         assert_eq!(run.code, Some(0), "{}", run.all());
         assert!(field(&summary_fields(&run.stderr, "tnocl.0"), "invalid") >= 2, "{}", run.all());
         assert_eq!(field(&summary_fields(&run.stderr, "all:"), "live_bytes"), 0, "{}", run.all());
@@ -405,17 +376,8 @@ fn bench_counts_direct_appends_and_fails_modern_records_before_2_1() {
 
 #[test]
 fn valgrind_finds_no_errors_or_leaks_with_direct_append() {
-    let Some(vg) = valgrind() else {
-        missing_tool("valgrind is not installed");
+    let Some(run) = run_valgrind_clean(&tappend_args(&["misuse=thread"], &["--duration", "0.8"])) else {
         return;
     };
-    let host = s(&host_bin());
-    let a = tappend_args(&["misuse=thread"], &["--duration", "0.8"]);
-    let mut v: Vec<&str> =
-        vec!["--error-exitcode=99", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible", &host];
-    v.extend(a.iter().map(String::as_str));
-    let run = run_with(&vg, &v, &[], Duration::from_secs(120));
-    assert_eq!(run.code, Some(0), "{}", run.all());
-    assert!(run.stderr.contains("ERROR SUMMARY: 0 errors"), "{}", run.all());
     assert!(field(&summary_fields(&run.stderr, "tappend.0"), "appends") > 0, "{}", run.all());
 }

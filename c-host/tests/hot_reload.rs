@@ -245,8 +245,7 @@ fn sighup_without_hot_reload_is_ignored_with_a_warning() {
 /// The config file's `Hot_Reload On` turns it on as `-Y` does.
 #[test]
 fn hot_reload_from_the_config_file() {
-    let dir = std::env::temp_dir().join(format!("flb-host-reload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch_dir("reload");
     let conf = dir.join("fluent-bit.conf");
     std::fs::write(
         &conf,
@@ -293,25 +292,8 @@ fn strings_freed_by_the_old_unregister_are_reported() {
 #[test]
 fn a_refused_reload_is_halted_and_the_old_pipeline_goes_on() {
     let (i, o) = (p("in_trules"), p("out_tnames"));
-    let args = [
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        "trules",
-        "-o",
-        "tnames",
-        "--interval",
-        "0.1",
-        "--flush",
-        "0.2",
-        "--reload-after",
-        "0.4",
-        "--duration",
-        "1.0",
-    ];
-    let run = run_host_env(&args, &[("TNAMES_REFUSE_RELOAD", "1")]);
+    let args = host_args(&[&i, &o], "-i trules -o tnames --interval 0.1 --flush 0.2 --reload-after 0.4 --duration 1.0");
+    let run = run_host_env(&arg_refs(&args), &[("TNAMES_REFUSE_RELOAD", "1")]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert!(run.stderr.contains("Reloading is halted"), "{}", run.all());
     assert!(run.stderr.contains(", reloads=0\n"), "{}", run.all());
@@ -479,8 +461,7 @@ fn sdkworker_reloaded_every_half_second_mid_production() {
 /// (Fluent Bit's second pause interleaves with the output's exit).
 #[test]
 fn real_fluent_bit_reload_when_available() {
-    let Ok(fb) = std::env::var("FLUENT_BIT_BIN") else {
-        println!("skipped: FLUENT_BIT_BIN not set");
+    let Some(fb) = fluent_bit_bin() else {
         return;
     };
     let (i, o) = (p("in_trules"), p("out_tout"));

@@ -101,33 +101,12 @@ fn older_profiles_get_nothing_past_the_definition_and_keep_running() {
     // do not export flb_config_map_translate_dynamic, and the def ends at a PROT_NONE page.
     for abi in ["1.9", "2.2", "4.1"] {
         let (i, o) = (gdummy(), gstdout());
-        let args = [
-            "-e",
-            &i,
-            "-e",
-            &o,
-            "-i",
-            "gdummy",
-            "-p",
-            "rate=20",
-            "-p",
-            "rat=5",
-            "-o",
-            "gstdout",
-            "-m",
-            "*",
-            "-p",
-            "format=json_lines",
-            "--interval",
-            "0.1",
-            "--flush",
-            "0.2",
-            "--duration",
-            "1",
-            "--abi",
-            abi,
-        ];
-        let run = run_host_env(&args, &[("FLUENT_BIT_VERSION", "5.1.1")]);
+        let spec = format!(
+            "-i gdummy -p rate=20 -p rat=5 -o gstdout -m * -p format=json_lines \
+             --interval 0.1 --flush 0.2 --duration 1 --abi {abi}"
+        );
+        let args = host_args(&[&i, &o], &spec);
+        let run = run_host_env(&arg_refs(&args), &[("FLUENT_BIT_VERSION", "5.1.1")]);
         assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
         assert!(
             run.stdout.lines().filter(|l| l.contains("\"message\":\"dummy\"")).count() > 0,
@@ -145,37 +124,15 @@ fn flb_host_5_1_runs_valid_configs_with_the_map_in_place() {
     std::fs::write(&log, "one\ntwo\n").expect("log");
     let (t, o) = (gtail(), gstdout());
     let path = format!("path={}", log.display());
-    let args = [
-        "-e",
-        &t,
-        "-e",
-        &o,
-        "-i",
-        "gtail",
-        "-p",
-        &path,
-        "-p",
-        "Read_From_Head=on",
-        "-p",
-        "multiline=off",
-        "-o",
-        "gstdout",
-        "-m",
-        "*",
-        "-p",
-        "Format=json_lines",
-        "-p",
-        "json_date_key=false",
-        "--interval",
-        "0.1",
-        "--flush",
-        "0.2",
-        "--duration",
-        "1.5",
-        "--abi",
-        "5.1",
-    ];
-    let run = run_host_env(&args, &[]);
+    // the log's path goes in as one argument, whatever it holds
+    let mut args = host_args(&[&t, &o], "-i gtail -p");
+    args.push(path);
+    args.extend(host_args(
+        &[],
+        "-p Read_From_Head=on -p multiline=off -o gstdout -m * -p Format=json_lines -p json_date_key=false \
+         --interval 0.1 --flush 0.2 --duration 1.5 --abi 5.1",
+    ));
+    let run = run_host_env(&arg_refs(&args), &[]);
     assert_eq!(run.code, Some(0), "{}", run.all());
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines, ["{\"log\":\"one\"}", "{\"log\":\"two\"}"], "{}", run.all());
@@ -242,8 +199,7 @@ fn fluent_bit(fb: &str, args: &[String], secs: u64) -> (Option<i32>, String, Str
 
 #[test]
 fn real_fluent_bit_refuses_misspelt_keys_and_lists_ours_when_available() {
-    let Ok(fb) = std::env::var("FLUENT_BIT_BIN") else {
-        println!("skipped: FLUENT_BIT_BIN not set");
+    let Some(fb) = fluent_bit_bin() else {
         return;
     };
     let dir = temp_dir("fb-typo");
@@ -277,8 +233,7 @@ fn real_fluent_bit_refuses_misspelt_keys_and_lists_ours_when_available() {
 
 #[test]
 fn real_fluent_bit_runs_our_plugins_with_the_map_when_available() {
-    let Ok(fb) = std::env::var("FLUENT_BIT_BIN") else {
-        println!("skipped: FLUENT_BIT_BIN not set");
+    let Some(fb) = fluent_bit_bin() else {
         return;
     };
     let dir = temp_dir("fb-valid");

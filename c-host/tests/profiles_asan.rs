@@ -7,14 +7,9 @@
 //! host reports it (exit code 88).
 
 use flb_host::*;
-use std::time::Duration;
 
 fn p(name: &str) -> String {
     s(&test_plugin(name))
-}
-
-fn asan_run(args: &[&str]) -> Run {
-    run_asan(args, &[], Duration::from_secs(60))
 }
 
 /// No sanitizer report (AddressSanitizer, LeakSanitizer, UBSan) in the run; the report otherwise.
@@ -30,24 +25,8 @@ fn assert_sanitizer_clean(run: &Run, what: &str) {
 /// hiding a plugin's leak, say), fails.
 fn lsan_works() -> Result<(), String> {
     let (i, o) = (p("in_trules"), p("out_tout"));
-    let run = asan_run(&[
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        "trules",
-        "-o",
-        "tout",
-        "-p",
-        "leak=16",
-        "--interval",
-        "0.05",
-        "--flush",
-        "0.1",
-        "--duration",
-        "0.3",
-    ]);
+    let run =
+        run_asan_v(&host_args(&[&i, &o], "-i trules -o tout -p leak=16 --interval 0.05 --flush 0.1 --duration 0.3"));
     if run.stderr.contains("ERROR: LeakSanitizer: detected memory leaks") {
         assert_eq!(run.code, Some(23), "a leak report ends the host with ASAN_OPTIONS' exitcode: {}", run.all());
         assert!(!run.stderr.contains("Suppressions used:"), "the plugin's leak matched a suppression: {}", run.all());
@@ -71,44 +50,13 @@ fn every_profile_is_clean_under_asan() {
         // Fluent Bit < 2.1 decodes only legacy records: trules writes them there (tnocl always does)
         let pre_2_1 = matches!(abi, "1.9" | "2.0");
         let form = if pre_2_1 { "legacy=on" } else { "legacy=off" };
-        let run = asan_run(&[
-            "-e",
-            &i,
-            "-e",
-            &n,
-            "-e",
-            &o,
-            "-i",
-            "trules",
-            "-p",
-            form,
-            "-i",
-            "trules",
-            "-p",
-            "mode=empty",
-            "-p",
-            form,
-            "-i",
-            "tnocl",
-            "-o",
-            "tout",
-            "-p",
-            "workers=2",
-            "-o",
-            "tout",
-            "--interval",
-            "0.05",
-            "--flush",
-            "0.1",
-            "--duration",
-            "0.6",
-            "--abi",
-            abi,
-            "--pause-after",
-            "0.2",
-            "--resume-after",
-            "0.3",
-        ]);
+        let run = run_asan_v(&host_args(
+            &[&i, &n, &o],
+            &format!(
+                "-i trules -p {form} -i trules -p mode=empty -p {form} -i tnocl -o tout -p workers=2 -o tout \
+                 --interval 0.05 --flush 0.1 --duration 0.6 --abi {abi} --pause-after 0.2 --resume-after 0.3"
+            ),
+        ));
         assert_sanitizer_clean(&run, &format!("abi {abi}"));
         assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
         let ev = tp_events(&run.stderr);
@@ -132,23 +80,7 @@ fn leaking_plugin_is_reported_by_lsan() {
         return;
     }
     // lsan_works() itself asserts the report on a leaking plugin; the clean run must not have one
-    let (i, o) = (p("in_trules"), p("out_tout"));
-    let run = asan_run(&[
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        "trules",
-        "-o",
-        "tout",
-        "--interval",
-        "0.05",
-        "--flush",
-        "0.1",
-        "--duration",
-        "0.3",
-    ]);
+    let run = run_asan_v(&tp_pipe_args("trules", "tout", "0.3", ""));
     assert_sanitizer_clean(&run, "the same run without the leak");
     assert_eq!(run.code, Some(0), "{}", run.all());
 }
@@ -157,24 +89,8 @@ fn leaking_plugin_is_reported_by_lsan() {
 fn event_type_write_is_caught_under_abi_1_9() {
     let (i, o) = (p("in_trules"), p("out_tevtype"));
     for (abi, bad) in [("1.9", true), ("2.0", true), ("2.2", true), ("4.1", true), ("5.1", false)] {
-        let run = asan_run(&[
-            "-e",
-            &i,
-            "-e",
-            &o,
-            "-i",
-            "trules",
-            "-o",
-            "tevtype",
-            "--abi",
-            abi,
-            "--duration",
-            "0.3",
-            "--interval",
-            "0.05",
-            "--flush",
-            "0.1",
-        ]);
+        let spec = format!("-i trules -o tevtype --abi {abi} --duration 0.3 --interval 0.05 --flush 0.1");
+        let run = run_asan_v(&host_args(&[&i, &o], &spec));
         if bad {
             assert_eq!(run.code, Some(88), "abi {abi}: {}", run.all());
             assert!(
@@ -194,45 +110,10 @@ fn event_type_write_is_caught_under_abi_1_9() {
 
 #[test]
 fn valgrind_finds_no_errors_or_leaks() {
-    let Some(vg) = valgrind() else {
-        missing_tool("valgrind is not installed");
-        return;
-    };
-    let host = s(&host_bin());
     let (i, n, o) = (p("in_trules"), p("in_tnocl"), p("out_tout"));
-    let run = run_with(
-        &vg,
-        &[
-            "--error-exitcode=99",
-            "--leak-check=full",
-            "--errors-for-leak-kinds=definite,indirect,possible",
-            &host,
-            "-e",
-            &i,
-            "-e",
-            &n,
-            "-e",
-            &o,
-            "-i",
-            "trules",
-            "-i",
-            "tnocl",
-            "-o",
-            "tout",
-            "-p",
-            "workers=2",
-            "--interval",
-            "0.05",
-            "--flush",
-            "0.1",
-            "--duration",
-            "0.8",
-        ],
-        &[],
-        Duration::from_secs(120),
-    );
-    assert_eq!(run.code, Some(0), "{}", run.all());
-    assert!(run.stderr.contains("ERROR SUMMARY: 0 errors"), "{}", run.all());
+    let spec = "-i trules -i tnocl -o tout -p workers=2 --interval 0.05 --flush 0.1 --duration 0.8";
+    // the run's exit code and valgrind's error summary are asserted by run_valgrind_clean
+    run_valgrind_clean(&host_args(&[&i, &n, &o], spec));
 }
 
 /// c-host/lsan.supp follows its rules: each entry `leak:<pattern>` has a comment right above it, and

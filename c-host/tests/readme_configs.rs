@@ -160,8 +160,7 @@ fn readme_classic_configs_of_our_plugins_start_in_flb_host() {
 
 #[test]
 fn readme_configs_start_in_a_real_fluent_bit_when_available() {
-    let Ok(fb) = std::env::var("FLUENT_BIT_BIN") else {
-        println!("skipped: FLUENT_BIT_BIN not set");
+    let Some(fb) = fluent_bit_bin() else {
         return;
     };
     let sc = scratch("fb");

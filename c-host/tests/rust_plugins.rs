@@ -146,35 +146,11 @@ fn gdummy_and_gstdout_check() {
 fn old_profiles_get_legacy_records_and_new_ones_modern_records() {
     let (i, o) = (plugin_so(&IN_GDUMMY), plugin_so(&OUT_GSTDOUT));
     for abi in PROFILES {
-        let args = [
-            "-e",
-            &i,
-            "-e",
-            &o,
-            "-i",
-            "gdummy",
-            "-p",
-            r#"dummy={"m":"x"}"#,
-            "-p",
-            r#"metadata={"k":1}"#,
-            "-p",
-            "rate=5",
-            "-t",
-            "rs",
-            "-o",
-            "gstdout",
-            "-m",
-            "rs",
-            "--interval",
-            "0.1",
-            "--flush",
-            "0.2",
-            "--duration",
-            "0.8",
-            "--abi",
-            abi,
-        ];
-        let run = run_host(&args);
+        let spec = format!(
+            "-i gdummy -p dummy={{\"m\":\"x\"}} -p metadata={{\"k\":1}} -p rate=5 -t rs -o gstdout -m rs \
+             --interval 0.1 --flush 0.2 --duration 0.8 --abi {abi}"
+        );
+        let run = run_host_v(&host_args(&[&i, &o], &spec));
         assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
         let m = summary_fields(&run.stderr, "gdummy.0");
         assert_eq!(field(&m, "invalid"), 0, "abi {abi}: {}", run.all());

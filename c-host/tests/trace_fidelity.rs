@@ -106,8 +106,7 @@ fn sed_equivalent_strips_like_the_readme() {
 /// compared with flb-host's run and with the reference by the same policy.
 #[test]
 fn real_fluent_bit_when_available() {
-    let Ok(fb) = std::env::var("FLUENT_BIT_BIN") else {
-        println!("skipped: FLUENT_BIT_BIN not set");
+    let Some(fb) = fluent_bit_bin() else {
         return;
     };
     let (i, o) = tracers();

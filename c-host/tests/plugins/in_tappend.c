@@ -40,11 +40,7 @@ static int g_nall;
 
 int FLBPluginRegister(struct tp_def *def)
 {
-    def->type = 1;
-    def->proxy = 11;
-    def->flags = 0;
-    def->name = "tappend";
-    def->description = "flb-host test input using flb_input_log_append";
+    tp_define(def, 1, "tappend", "flb-host test input using flb_input_log_append");
     return 0;
 }
 
@@ -117,9 +113,7 @@ int FLBPluginInit(void *plugin)
         free(buf);
         tp_event(P, "misuse init ret=%d", ret);
     }
-    ctx->remote_context = c;
-    g_last = c;
-    g_all[g_nall++] = c;
+    TP_KEEP_INSTANCE(ctx, c);
     tp_event(P, "init direct=%d", g_append != NULL);
     return 1;
 }
@@ -175,17 +169,12 @@ static int cleanup(struct actx *c, void *data)
     return 0;
 }
 
-int FLBPluginInputCallbackCtx(void *rc, void **data, size_t *size) { return collect(rc, data, size); }
-int FLBPluginInputCallback(void **data, size_t *size) { return collect(g_last, data, size); }
-int FLBPluginInputCleanupCallbackCtx(void *rc, void *data) { return cleanup(rc, data); }
-int FLBPluginInputCleanupCallback(void *data) { return cleanup(g_last, data); }
+TP_INPUT_COLLECT_CALLBACKS(collect)
+TP_INPUT_CLEANUP_CALLBACKS(cleanup)
 int FLBPluginExit(void)
 {
     tp_event(P, "exit");
-    if (g_nall > 0) {
-        free(g_all[--g_nall]);
-        g_last = g_nall > 0 ? g_all[g_nall - 1] : NULL;
-    }
+    TP_FREE_LAST_INSTANCE();
     return 1;
 }
 void FLBPluginUnregister(struct tp_def *def) { (void) def; tp_event(P, "unregister"); }

@@ -156,13 +156,8 @@ int FLBPluginRegister(struct tp_def *def)
     int allowed = tp_config_map_allowed(&version, &translate);
     struct tp_config_map *map = NULL;
 
-    tp_note_register(P, def);
     /* the five fields of every host's def */
-    def->type = 1;
-    def->proxy = 11;
-    def->flags = 0;
-    def->name = "tkeys";
-    def->description = "flb-host test input declaring a config_map";
+    tp_register(P, def, 1, "tkeys", "flb-host test input declaring a config_map");
     if (allowed && tp_ndefs > 0 && tp_ndefs <= TP_MAX_DEFS) {
         void *base = NULL;
         size_t len = 0;
@@ -198,9 +193,7 @@ int FLBPluginInit(void *plugin)
         free(c);
         return 0;
     }
-    ctx->remote_context = c;
-    g_last = c;
-    g_all[g_nall++] = c;
+    TP_KEEP_INSTANCE(ctx, c);
     tp_event(P, "init rate=%d", c->rate);
     return 1;
 }
@@ -221,18 +214,14 @@ static int collect(struct tctx *c, void **data, size_t *size)
     return 0;
 }
 
-int FLBPluginInputCallbackCtx(void *rc, void **data, size_t *size) { return collect(rc, data, size); }
-int FLBPluginInputCallback(void **data, size_t *size) { return collect(g_last, data, size); }
+TP_INPUT_COLLECT_CALLBACKS(collect)
 int FLBPluginInputCleanupCallbackCtx(void *rc, void *data) { (void) rc; free(data); return 0; }
 int FLBPluginInputCleanupCallback(void *data) { free(data); return 0; }
 
 int FLBPluginExit(void)
 {
     tp_event(P, "exit");
-    if (g_nall > 0) {
-        free(g_all[--g_nall]);
-        g_last = g_nall > 0 ? g_all[g_nall - 1] : NULL;
-    }
+    TP_FREE_LAST_INSTANCE();
     return 1;
 }
 

@@ -21,18 +21,11 @@ static int g_nall;
 static atomic_uint g_ids;
 static char g_sentinel[8];  /* handed out with len 0: must never reach cleanup */
 
-__attribute__((constructor)) static void tp_load(void) { tp_event(P, "load"); }
-__attribute__((destructor)) static void tp_unload(void) { tp_event(P, "unload"); }
-int FLBPluginPreRegister(int h) { tp_event(P, "preregister %d", h); return 0; }
+TP_LOAD_EVENTS()
 
 int FLBPluginRegister(struct tp_def *def)
 {
-    tp_note_register(P, def);
-    def->type = 1;
-    def->proxy = 11;
-    def->flags = 0;
-    def->name = "trules";
-    def->description = "flb-host test input";
+    tp_register(P, def, 1, "trules", "flb-host test input");
     return 0;
 }
 
@@ -96,9 +89,7 @@ int FLBPluginInit(void *plugin)
         free(c);
         return 0;
     }
-    ctx->remote_context = c;
-    g_last = c;
-    g_all[g_nall++] = c;
+    TP_KEEP_INSTANCE(ctx, c);
     tp_event(P, "init id=%u", c->id);
 #if defined(__x86_64__)
     {
@@ -159,10 +150,8 @@ static int cleanup(struct ictx *c, void *data)
     return 0;
 }
 
-int FLBPluginInputCallbackCtx(void *rc, void **data, size_t *size) { return collect(rc, data, size); }
-int FLBPluginInputCallback(void **data, size_t *size) { return collect(g_last, data, size); }
-int FLBPluginInputCleanupCallbackCtx(void *rc, void *data) { return cleanup(rc, data); }
-int FLBPluginInputCleanupCallback(void *data) { return cleanup(g_last, data); }
+TP_INPUT_COLLECT_CALLBACKS(collect)
+TP_INPUT_CLEANUP_CALLBACKS(cleanup)
 int FLBPluginInputPreRun(int h) { tp_event(P, "prerun %d", h); return 0; }
 void FLBPluginInputPause(void) { tp_event(P, "pause"); }
 void FLBPluginInputResume(void) { tp_event(P, "resume"); }
@@ -171,10 +160,7 @@ int FLBPluginExit(void)
 {
     /* plain Exit has no context: free the instance state we can find */
     tp_event(P, "exit");
-    if (g_nall > 0) {
-        free(g_all[--g_nall]);
-        g_last = g_nall > 0 ? g_all[g_nall - 1] : NULL;
-    }
+    TP_FREE_LAST_INSTANCE();
     return 1;
 }
 void FLBPluginUnregister(struct tp_def *def) { tp_note_unregister(P, def); }

@@ -29,11 +29,7 @@ int FLBPluginRegister(struct tp_def *def)
     int translate;
     int allowed = tp_config_map_allowed(&version, &translate);
 
-    def->type = 2;
-    def->proxy = 11;
-    def->flags = 0;
-    def->name = "tkeysout";
-    def->description = "flb-host test output declaring a config_map";
+    tp_define(def, 2, "tkeysout", "flb-host test output declaring a config_map");
     if (allowed) {
         def->config_map = (void *) g_map;
     }
@@ -56,24 +52,10 @@ int FLBPluginInit(void *plugin)
     return 1;
 }
 
-/* records of in_tkeys only: [[EventTime, {}], {...}] or [EventTime, {...}], each starting with
- * 0x92 followed by 0x92 0xd7 (modern) or 0xd7 (legacy) */
-static unsigned long count_records(const unsigned char *d, size_t n)
-{
-    unsigned long r = 0;
-    for (size_t i = 0; i + 2 < n; i++) {
-        if (d[i] == 0x92 && ((d[i + 1] == 0x92 && d[i + 2] == 0xd7) ||
-                             (d[i + 1] == 0xd7 && (i == 0 || d[i - 1] != 0x92)))) {
-            r++;
-        }
-    }
-    return r;
-}
-
 int FLBPluginFlushCtx(void *rc, const void *data, size_t size, char *tag)
 {
     struct octx *c = rc;
-    unsigned long n = count_records(data, size);
+    unsigned long n = tp_count_records(data, size);
     (void) tag;
     atomic_fetch_add(&c->records, n);
     tp_event(P, "flush records=%lu", n);

@@ -24,11 +24,7 @@ int FLBPluginRegister(struct tp_def *def)
             return -1;
         }
     }
-    def->type = 2;
-    def->proxy = 11;
-    def->flags = 0;
-    def->name = g_name;
-    def->description = g_desc;
+    tp_define(def, 2, g_name, g_desc);
     return 0;
 }
 

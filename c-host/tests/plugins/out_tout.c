@@ -14,18 +14,11 @@ struct octx {
     char label[32];
 };
 
-__attribute__((constructor)) static void tp_load(void) { tp_event(P, "load"); }
-__attribute__((destructor)) static void tp_unload(void) { tp_event(P, "unload"); }
-int FLBPluginPreRegister(int h) { tp_event(P, "preregister %d", h); return 0; }
+TP_LOAD_EVENTS()
 
 int FLBPluginRegister(struct tp_def *def)
 {
-    tp_note_register(P, def);
-    def->type = 2;
-    def->proxy = 11;
-    def->flags = 0;
-    def->name = "tout";
-    def->description = "flb-host test output";
+    tp_register(P, def, 2, "tout", "flb-host test output");
     return 0;
 }
 
@@ -64,20 +57,6 @@ int FLBPluginInit(void *plugin)
 
 int FLBPluginOutputPreRun(int h) { tp_event(P, "prerun %d", h); return 0; }
 
-static unsigned long count_records(const unsigned char *d, size_t n)
-{
-    /* our inputs and the sample chunk: every record starts with 0x92 at top level; rely on the
-     * size of the fixed records instead: count 0x92 0x92 0xd7 / 0x92 0xd7 starts */
-    unsigned long r = 0;
-    for (size_t i = 0; i + 2 < n; i++) {
-        if (d[i] == 0x92 && ((d[i + 1] == 0x92 && d[i + 2] == 0xd7) ||
-                             (d[i + 1] == 0xd7 && (i == 0 || d[i - 1] != 0x92)))) {
-            r++;
-        }
-    }
-    return r;
-}
-
 int FLBPluginFlushCtx(void *rc, const void *data, size_t size, char *tag)
 {
     struct octx *c = rc;
@@ -87,7 +66,7 @@ int FLBPluginFlushCtx(void *rc, const void *data, size_t size, char *tag)
     int ret;
     while (cur > m && !atomic_compare_exchange_weak(&c->max, &m, cur)) {
     }
-    unsigned long recs = count_records(data, size);
+    unsigned long recs = tp_count_records(data, size);
     atomic_fetch_add(&c->records, recs);
     tp_event(P, "flush #%d size=%zu tag=%s taglen=%zu records=%lu%s", n, size, tag, strlen(tag),
              recs, c->label);

@@ -187,3 +187,62 @@ __attribute__((unused)) static void tp_define(struct tp_def *def, int type, char
     def->name = name;
     def->description = description;
 }
+
+/* FLBPluginRegister's common part with the registration event of tp_note_register */
+__attribute__((unused)) static void tp_register(const char *plugin, struct tp_def *def, int type, char *name,
+                                                char *description)
+{
+    tp_note_register(plugin, def);
+    tp_define(def, type, name, description);
+}
+
+/* "load" / "unload" events when the .so is mapped / unmapped and "preregister H": defines the
+ * constructor, the destructor and FLBPluginPreRegister of the plugin named by P */
+#define TP_LOAD_EVENTS()                                                                        \
+    __attribute__((constructor)) static void tp_load(void) { tp_event(P, "load"); }             \
+    __attribute__((destructor)) static void tp_unload(void) { tp_event(P, "unload"); }          \
+    int FLBPluginPreRegister(int h) { tp_event(P, "preregister %d", h); return 0; }
+
+/* The collect callbacks of an input keeping its instances in g_all / g_nall with the last one in
+ * g_last (the state of the plain, context-less callbacks): both call collect(ctx, data, size). */
+#define TP_INPUT_COLLECT_CALLBACKS(collect)                                                     \
+    int FLBPluginInputCallbackCtx(void *rc, void **data, size_t *size) { return collect(rc, data, size); } \
+    int FLBPluginInputCallback(void **data, size_t *size) { return collect(g_last, data, size); }
+
+/* Its cleanup callbacks: both call cleanup(ctx, data). */
+#define TP_INPUT_CLEANUP_CALLBACKS(cleanup)                                                     \
+    int FLBPluginInputCleanupCallbackCtx(void *rc, void *data) { return cleanup(rc, data); }     \
+    int FLBPluginInputCleanupCallback(void *data) { return cleanup(g_last, data); }
+
+/* Plain Exit has no context: free the newest instance state and make the one before it g_last. */
+#define TP_FREE_LAST_INSTANCE()                                                                 \
+    do {                                                                                        \
+        if (g_nall > 0) {                                                                       \
+            free(g_all[--g_nall]);                                                              \
+            g_last = g_nall > 0 ? g_all[g_nall - 1] : NULL;                                     \
+        }                                                                                       \
+    } while (0)
+
+/* The records in a chunk of our inputs (and the sample chunk): every record starts with 0x92
+ * followed by 0x92 0xd7 (modern [[EventTime, {}], {...}]) or 0xd7 (legacy [EventTime, {...}]);
+ * count those starts, relying on the size of the fixed records. */
+__attribute__((unused)) static unsigned long tp_count_records(const unsigned char *d, size_t n)
+{
+    unsigned long r = 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (d[i] == 0x92 && ((d[i + 1] == 0x92 && d[i + 2] == 0xd7) ||
+                             (d[i + 1] == 0xd7 && (i == 0 || d[i - 1] != 0x92)))) {
+            r++;
+        }
+    }
+    return r;
+}
+
+/* Keep a new instance state c: the host's context, the plain callbacks' g_last, and g_all (the
+ * caller checked g_nall < 64). */
+#define TP_KEEP_INSTANCE(ctx, c)                                                                \
+    do {                                                                                        \
+        (ctx)->remote_context = (c);                                                            \
+        g_last = (c);                                                                           \
+        g_all[g_nall++] = (c);                                                                  \
+    } while (0)
