@@ -635,3 +635,22 @@ pub fn strip_ansi(s: &str) -> String {
     }
     out
 }
+
+/// Starts `bin` with `args`, lets it run for `secs`, sends SIGTERM and waits: its output. For
+/// Fluent Bit runs whose interesting part is the whole life of the process (traces, logs).
+pub fn run_for_then_term(bin: &str, args: &[&str], secs: Duration) -> std::process::Output {
+    let child = Command::new(bin)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    std::thread::sleep(secs);
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+    // SAFETY: kill(2) on the child we started and still own (not yet reaped).
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    child.wait_with_output().unwrap_or_else(|e| panic!("wait for {bin}: {e}"))
+}

@@ -4,7 +4,6 @@
 //! `tag_default` (244) at init, as a plugin looking for its tag would, and prints them.
 
 use flb_host::*;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn p(name: &str) -> String {
@@ -75,22 +74,10 @@ fn real_fluent_bit_agrees_when_available() {
         return;
     }
     let (a, b, o) = (p("in_tnocl"), p("in_trules"), p("out_tout"));
-    let child = Command::new(&fb)
-        .args(["-e", &a, "-e", &b, "-e", &o])
-        .args(ARGS)
-        .args(["tout", "-m", "*"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start fluent-bit");
-    std::thread::sleep(Duration::from_millis(1500));
-    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
-    // SAFETY: kill(2) on the child we started and still own (not yet reaped).
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
-    let out = child.wait_with_output().expect("wait fluent-bit");
+    let mut args = vec!["-e", &a, "-e", &b, "-e", &o];
+    args.extend_from_slice(&ARGS);
+    args.extend_from_slice(&["tout", "-m", "*"]);
+    let out = run_for_then_term(&fb, &args, Duration::from_millis(1500));
     let mut real = ins_lines(&String::from_utf8_lossy(&out.stderr));
     real.sort();
     assert_eq!(real, EXPECTED, "{}", String::from_utf8_lossy(&out.stderr));

@@ -261,40 +261,11 @@ impl Mp {
         self
     }
     fn uint(&mut self, v: u64) -> &mut Self {
-        if v < 0x80 {
-            self.0.push(v as u8);
-        } else if v <= 0xff {
-            self.0.extend_from_slice(&[0xcc, v as u8]);
-        } else if v <= 0xffff {
-            self.0.push(0xcd);
-            self.0.extend_from_slice(&(v as u16).to_be_bytes());
-        } else if v <= 0xffff_ffff {
-            self.0.push(0xce);
-            self.0.extend_from_slice(&(v as u32).to_be_bytes());
-        } else {
-            self.0.push(0xcf);
-            self.0.extend_from_slice(&v.to_be_bytes());
-        }
+        rmp::encode::write_uint(&mut self.0, v).expect("writing to a Vec cannot fail");
         self
     }
     fn int(&mut self, v: i64) -> &mut Self {
-        if v >= 0 {
-            return self.uint(v as u64);
-        }
-        if v >= -32 {
-            self.0.push(v as u8);
-        } else if v >= -128 {
-            self.0.extend_from_slice(&[0xd0, v as u8]);
-        } else if v >= -32768 {
-            self.0.push(0xd1);
-            self.0.extend_from_slice(&(v as i16).to_be_bytes());
-        } else if v >= i64::from(i32::MIN) {
-            self.0.push(0xd2);
-            self.0.extend_from_slice(&(v as i32).to_be_bytes());
-        } else {
-            self.0.push(0xd3);
-            self.0.extend_from_slice(&v.to_be_bytes());
-        }
+        rmp::encode::write_sint(&mut self.0, v).expect("writing to a Vec cannot fail");
         self
     }
     fn f64(&mut self, v: f64) -> &mut Self {
@@ -594,24 +565,25 @@ fn pipeline_files(tag: &str) -> (PathBuf, PathBuf, u16) {
     (dir, log, free_port())
 }
 
-#[test]
-fn plugins_file_loads_all_three_and_sigterm_ends_cleanly() {
+/// The pipeline written by `config` (classic or YAML) loads our three plugins, delivers, and ends
+/// cleanly on SIGTERM.
+fn loads_all_three_and_ends_cleanly(tag: &str, config: fn(&Path, u16, &Path) -> PathBuf) {
     let Some(fb) = fluent_bit_bin() else { return };
-    let (dir, log, port) = pipeline_files("classic");
-    let conf = classic_pipeline(&dir, port, &log);
+    let (dir, log, port) = pipeline_files(tag);
+    let conf = config(&dir, port, &log);
     let ended = run_pipeline(&fb, &[], &conf, port, &log, 1);
     assert_clean_exit(&ended);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
+fn plugins_file_loads_all_three_and_sigterm_ends_cleanly() {
+    loads_all_three_and_ends_cleanly("classic", classic_pipeline);
+}
+
+#[test]
 fn yaml_plugins_list_loads_all_three_and_sigterm_ends_cleanly() {
-    let Some(fb) = fluent_bit_bin() else { return };
-    let (dir, log, port) = pipeline_files("yaml");
-    let conf = yaml_pipeline(&dir, port, &log);
-    let ended = run_pipeline(&fb, &[], &conf, port, &log, 1);
-    assert_clean_exit(&ended);
-    let _ = std::fs::remove_dir_all(&dir);
+    loads_all_three_and_ends_cleanly("yaml", yaml_pipeline);
 }
 
 /// What names our code in a valgrind stack: the `.so` files (built as `lib<name>.so`) and the

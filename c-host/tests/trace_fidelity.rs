@@ -110,21 +110,9 @@ fn real_fluent_bit_when_available() {
         return;
     };
     let (i, o) = tracers();
-    let child = std::process::Command::new(&fb)
-        .args(["-e", &s(&i), "-e", &s(&o), "-i", "cin", "-t", "c", "-o", "ctest", "-m", "c"])
-        .args(["-f", "1"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start fluent-bit");
-    std::thread::sleep(Duration::from_secs(4));
-    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
-    // SAFETY: plain kill(2) on the child we started and still own (not yet reaped).
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
-    let out = child.wait_with_output().expect("wait fluent-bit");
+    let (i, o) = (s(&i), s(&o));
+    let args = ["-e", &i, "-e", &o, "-i", "cin", "-t", "c", "-o", "ctest", "-m", "c", "-f", "1"];
+    let out = run_for_then_term(&fb, &args, Duration::from_secs(4));
     let real = normalise_trace(&String::from_utf8_lossy(&out.stderr));
     let diffs = compare_traces(&reference("fluent-bit-5.1.1-basic.txt"), &real);
     assert!(diffs.is_empty(), "real fluent-bit differs from the reference: {diffs:#?}");

@@ -6,15 +6,10 @@
 static unsigned long n;
 static int modern;
 
-int FLBPluginRegister(struct tp_def *def)
-{
-    tp_define(def, 1, "tnocl", "flb-host test input without cleanup");
-    return 0;
-}
+TP_REGISTER(1, "tnocl", "flb-host test input without cleanup")
 int FLBPluginInit(void *plugin)
 {
-    struct tp_plugin *pl = plugin;
-    const char *m = pl->api->input_get_property("modern", pl->ins);
+    const char *m = tp_in_prop(plugin, "modern");
     modern = m != NULL && strcmp(m, "on") == 0;
     tp_event(P, "init");
     return 1;

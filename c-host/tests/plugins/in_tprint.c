@@ -7,16 +7,11 @@
 static void *kept;
 static unsigned long n;
 
-int FLBPluginRegister(struct tp_def *def)
-{
-    tp_define(def, 1, "tprint", "flb-host test input that keeps a 1 KiB buffer");
-    return 0;
-}
+TP_REGISTER(1, "tprint", "flb-host test input that keeps a 1 KiB buffer")
 
 int FLBPluginInit(void *plugin)
 {
-    struct tp_plugin *pl = plugin;
-    const char *out = pl->api->input_get_property("stdout", pl->ins);
+    const char *out = tp_in_prop(plugin, "stdout");
     if (kept == NULL) {
         kept = malloc(1024);
         if (out == NULL || strcmp(out, "off") != 0) {

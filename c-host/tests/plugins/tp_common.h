@@ -196,6 +196,21 @@ __attribute__((unused)) static void tp_register(const char *plugin, struct tp_de
     tp_define(def, type, name, description);
 }
 
+/* FLBPluginRegister of a plugin that only fills the five base fields */
+#define TP_REGISTER(type, name, description)                                                    \
+    int FLBPluginRegister(struct tp_def *def)                                                   \
+    {                                                                                           \
+        tp_define(def, (type), (name), (description));                                          \
+        return 0;                                                                               \
+    }
+
+/* An input property of the instance init is given, or NULL */
+__attribute__((unused)) static const char *tp_in_prop(void *plugin, const char *key)
+{
+    struct tp_plugin *pl = plugin;
+    return pl->api->input_get_property(key, pl->ins);
+}
+
 /* "load" / "unload" events when the .so is mapped / unmapped and "preregister H": defines the
  * constructor, the destructor and FLBPluginPreRegister of the plugin named by P */
 #define TP_LOAD_EVENTS()                                                                        \
