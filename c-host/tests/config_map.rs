@@ -633,11 +633,12 @@ fn real_fluent_bit_when_available() {
     let fb = Path::new(&fb);
     let (i, o) = (p("in_tkeys"), p("out_tkeys"));
     let v511 = ("FLUENT_BIT_VERSION", "5.1.1");
-    // "[2026/01/01 00:00:00.000] [error] [config] ..." -> "[error] [config] ..."
+    // "[2026/01/01 00:00:00.000] [error] [config] ..." -> "[error] [config] ..." (Run's stderr
+    // has the timestamps taken off already; strip_log_time leaves such a line as it is)
     let config_lines = |stderr: &str| -> Vec<String> {
         stderr
             .lines()
-            .filter_map(|l| l.find("] [").map(|at| l[at + 2..].to_string()))
+            .map(|l| strip_log_time(l).to_string())
             .filter(|l| l.contains("] [config") || l.contains("error loading config map"))
             .collect()
     };
@@ -661,6 +662,14 @@ fn real_fluent_bit_when_available() {
         let ours = pipeline(props, &[], &[], envs);
         assert_ne!(real.code, Some(0), "{props:?} {envs:?}: {}", real.all());
         assert_eq!(ours.code, Some(1), "{props:?} {envs:?}: {}", ours.all());
+        if real.code.is_none() && !envs.is_empty() {
+            // A default Fluent Bit 5.1.1 refuses: flb_input_plugin_property_check destroys the
+            // instance (src/flb_input.c:1477) and the engine destroys it again at exit, so glibc
+            // may abort on the double free before the log thread prints the error line. The
+            // refusal itself is what we compare; ours names it.
+            assert!(ours.stderr.contains("error loading config map"), "{envs:?}: {}", ours.all());
+            continue;
+        }
         let want = config_lines(&real.stderr);
         assert!(!want.is_empty(), "{}", real.all());
         let got: Vec<String> = ours
