@@ -636,21 +636,61 @@ pub fn strip_ansi(s: &str) -> String {
     out
 }
 
-/// Starts `bin` with `args`, lets it run for `secs`, sends SIGTERM and waits: its output. For
-/// Fluent Bit runs whose interesting part is the whole life of the process (traces, logs).
-pub fn run_for_then_term(bin: &str, args: &[&str], secs: Duration) -> std::process::Output {
-    let child = Command::new(bin)
-        .args(args)
+/// What a process started by [`run_then_term`] left.
+pub struct Ended {
+    /// The exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// Everything written to stdout.
+    pub stdout: String,
+    /// Everything written to stderr.
+    pub stderr: String,
+    /// It exited before `secs` passed, without our SIGTERM.
+    pub by_itself: bool,
+}
+
+/// Starts `bin` with `args` and `envs` (in `dir` when given) and lets it run until it exits or
+/// `secs` pass; then SIGTERM, 20 s to end, SIGKILL. For Fluent Bit runs, which only end on a
+/// signal. Output goes to files, so a chatty process never blocks on a full pipe.
+pub fn run_then_term(bin: &str, args: &[&str], envs: &[(&str, &str)], dir: Option<&Path>, secs: Duration) -> Ended {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let files = scratch_dir(&format!("run-then-term{n}"));
+    let (out_path, err_path) = (files.join("stdout"), files.join("stderr"));
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-    std::thread::sleep(secs);
-    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
-    // SAFETY: kill(2) on the child we started and still own (not yet reaped).
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"));
+    if let Some(d) = dir {
+        cmd.current_dir(d);
     }
-    child.wait_with_output().unwrap_or_else(|e| panic!("wait for {bin}: {e}"))
+    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+    let exited = |child: &mut std::process::Child, until: Instant| {
+        while Instant::now() < until {
+            if matches!(child.try_wait(), Ok(Some(_))) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    };
+    let by_itself = exited(&mut child, Instant::now() + secs);
+    if !by_itself {
+        let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+        // SAFETY: kill(2) on the child we started and still own (not yet reaped).
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+        if !exited(&mut child, Instant::now() + Duration::from_secs(20)) {
+            let _ = child.kill();
+        }
+    }
+    // Reaps the child, or returns the status try_wait already collected.
+    let status = child.wait().ok();
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+    let ended =
+        Ended { code: status.and_then(|s| s.code()), stdout: read(&out_path), stderr: read(&err_path), by_itself };
+    let _ = std::fs::remove_dir_all(&files);
+    ended
 }

@@ -77,8 +77,8 @@ fn real_fluent_bit_agrees_when_available() {
     let mut args = vec!["-e", &a, "-e", &b, "-e", &o];
     args.extend_from_slice(&ARGS);
     args.extend_from_slice(&["tout", "-m", "*"]);
-    let out = run_for_then_term(&fb, &args, Duration::from_millis(1500));
-    let mut real = ins_lines(&String::from_utf8_lossy(&out.stderr));
+    let out = run_then_term(&fb, &args, &[], None, Duration::from_millis(1500));
+    let mut real = ins_lines(&out.stderr);
     real.sort();
-    assert_eq!(real, EXPECTED, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(real, EXPECTED, "{}", out.stderr);
 }

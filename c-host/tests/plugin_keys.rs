@@ -7,8 +7,7 @@
 //! The allowed lists below are what Fluent Bit 5.1.1 printed for our plugins, copied by hand.
 
 use flb_host::*;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const GDUMMY_ALLOWED: &str = "samples, dummy, metadata, rate, interval_sec, interval_nsec, copies, \
      start_time_sec, start_time_nsec, fixed_timestamp, flush_on_startup, and pace.";
@@ -163,38 +162,9 @@ fn flb_host_help_lists_each_plugins_keys_with_default_and_type() {
 /// Runs Fluent Bit with `FLUENT_BIT_VERSION=5.1.1` (as its official image sets it) until it exits
 /// or `secs` pass, then SIGTERM; returns (exit code, stdout, stderr).
 fn fluent_bit(fb: &str, args: &[String], secs: u64) -> (Option<i32>, String, String) {
-    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let dir = temp_dir(&format!("fb-run{}", RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
-    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
-    let mut child = Command::new(fb)
-        .args(args)
-        .env("FLUENT_BIT_VERSION", "5.1.1")
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
-        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
-        .spawn()
-        .expect("start fluent-bit");
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut exited = false;
-    while !exited && Instant::now() < deadline {
-        exited = matches!(child.try_wait(), Ok(Some(_)));
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    if !exited {
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-        let stop = Instant::now() + Duration::from_secs(20);
-        while !exited && Instant::now() < stop {
-            exited = matches!(child.try_wait(), Ok(Some(_)));
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        if !exited {
-            let _ = child.kill();
-        }
-    }
-    // Reaps the child, or returns the status try_wait already collected.
-    let status = child.wait().ok();
-    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
-    (status.and_then(|s| s.code()), read(&out_path), read(&err_path))
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = run_then_term(fb, &args, &[("FLUENT_BIT_VERSION", "5.1.1")], None, Duration::from_secs(secs));
+    (e.code, e.stdout, e.stderr)
 }
 
 #[test]

@@ -8,8 +8,7 @@
 
 use flb_host::*;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The READMEs whose config examples users copy.
 const READMES: [&str; 4] =
@@ -167,28 +166,12 @@ fn readme_configs_start_in_a_real_fluent_bit_when_available() {
     for (at, path, _yaml) in configs(&sc) {
         let mut args = if loads_plugins(&path) { Vec::new() } else { externals(&sc) };
         args.extend(["-c".to_string(), s(&path)]);
-        let err_path = sc.dir.join("fb.stderr");
-        let mut child = Command::new(&fb)
-            .args(&args)
-            .env("FLUENT_BIT_VERSION", "5.1.1")
-            .current_dir(&sc.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&err_path).expect("stderr file"))
-            .spawn()
-            .expect("start fluent-bit");
-        let until = Instant::now() + Duration::from_secs(3);
-        let mut early = None;
-        while Instant::now() < until && early.is_none() {
-            early = child.try_wait().ok().flatten();
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-        let status = early.or_else(|| child.wait().ok());
-        let err = std::fs::read_to_string(&err_path).unwrap_or_default();
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(early.is_none(), "{at}: Fluent Bit stopped by itself ({status:?})\n{text}\n{err}");
-        assert_eq!(status.and_then(|s| s.code()), Some(0), "{at}\n{text}\n{err}");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ended =
+            run_then_term(&fb, &args, &[("FLUENT_BIT_VERSION", "5.1.1")], Some(&sc.dir), Duration::from_secs(3));
+        let (err, text) = (&ended.stderr, std::fs::read_to_string(&path).unwrap_or_default());
+        assert!(!ended.by_itself, "{at}: Fluent Bit stopped by itself ({:?})\n{text}\n{err}", ended.code);
+        assert_eq!(ended.code, Some(0), "{at}\n{text}\n{err}");
         assert!(!err.contains("[error]"), "{at}\n{text}\n{err}");
     }
 }

@@ -112,8 +112,8 @@ fn real_fluent_bit_when_available() {
     let (i, o) = tracers();
     let (i, o) = (s(&i), s(&o));
     let args = ["-e", &i, "-e", &o, "-i", "cin", "-t", "c", "-o", "ctest", "-m", "c", "-f", "1"];
-    let out = run_for_then_term(&fb, &args, Duration::from_secs(4));
-    let real = normalise_trace(&String::from_utf8_lossy(&out.stderr));
+    let out = run_then_term(&fb, &args, &[], None, Duration::from_secs(4));
+    let real = normalise_trace(&out.stderr);
     let diffs = compare_traces(&reference("fluent-bit-5.1.1-basic.txt"), &real);
     assert!(diffs.is_empty(), "real fluent-bit differs from the reference: {diffs:#?}");
     let ours = run_tracers(&[], &[], &[]);

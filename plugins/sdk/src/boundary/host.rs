@@ -38,6 +38,19 @@ pub(crate) fn modern() -> bool {
     MODERN.load(Ordering::Relaxed)
 }
 
+/// The address of `name` among the process's global symbols (Fluent Bit's exports), or `None`.
+fn global_symbol(name: &core::ffi::CStr) -> Option<*mut c_void> {
+    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name has no other precondition.
+    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    if p.is_null() {
+        // Takes glibc's per-thread error message, so it is not left allocated on a host thread.
+        // SAFETY: dlerror has no preconditions.
+        unsafe { libc::dlerror() };
+        return None;
+    }
+    Some(p)
+}
+
 /// Fluent Bit's `flb_input_log_append`, resolved once from the process's global symbols; `None`
 /// on hosts that do not export it (before 2.1, or a host built without exported symbols).
 ///
@@ -46,14 +59,7 @@ pub(crate) fn modern() -> bool {
 /// the proxy contract: callers keep the standard hand-over as the fallback.
 pub(crate) fn log_append() -> Option<LogAppendFn> {
     *LOG_APPEND.get_or_init(|| {
-        // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name has no other precondition.
-        let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"flb_input_log_append".as_ptr()) };
-        if p.is_null() {
-            // Takes glibc's per-thread error message, so it is not left allocated on a host thread.
-            // SAFETY: dlerror has no preconditions.
-            unsafe { libc::dlerror() };
-            return None;
-        }
+        let p = global_symbol(c"flb_input_log_append")?;
         // SAFETY: the symbol is Fluent Bit's function of this signature (stable since 2.1.0); a
         // data pointer and a function pointer have the same size and representation on the
         // platforms Fluent Bit supports.
@@ -111,13 +117,8 @@ pub(crate) fn config_map_support() -> MapSupport {
     if !CONFIG_MAP_VERIFIED.contains(&version.as_str()) {
         return MapSupport::Unverified(version);
     }
-    // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name has no other precondition.
-    let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, CONFIG_MAP_SYMBOL.as_ptr()) };
-    if p.is_null() {
-        // Takes glibc's per-thread error message, so it is not left allocated on a host thread.
-        // SAFETY: dlerror has no preconditions.
-        unsafe { libc::dlerror() };
-        return MapSupport::Mismatch(version);
+    match global_symbol(CONFIG_MAP_SYMBOL) {
+        Some(_) => MapSupport::Yes,
+        None => MapSupport::Mismatch(version),
     }
-    MapSupport::Yes
 }

@@ -201,10 +201,14 @@ impl<I> Registry<I> {
     /// released (call after [`names`](Self::names), which counts the definition).
     pub(crate) fn config_map(&self, keys: &[Key]) -> Result<*mut flb_config_map, String> {
         let mut g = self.lock();
-        if g.map.is_none() {
-            g.map = Some(ConfigMap::build(keys)?);
+        if let Some(map) = &g.map {
+            return Ok(map.as_ptr());
         }
-        Ok(g.map.as_ref().map_or(core::ptr::null_mut(), ConfigMap::as_ptr))
+        // The array is boxed: its address does not change when the owner moves into the registry.
+        let map = ConfigMap::build(keys)?;
+        let p = map.as_ptr();
+        g.map = Some(map);
+        Ok(p)
     }
 
     /// The map handed to the host, if any.
