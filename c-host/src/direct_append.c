@@ -9,6 +9,7 @@
 #include "flb_host.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <string.h>
 
 static void *g_exports;
@@ -94,8 +95,12 @@ static void refuse(const void *ins, const struct collect_scope *sc)
     }
 }
 
-int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const void *buf,
-                              size_t buf_size)
+/* Both exports: `claimed` is the record count a plugin passed to flb_input_log_append_records, or
+ * -1 for flb_input_log_append (Fluent Bit counts them itself). Fluent Bit trusts a claimed count
+ * (chunk totals, metrics, routing); here a count that is not the buffer's number of log records
+ * (group markers excluded, as Fluent Bit's decoder counts) is refused as the plugin defect it is. */
+static int log_append(void *ins, long long claimed, const char *tag, size_t tag_len,
+                      const void *buf, size_t buf_size)
 {
     struct collect_scope *sc = tl_scope;
     struct instance *in;
@@ -135,6 +140,20 @@ int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const 
         atomic_fetch_add(&in->appends_refused, 1);
         goto out;
     }
+    if (claimed >= 0 && (uint64_t) claimed != chk.records) {
+        atomic_fetch_add(&in->errors, 1);
+        atomic_fetch_add(&in->appends_refused, 1);
+        host_log(FLB_LOG_ERROR,
+                 "[%s] flb_input_log_append_records: records=%lld, but the %zu bytes hold %llu log "
+                 "record(s) (%llu group marker(s) aside): Fluent Bit would take the count as given "
+                 "for its chunk totals and metrics; refused",
+                 in->name, claimed, buf_size, (unsigned long long) chk.records,
+                 (unsigned long long) chk.groups);
+        goto out;
+    }
+    if (claimed >= 0) {
+        atomic_fetch_add(&in->appends_counted, 1);
+    }
     sc->records += chk.records;
     sc->bytes += buf_size;
     atomic_fetch_add(&in->records_in, chk.records);
@@ -147,4 +166,18 @@ int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const 
 out:
     mc_resume(depth);
     return rc;
+}
+
+int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const void *buf,
+                              size_t buf_size)
+{
+    return log_append(ins, -1, tag, tag_len, buf, buf_size);
+}
+
+int flb_host_input_log_append_records(void *ins, size_t records, const char *tag, size_t tag_len,
+                                      const void *buf, size_t buf_size)
+{
+    /* a count above LLONG_MAX cannot match any buffer: it is refused as a mismatch */
+    return log_append(ins, records > (size_t) LLONG_MAX ? LLONG_MAX : (long long) records, tag,
+                      tag_len, buf, buf_size);
 }

@@ -370,7 +370,8 @@ struct instance {
     _Atomic int in_collect; /* the input's collect callback is running (on its thread) */
     _Atomic uint64_t collects, collect_empty, collect_fail, records_in, bytes_in, invalid;
     _Atomic uint64_t modern_refused; /* invalid because modern records reached a < 2.1 profile */
-    _Atomic uint64_t appends;        /* successful flb_input_log_append calls */
+    _Atomic uint64_t appends;        /* successful flb_input_log_append(_records) calls */
+    _Atomic uint64_t appends_counted; /* ... of them flb_input_log_append_records */
     _Atomic uint64_t appends_refused; /* calls refused (wrong caller, tag or records) */
     _Atomic uint64_t chunks, flushes, flush_ok, retries, dropped, errors, records_out, records_ok;
     _Atomic int cur_conc, max_conc;
@@ -503,6 +504,9 @@ int host_exports_load(struct host *h);
 void host_exports_close(void);
 int flb_host_input_log_append(void *ins, const char *tag, size_t tag_len, const void *buf,
                               size_t buf_size);
+/* ... and flb_input_log_append_records (the count given, checked against the buffer) */
+int flb_host_input_log_append_records(void *ins, size_t records, const char *tag, size_t tag_len,
+                                      const void *buf, size_t buf_size);
 /* The collect running on this thread, for flb_input_log_append: set around the plugin's
  * collect callback only, so a call from anywhere else is refused. */
 struct collect_scope {

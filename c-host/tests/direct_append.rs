@@ -190,6 +190,23 @@ fn bad_instance_pointer_is_refused() {
     assert_misuse_refused(&run, "badins", "flb_input_log_append called with an unknown instance");
 }
 
+/// flb_input_log_append_records: the right count arrives as flb_input_log_append does; a count
+/// that is not the buffer's is refused (a real Fluent Bit would take it for its totals).
+#[test]
+fn counted_appends_arrive_and_a_wrong_count_is_refused() {
+    let run = run_tappend(&["counted=on"], &["--abi", "5.1"]);
+    assert_direct(&run);
+    let m = summary_fields(&run.stderr, "tappend.0");
+    assert_eq!(field(&m, "errors"), 0, "{}", run.all());
+    let run = run_tappend(&["misuse=count"], &[]);
+    assert_direct(&run);
+    assert_misuse_refused(
+        &run,
+        "count",
+        "flb_input_log_append_records: records=5, but the 116 bytes hold 4 log record(s)",
+    );
+}
+
 #[test]
 fn call_outside_collect_is_refused() {
     let run = run_tappend(&["misuse=init"], &[]);

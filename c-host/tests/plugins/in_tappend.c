@@ -3,10 +3,12 @@
  * when the host does not export it (a real Fluent Bit before 2.1, or flb-host under any profile
  * but 5.1 or with --no-direct-append).
  * Properties: records = K per tag per collect (default 3); legacy = on writes [time, {body}]
- * records (needed by 1.9/2.0 hosts); misuse = thread | badins | init makes one wrong call per
+ * records (needed by 1.9/2.0 hosts); counted = on appends through flb_input_log_append_records
+ * with the record count (2.0+); misuse = thread | badins | init | count makes one wrong call per
  * collect (thread: from a thread of the plugin's own, joined inside collect; badins: with an ins
- * pointer the host never gave out) or one in init (outside collect), logs its return value, and
- * then behaves normally.
+ * pointer the host never gave out; count: flb_input_log_append_records claiming one record more
+ * than the buffer holds) or one in init (outside collect), logs its return value, and then
+ * behaves normally.
  * With the function: K records under each of custom.file0..2 (tag by pointer + length, taken
  * from one longer string, so a host reading up to a NUL would see the wrong tag), collect returns
  * no data. Without it: the same 3K records as one collect buffer under the instance tag.
@@ -18,14 +20,17 @@
 
 typedef int (*fn_log_append)(void *ins, const char *tag, size_t tag_len, const void *buf,
                              size_t buf_size);
+typedef int (*fn_log_append_records)(void *ins, size_t records, const char *tag, size_t tag_len,
+                                     const void *buf, size_t buf_size);
 
-enum { MISUSE_NONE, MISUSE_THREAD, MISUSE_BADINS, MISUSE_INIT };
+enum { MISUSE_NONE, MISUSE_THREAD, MISUSE_BADINS, MISUSE_INIT, MISUSE_COUNT };
 
 struct actx {
     void *ins;
     int records;
     int legacy;
     int misuse;
+    int counted;
     unsigned long n;
 };
 
@@ -34,6 +39,7 @@ static const char g_tags[] = "custom.file0custom.file1custom.file2";
 #define TAG_LEN 12
 
 static fn_log_append g_append;
+static fn_log_append_records g_append_records;
 static struct actx *g_last; /* the plain (non-Ctx) callbacks of profiles < 4.1 */
 static struct actx *g_all[64];
 static int g_nall;
@@ -81,6 +87,7 @@ int FLBPluginInit(void *plugin)
     struct tp_in_ctx *ctx = pl->context;
     const char *misuse = pl->api->input_get_property("misuse", pl->ins);
     const char *legacy = pl->api->input_get_property("legacy", pl->ins);
+    const char *counted = pl->api->input_get_property("counted", pl->ins);
     int ok = 1;
     struct actx *c;
 
@@ -94,10 +101,12 @@ int FLBPluginInit(void *plugin)
     c->ins = pl->ins;
     c->records = tp_prop_int(pl->api->input_get_property("records", pl->ins), 3, &ok);
     c->legacy = legacy != NULL && (strcmp(legacy, "on") == 0 || strcmp(legacy, "true") == 0);
+    c->counted = counted != NULL && (strcmp(counted, "on") == 0 || strcmp(counted, "true") == 0);
     if (misuse == NULL) c->misuse = MISUSE_NONE;
     else if (strcmp(misuse, "thread") == 0) c->misuse = MISUSE_THREAD;
     else if (strcmp(misuse, "badins") == 0) c->misuse = MISUSE_BADINS;
     else if (strcmp(misuse, "init") == 0) c->misuse = MISUSE_INIT;
+    else if (strcmp(misuse, "count") == 0) c->misuse = MISUSE_COUNT;
     else ok = 0;
     if (!ok || c->records < 1 || c->records > 10000) {
         tp_event(P, "init failed: bad property");
@@ -106,6 +115,7 @@ int FLBPluginInit(void *plugin)
     }
     /* resolved once, as a plugin should: the host either exports it or not for its lifetime */
     g_append = (fn_log_append) dlsym(RTLD_DEFAULT, "flb_input_log_append");
+    g_append_records = (fn_log_append_records) dlsym(RTLD_DEFAULT, "flb_input_log_append_records");
     if (c->misuse == MISUSE_INIT && g_append) {
         size_t len = 0;
         unsigned char *buf = records(c, 0, 1, &len);
@@ -147,6 +157,12 @@ static int collect(struct actx *c, void **data, size_t *size)
         ret = buf ? g_append((void *) (uintptr_t) 0x10, g_tags, TAG_LEN, buf, len) : -2;
         free(buf);
         tp_event(P, "misuse badins ret=%d", ret);
+    } else if (c->misuse == MISUSE_COUNT && g_append_records != NULL) {
+        int ret;
+        buf = records(c, 0, 1, &len);
+        ret = buf ? g_append_records(c->ins, (size_t) c->records + 1, g_tags, TAG_LEN, buf, len) : -2;
+        free(buf);
+        tp_event(P, "misuse count ret=%d", ret);
     }
     for (int t = 0; t < 3; t++) {
         int ret;
@@ -154,7 +170,12 @@ static int collect(struct actx *c, void **data, size_t *size)
         if (buf == NULL) {
             return -1;
         }
-        ret = g_append(c->ins, g_tags + t * TAG_LEN, TAG_LEN, buf, len);
+        if (c->counted && g_append_records != NULL) {
+            ret = g_append_records(c->ins, (size_t) c->records, g_tags + t * TAG_LEN, TAG_LEN, buf,
+                                   len);
+        } else {
+            ret = g_append(c->ins, g_tags + t * TAG_LEN, TAG_LEN, buf, len);
+        }
         free(buf); /* the host copied it */
         tp_event(P, "append n=%lu tag=%.*s ret=%d", c->n, TAG_LEN, g_tags + t * TAG_LEN, ret);
     }

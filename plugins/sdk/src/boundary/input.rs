@@ -295,18 +295,26 @@ fn collect_batch<P: InputPlugin>(inst: &InputInstance<P>, st: &mut InputState<P>
         shared.give_back(batch, |_| false);
         return Err(());
     };
+    let append_records = host::log_append_records();
     st.append_ok.clear();
     for (tag, events) in batch.writers() {
         let mut ok = true;
         // The tag ends in a NUL (see Batch); its length excludes it. Empty: the instance's tag.
         let tag_len = tag.len().saturating_sub(1);
         let tag_ptr = if tag_len == 0 { core::ptr::null() } else { tag.as_ptr() as *const c_char };
-        for piece in events.pieces() {
+        // With the record counts the writer kept, Fluent Bit need not decode each piece to count
+        // it; without them (a group marker, or an older host), it counts.
+        for (piece, records) in events.counted_pieces() {
+            let (ins, data) = (inst.ins as *mut c_void, piece.as_ptr() as *const c_void);
             // SAFETY: called from collect, on the input's thread, with the instance pointer the host
             // passed to init (inst.ins); the tag and piece are valid for the call (Fluent Bit copies
-            // them) and the piece is whole records.
+            // them) and the piece is whole records, `records` of them (the writer counted each
+            // record it wrote, and none is a group marker).
             let r = unsafe {
-                append(inst.ins as *mut c_void, tag_ptr, tag_len, piece.as_ptr() as *const c_void, piece.len())
+                match (append_records, records) {
+                    (Some(f), Some(n)) => f(ins, n, tag_ptr, tag_len, data, piece.len()),
+                    _ => append(ins, tag_ptr, tag_len, data, piece.len()),
+                }
             };
             if r != 0 {
                 ok = false;

@@ -247,6 +247,8 @@ pub struct RecordBlock {
     times: Vec<usize>,
     /// Offset of each record's start.
     starts: Vec<usize>,
+    /// A record's own time is a group marker (see [`EventWriter::counted_pieces`]).
+    markers: bool,
 }
 
 impl RecordBlock {
@@ -255,13 +257,14 @@ impl RecordBlock {
         let base = writer.buf.as_ptr() as usize;
         let mut times = Vec::with_capacity(writer.records);
         let mut starts = Vec::with_capacity(writer.records);
+        let markers = writer.markers;
         for ev in crate::events::EventReader::new(writer.as_bytes()).flatten() {
             let start = ev.raw.as_ptr() as usize - base;
             starts.push(start);
             // The writer always writes the time as ext 8 right after the array headers.
             times.push(start + if ev.form == RecordForm::Modern { 2 } else { 1 });
         }
-        RecordBlock { bytes: writer, times, starts }
+        RecordBlock { bytes: writer, times, starts, markers }
     }
 
     /// The form the records were written in.
@@ -298,6 +301,11 @@ pub struct EventWriter {
     piece_limit: usize,
     /// Offsets where a new piece starts (record boundaries).
     cuts: Vec<usize>,
+    /// Records before each cut, so a piece's record count is known without reading it.
+    cut_records: Vec<usize>,
+    /// Some record may be a group marker (time -1 or -2), which Fluent Bit does not count as a log
+    /// record: then the counts are not handed over (see [`counted_pieces`](Self::counted_pieces)).
+    markers: bool,
 }
 
 impl core::fmt::Debug for EventWriter {
@@ -328,6 +336,8 @@ impl EventWriter {
             generation: 0,
             piece_limit: 0,
             cuts: Vec::new(),
+            cut_records: Vec::new(),
+            markers: false,
         }
     }
 
@@ -375,6 +385,8 @@ impl EventWriter {
         self.records = 0;
         self.generation += 1;
         self.cuts.clear();
+        self.cut_records.clear();
+        self.markers = false;
     }
 
     /// Makes room for `additional` more bytes.
@@ -401,6 +413,8 @@ impl EventWriter {
         self.records = 0;
         self.generation += 1;
         self.cuts.clear();
+        self.cut_records.clear();
+        self.markers = false;
         core::mem::take(&mut self.buf)
     }
 
@@ -412,16 +426,27 @@ impl EventWriter {
 
     /// The records in pieces of about the piece limit (the whole buffer when no limit is set), each
     /// a run of whole records.
+    #[cfg(test)]
     pub(crate) fn pieces(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.counted_pieces().map(|(piece, _)| piece)
+    }
+
+    /// [`pieces`](Self::pieces), each with its number of log records, for Fluent Bit's
+    /// `flb_input_log_append_records` (which then need not decode the piece to count them); the
+    /// count is `None` when a record may be a group marker, which Fluent Bit leaves out of its count.
+    pub(crate) fn counted_pieces(&self) -> impl Iterator<Item = (&[u8], Option<usize>)> + '_ {
         let all = self.buf.as_slice();
-        let mut from = 0usize;
-        let mut cuts = self.cuts.iter().copied().chain(core::iter::once(all.len()));
+        let markers = self.markers;
+        let ends = self.cuts.iter().copied().zip(self.cut_records.iter().copied());
+        let mut ends = ends.chain(core::iter::once((all.len(), self.records)));
+        let (mut from, mut before) = (0usize, 0usize);
         core::iter::from_fn(move || loop {
-            let to = cuts.next()?;
+            let (to, upto) = ends.next()?;
             let piece = all.get(from..to)?;
-            from = to;
+            let n = upto.saturating_sub(before);
+            (from, before) = (to, upto);
             if !piece.is_empty() {
-                return Some(piece);
+                return Some((piece, (!markers).then_some(n)));
             }
         })
     }
@@ -430,15 +455,24 @@ impl EventWriter {
         RecordSpan { range, time_at, writer: self.id, generation: self.generation }
     }
 
-    /// A record now starts at `start`: a new piece begins there when the current one is full.
+    /// A record now starts at `start`, with `before` records ahead of it: a new piece begins there
+    /// when the current one is full.
     #[inline(always)]
-    fn note_record_start(&mut self, start: usize, end: usize) {
+    fn note_record_start(&mut self, start: usize, end: usize, before: usize) {
         if self.piece_limit == 0 {
             return;
         }
         let last = self.cuts.last().copied().unwrap_or(0);
         if start > last && end - last > self.piece_limit {
             self.cuts.push(start);
+            self.cut_records.push(before);
+        }
+    }
+
+    #[inline(always)]
+    fn note_time(&mut self, time: EventTime) {
+        if time.secs < 0 {
+            self.markers = true;
         }
     }
 
@@ -447,6 +481,7 @@ impl EventWriter {
     #[inline]
     fn write_head(&mut self, time: EventTime, metadata: &[u8], extra: usize) -> Result<usize, EncodeError> {
         let start = self.buf.len();
+        self.note_time(time);
         let t = time.to_ext_bytes();
         match self.form {
             RecordForm::Modern => {
@@ -550,7 +585,7 @@ impl EventWriter {
             Ok(time_at) => {
                 self.records += 1;
                 let end = self.buf.len();
-                self.note_record_start(start, end);
+                self.note_record_start(start, end, self.records - 1);
                 Ok(self.span(start..end, time_at))
             }
             Err(e) => {
@@ -596,10 +631,11 @@ impl EventWriter {
         }
         if self.piece_limit > 0 {
             for i in 0..count {
-                self.note_record_start(dst + i * len, dst + (i + 1) * len);
+                self.note_record_start(dst + i * len, dst + (i + 1) * len, self.records + i);
             }
         }
         self.records += count;
+        self.note_time(first);
         let step = Step::new(step_ns);
         let mut t = first;
         // Copies that all carry the source record's own time need no patching: plain memcpy speed.
@@ -625,6 +661,7 @@ impl EventWriter {
         if self.check_span(span).is_none() {
             return;
         }
+        self.note_time(time);
         if let Some(slot) = self.buf.as_mut_slice().get_mut(span.time_at..span.time_at + 10) {
             slot.copy_from_slice(&time.to_ext_bytes());
         }
@@ -641,11 +678,16 @@ impl EventWriter {
     ) -> Result<Option<RecordSpan>, EncodeError> {
         let dst = self.buf.len();
         self.buf.extend_from_slice(block.bytes.as_bytes())?;
+        let before = self.records;
         self.records += block.records();
+        match time {
+            Some(t) => self.note_time(t),
+            None => self.markers |= block.markers,
+        }
         if self.piece_limit > 0 {
             let ends = block.starts.iter().skip(1).copied().chain(core::iter::once(block.len()));
-            for (&s, e) in block.starts.iter().zip(ends) {
-                self.note_record_start(dst + s, dst + e);
+            for (i, (&s, e)) in block.starts.iter().zip(ends).enumerate() {
+                self.note_record_start(dst + s, dst + e, before + i);
             }
         }
         if let Some(t) = time {
@@ -663,14 +705,17 @@ impl EventWriter {
     /// Appends already-encoded whole records, after checking all of them (O(length)); returns how
     /// many there were. Nothing is appended when any is malformed.
     pub fn append_encoded(&mut self, bytes: &[u8]) -> Result<usize, EncodeError> {
-        let n = crate::events::validate_chunk(bytes).map_err(|_| EncodeError::Invalid("not whole log records"))?;
+        let (n, markers) =
+            crate::events::validate_chunk_markers(bytes).map_err(|_| EncodeError::Invalid("not whole log records"))?;
         let dst = self.buf.len();
         self.buf.extend_from_slice(bytes)?;
+        let before = self.records;
         self.records += n;
+        self.markers |= markers;
         if self.piece_limit > 0 {
-            for ev in crate::events::EventReader::new(bytes).flatten() {
+            for (i, ev) in crate::events::EventReader::new(bytes).flatten().enumerate() {
                 let s = ev.raw.as_ptr() as usize - bytes.as_ptr() as usize;
-                self.note_record_start(dst + s, dst + s + ev.raw.len());
+                self.note_record_start(dst + s, dst + s + ev.raw.len(), before + i);
             }
         }
         Ok(n)
@@ -943,6 +988,68 @@ mod tests {
         assert_eq!(pieces.iter().map(|p| p.len()).sum::<usize>(), w.len());
         w.clear();
         assert_eq!(w.pieces().count(), 0);
+    }
+
+    /// Each piece's count is what a decoder finds in it, through every way of appending, with and
+    /// without a piece limit; any negative time (a group marker) withholds the counts.
+    #[test]
+    fn counted_pieces_count_what_they_hold() {
+        let block = {
+            let mut b = EventWriter::new(RecordForm::Modern);
+            for i in 0..3 {
+                b.append_map(EventTime::new(5, i), b"", 1, |m| m.bytes(b"k", b"v")).unwrap();
+            }
+            RecordBlock::new(b)
+        };
+        let mut encoded = EventWriter::new(RecordForm::Legacy);
+        for _ in 0..4 {
+            encoded.append(EventTime::new(9, 0), b"", &[0x81, 0xa1, b'a', 0x01]).unwrap();
+        }
+        for limit in [0usize, 1, 40, 100, 1000] {
+            let mut w = EventWriter::new(RecordForm::Modern);
+            w.set_piece_limit(limit);
+            for i in 0..20 {
+                w.append_map(EventTime::new(1, 0), b"", 1, |m| m.bytes(b"log", &vec![b'x'; i * 3])).unwrap();
+            }
+            let s = w.append(EventTime::new(2, 0), b"", &[0x80]).unwrap();
+            w.repeat(&s, 17, EventTime::new(3, 0), 1000).unwrap();
+            w.append_block(&block, None).unwrap();
+            w.append_block(&block, Some(EventTime::new(7, 0))).unwrap();
+            w.append_encoded(encoded.as_bytes()).unwrap();
+            let expected_total = 20 + 1 + 17 + 3 + 3 + 4;
+            assert_eq!(w.records(), expected_total);
+            let mut total = 0;
+            for (piece, n) in w.counted_pieces() {
+                assert_eq!(n, Some(validate_chunk(piece).unwrap()), "limit {limit}");
+                total += n.unwrap();
+            }
+            assert_eq!(total, expected_total, "limit {limit}");
+        }
+        // Group markers, written or appended encoded, or a time patched to one: no counts.
+        let marker_writers: [fn(&mut EventWriter); 3] = [
+            |w| {
+                w.append(EventTime::GROUP_START, b"", &[0x80]).unwrap();
+            },
+            |w| {
+                let mut m = EventWriter::new(RecordForm::Modern);
+                m.append(EventTime::GROUP_END, b"", &[0x80]).unwrap();
+                w.append_encoded(m.as_bytes()).unwrap();
+            },
+            |w| {
+                let s = w.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
+                w.patch_time(&s, EventTime::new(-2, 0));
+            },
+        ];
+        for add_marker in marker_writers {
+            let mut w = EventWriter::new(RecordForm::Modern);
+            w.set_piece_limit(10);
+            w.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
+            add_marker(&mut w);
+            assert!(w.counted_pieces().all(|(_, n)| n.is_none()));
+            w.clear();
+            w.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
+            assert_eq!(w.counted_pieces().map(|(_, n)| n).collect::<Vec<_>>(), [Some(1)], "clear forgets markers");
+        }
     }
 
     #[test]

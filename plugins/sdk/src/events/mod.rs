@@ -46,6 +46,7 @@ mod wire;
 pub use cursor::{Cursor, Token};
 pub use encoder::{encode_str_map, BodyBuf, EncodeError, EventWriter, MapBody, RecordBlock, RecordForm, RecordSpan};
 pub use error::{DecodeError, DecodeErrorKind};
+pub(crate) use reader::validate_chunk_markers;
 pub use reader::{validate_chunk, Event, EventReader};
 pub use time::{EventTime, TimeKind};
 pub use value::{decode_value, skip_value, Array, ArrayIter, Map, MapIter, Value};

@@ -117,14 +117,22 @@ impl core::iter::FusedIterator for EventReader<'_> {}
 /// Checks a whole chunk: every record has a valid shape and time, and every nested value is well
 /// formed (iteratively, whatever the depth). Returns the number of records.
 pub fn validate_chunk(data: &[u8]) -> Result<usize, DecodeError> {
+    validate_chunk_markers(data).map(|(n, _)| n)
+}
+
+/// [`validate_chunk`], also telling whether any record's time is negative (a group marker, or a
+/// time Fluent Bit may not count as a log record).
+pub(crate) fn validate_chunk_markers(data: &[u8]) -> Result<(usize, bool), DecodeError> {
     let mut pos = 0;
     let mut n = 0;
+    let mut markers = false;
     while pos < data.len() {
-        let (_, end) = decode_event(data, pos)?;
+        let (ev, end) = decode_event(data, pos)?;
+        markers |= ev.time.secs < 0;
         pos = end;
         n += 1;
     }
-    Ok(n)
+    Ok((n, markers))
 }
 
 #[cfg(test)]
