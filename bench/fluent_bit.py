@@ -314,9 +314,8 @@ def table(res):
 
     def line(label, ours, native, target=None):
         x = ratio(ours, native)
-        judged = "smoke run: not judged" if res.get("quick") else verdict(x, target)
-        out.append(f"| {label} | {fmt_s(ours)} | {fmt_s(native)} | {'' if x is None else f'{x:.2f}'} | "
-                   f"{judged if target else ''} |")
+        judged = "" if target is None else "smoke run: not judged" if res.get("quick") else verdict(x, target)
+        out.append(f"| {label} | {fmt_s(ours)} | {fmt_s(native)} | {'' if x is None else f'{x:.2f}'} | {judged} |")
 
     n = p["lines"]
     line(f"tail → null, {n:,} lines (gtail vs tail)", cpu(r.get("tail_null_ours")), cpu(r.get("tail_null_native")), 0.5)
