@@ -182,6 +182,9 @@ static int bench_body(struct host *h, const struct bench_opts *o)
     coro_thread_init(h->coro_stack);
 
     for (long i = 0; i < warmup; i++) {
+        if (interval > 0 && i > 0) {
+            sleep_seconds(interval);
+        }
         if (in->type == FLB_PROXY_INPUT_PLUGIN) {
             uint64_t r;
             size_t b;
