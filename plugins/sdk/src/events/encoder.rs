@@ -230,10 +230,31 @@ impl MapBody<'_> {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn write_str_bytes(buf: &mut MallocBuf, s: &[u8]) -> Result<(), EncodeError> {
-    let n = u32::try_from(s.len()).map_err(|_| EncodeError::Invalid("string longer than 4 GiB"))?;
-    rmp::encode::write_str_len(buf, n)?;
+    // The header built here rather than by rmp's marker-then-data writes: one append instead of
+    // two or three through io::Write, per string of every record. Same bytes as
+    // rmp::encode::write_str_len (the shortest form).
+    let len = s.len();
+    let mut head = [0u8; 5];
+    let h = if len < 32 {
+        head[0] = 0xa0 | len as u8;
+        1
+    } else if len < 256 {
+        head[..2].copy_from_slice(&[0xd9, len as u8]);
+        2
+    } else if let Ok(n) = u16::try_from(len) {
+        head[0] = 0xda;
+        head[1..3].copy_from_slice(&n.to_be_bytes());
+        3
+    } else {
+        let n = u32::try_from(len).map_err(|_| EncodeError::Invalid("string longer than 4 GiB"))?;
+        head[0] = 0xdb;
+        head[1..].copy_from_slice(&n.to_be_bytes());
+        5
+    };
+    buf.reserve(h + len)?;
+    buf.extend_from_slice(&head[..h])?;
     buf.extend_from_slice(s)?;
     Ok(())
 }
@@ -470,6 +491,7 @@ impl EventWriter {
         }
     }
 
+    #[inline]
     fn check_metadata(metadata: &[u8]) -> Result<(), EncodeError> {
         if metadata.is_empty() || is_one_map(metadata) {
             Ok(())
@@ -704,6 +726,19 @@ fn write_str_map(out: &mut MallocBuf, n: u32, bytes: usize, pairs: &[(&str, &str
 mod tests {
     use super::*;
     use crate::events::{validate_chunk, EventReader};
+
+    #[test]
+    fn str_headers_are_rmps_at_every_length_boundary() {
+        for len in [0usize, 1, 31, 32, 255, 256, 65_535, 65_536, 100_000] {
+            let s = vec![b'x'; len];
+            let mut ours = MallocBuf::new();
+            write_str_bytes(&mut ours, &s).unwrap();
+            let mut want = Vec::new();
+            rmp::encode::write_str_len(&mut want, len as u32).unwrap();
+            want.extend_from_slice(&s);
+            assert_eq!(ours.as_slice(), &want[..], "length {len}");
+        }
+    }
 
     fn body(pairs: &[(&str, &str)]) -> MallocBuf {
         let mut b = MallocBuf::new();
