@@ -55,6 +55,8 @@ pub struct TailFile {
     pub partial: u64,
     /// Something changed (an inotify event, a poll): read it.
     pub dirty: bool,
+    /// (size, mtime seconds, mtime nanoseconds) at the last sweep.
+    pub swept: Option<(u64, i64, i64)>,
     pub leaving: Option<(Leaving, Instant)>,
     /// (batch, mark, marker) of records not yet acknowledged, oldest first.
     pub pending: VecDeque<(BatchId, u64, Marker)>,
@@ -110,6 +112,7 @@ impl TailFile {
             at_eof: false,
             partial: 0,
             dirty: true,
+            swept: None,
             leaving: None,
             pending: VecDeque::new(),
             warned_long: false,
