@@ -5,9 +5,10 @@ Builds the Go baselines and C floor plugins, runs `flb-host bench` on every impl
 .so files, called through the proxy ABI as Fluent Bit calls them), runs the criterion benches, and
 prints one markdown table per plugin kind. Raw numbers go to bench/results/latest.json and a chart
 (records/s against batch size) to bench/results/latest.svg. `--quick` is the CI smoke mode: tiny
-counts, one run, no criterion; it checks the harness works, never a speed.
+counts, one run, no criterion; it checks the harness works, never a speed. gtail's rows (a 1 GiB file
+read to its last line, the idle cost of 1,000 quiet files) come from bench/tail_rows.py.
 
-A full run takes about 12 minutes on a 2-core machine, more the first time (see `estimate`); it says
+A full run takes about 14 minutes on a 2-core machine, more the first time (see `estimate`); it says
 so before it starts (`--estimate` prints only that) and, at the end, names the files it rewrote:
 bench/results/latest.{json,svg} and README.md's section between the bench markers (the tables and
 the targets list). `--readme-only` re-renders that section from bench/results/latest.json.
