@@ -46,6 +46,8 @@ pub struct Tail {
     rr: usize,
     eof_signalled: bool,
     db_updates: Vec<(i64, u64, Marker)>,
+    /// The files of the current read round.
+    round: Vec<u64>,
 }
 
 impl Tail {
@@ -104,6 +106,7 @@ impl Tail {
             rr: 0,
             eof_signalled: false,
             db_updates: Vec::new(),
+            round: Vec::new(),
         })
     }
 
@@ -441,7 +444,16 @@ impl Tail {
 
     /// One read per file that may have data, round robin; true when anything was read.
     fn read_round(&mut self, w: &Worker) -> bool {
-        let ids: Vec<u64> = self.files.iter().filter(|(_, f)| f.dirty && f.file.is_some()).map(|(id, _)| *id).collect();
+        // Reused: a round per read, and a read is 256 KiB, so a fresh Vec would be a malloc per read.
+        let mut ids = std::mem::take(&mut self.round);
+        ids.clear();
+        ids.extend(self.files.iter().filter(|(_, f)| f.dirty && f.file.is_some()).map(|(id, _)| *id));
+        let progressed = self.read_files(w, &ids);
+        self.round = ids;
+        progressed
+    }
+
+    fn read_files(&mut self, w: &Worker, ids: &[u64]) -> bool {
         if ids.is_empty() {
             return false;
         }
