@@ -44,8 +44,8 @@ unsafe fn small_copy(src: &[u8], dst: *mut u8) {
     let n = src.len();
     debug_assert!(n <= 16);
     let s = src.as_ptr();
-    // SAFETY (all arms): every read is inside `src` (offsets 0..n), every write inside
-    // dst[0..n], which the caller guarantees; unaligned accesses are allowed by read/write_unaligned.
+    // SAFETY: in every arm each read is inside `src` (offsets 0..n) and each write inside
+    // dst[0..n], which the caller guarantees; unaligned accesses are what read/write_unaligned allow.
     unsafe {
         if n >= 8 {
             let a = core::ptr::read_unaligned(s as *const u64);
