@@ -7,7 +7,7 @@
 #                  the worker test plugin through a ThreadSanitizer flb-host
 #   make headers   regenerate include/flb_plugin.h with cbindgen (tools/gen-header; cargo test -p gen-header,
 #                  part of make test, fails while the checked-in header is stale)
-#   make bench     benchmarks: Rust against Go against C floor (about 12 minutes; it prints its estimate
+#   make bench     benchmarks: Rust against Go against C floor (about 14 minutes; it prints its estimate
 #                  first), rewrites README.md's benchmark section and bench/results/latest.*
 #   make clean
 CARGO ?= cargo

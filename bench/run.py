@@ -5,9 +5,10 @@ Builds the Go baselines and C floor plugins, runs `flb-host bench` on every impl
 .so files, called through the proxy ABI as Fluent Bit calls them), runs the criterion benches, and
 prints one markdown table per plugin kind. Raw numbers go to bench/results/latest.json and a chart
 (records/s against batch size) to bench/results/latest.svg. `--quick` is the CI smoke mode: tiny
-counts, one run, no criterion; it checks the harness works, never a speed.
+counts, one run, no criterion; it checks the harness works, never a speed. gtail's rows (a 1 GiB file
+read to its last line, the idle cost of 1,000 quiet files) come from bench/tail_rows.py.
 
-A full run takes about 12 minutes on a 2-core machine, more the first time (see `estimate`); it says
+A full run takes about 14 minutes on a 2-core machine, more the first time (see `estimate`); it says
 so before it starts (`--estimate` prints only that) and, at the end, names the files it rewrote:
 bench/results/latest.{json,svg} and README.md's section between the bench markers (the tables and
 the targets list). `--readme-only` re-renders that section from bench/results/latest.json.
@@ -25,6 +26,7 @@ import sys
 import tempfile
 
 import fluent_bit
+import tail_rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = os.path.join(ROOT, "target/flb-host/flb-host")
@@ -42,6 +44,7 @@ T_HOST_OUTPUT = 10        # one output row (5 runs of 2 s, with warm-up)
 T_HOST_GO_OUTPUT_10K = 42  # the Go gstdout's 10,000-record row: each chunk takes a quarter second
 T_CRITERION = 420         # the criterion benches, once compiled (21 benches)
 T_CRITERION_BUILD = 330   # compiling them with the bench profile (first run, or after a change)
+T_CRITERION_TAIL = 90     # the gtail criterion benches (bench/benches/tail.rs, 8 benches)
 T_GO_BUILD = 90           # building the Go baselines with an empty Go build cache
 T_PLUGINS_BUILD = 240     # `make plugins host` from scratch
 
@@ -98,7 +101,7 @@ def estimate():
     gos = go_toolchains()
     inputs = 2 * T_HOST_INPUT + gos * T_HOST_GO_INPUT
     outputs = 3 * len(BATCHES) * T_HOST_OUTPUT + gos * (2 * T_HOST_OUTPUT + T_HOST_GO_OUTPUT_10K)
-    base = inputs + outputs + T_CRITERION
+    base = inputs + outputs + tail_rows.SECONDS + T_CRITERION + T_CRITERION_TAIL
     extra = []
     if not (os.path.exists(HOST) and os.path.exists(os.path.join(PLUGINS, "in_gdummy.so"))):
         extra.append(f"{fmt_minutes(T_PLUGINS_BUILD)} to build the plugins and flb-host")
@@ -115,7 +118,9 @@ def estimate():
     else:
         fb = "no FLUENT_BIT_BIN: no real Fluent Bit rows"
     return (f"make bench: about {fmt_minutes(base)} on a 2-core machine ({fmt_minutes(inputs + outputs)} of flb-host runs, "
-            f"{RUNS} per row, {go}; {fmt_minutes(T_CRITERION)} of criterion benches; {fb}), plus {', plus '.join(extra)}. "
+            f"{RUNS} per row, {go}; {fmt_minutes(tail_rows.SECONDS)} of gtail runs, 1 GiB file and idle period "
+            f"included; {fmt_minutes(T_CRITERION + T_CRITERION_TAIL)} of criterion benches; {fb}), "
+            f"plus {', plus '.join(extra)}. "
             f"At the end it rewrites README.md's benchmark section and bench/results/latest.json and .svg. "
             f"`make bench-quick` is the smoke run (under a minute once built).")
 
@@ -143,7 +148,7 @@ def build_baselines():
     return versions
 
 
-def host_bench(so, kind, name, props, count=None, duration=None, records_per_chunk=None):
+def host_bench(so, kind, name, props, count=None, duration=None, records_per_chunk=None, extra=None):
     """One `flb-host bench` run; returns its JSON report, or None with a log line on failure."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
         out = tmp.name
@@ -156,7 +161,7 @@ def host_bench(so, kind, name, props, count=None, duration=None, records_per_chu
         cmd += ["--duration", str(duration)]
     if records_per_chunk:
         cmd += ["--records-per-chunk", str(records_per_chunk)]
-    cmd += ["--json", out]
+    cmd += (extra or []) + ["--json", out]
     try:
         r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
         if r.returncode != 0:
@@ -244,8 +249,12 @@ def run_criterion(quick):
         if m:
             name, ns = m.group(1), int(m.group(2).replace(",", ""))
             batch = int(name.rsplit("/", 1)[-1]) if name.rsplit("/", 1)[-1].isdigit() else 1
+            units = tail_rows.criterion_units(name)  # lines (and bytes) per iteration, from the size suffix
+            batch = units[0] if units else batch
             results.append({"name": name, "ns_per_iter": ns, "records": batch,
                             "records_per_sec": batch * 1e9 / ns if ns else 0})
+            if units and units[1]:
+                results[-1]["bytes_per_sec"] = units[1] * 1e9 / ns if ns else 0
     if r.returncode != 0 or not results:
         log(f"criterion failed:\n{r.stderr[-3000:]}")
         sys.exit(1)
@@ -397,7 +406,7 @@ def targets(rows, crit):
     return "\n".join(out)
 
 
-def render(info, go_versions, rows, crit, fb=None):
+def render(info, go_versions, rows, crit, tail=(), fb=None):
     """The README section and console report: machine line, one table per kind and batch size, the
     criterion table, the targets list, the real Fluent Bit table."""
     report = [f"Machine: {info['cores']} cores, {info['cpu']}, kernel {info['kernel']}, {info['date']}; "
@@ -410,6 +419,10 @@ def render(info, go_versions, rows, crit, fb=None):
         report.extend(f"| {c['name']} | {fmt_rate(c['records_per_sec'])} | {c['ns_per_iter']} |" for c in crit)
         report.append("")
         report.append(targets(rows, crit))
+    if tail:
+        report.append("")
+        report.append(tail_rows.table(tail, crit) + "\n")
+        report.append(tail_rows.targets(tail, crit))
     report.append("")
     report.append(fluent_bit.table(fb))
     return "\n".join(report)
@@ -449,7 +462,8 @@ def main():
     if args.readme_only:
         with open(args.out) as f:
             saved = json.load(f)
-        text = render(saved["machine"], saved["go_versions"], saved["host"], saved["criterion"], saved.get("fluent_bit"))
+        text = render(saved["machine"], saved["go_versions"], saved["host"], saved["criterion"], saved.get("tail", []),
+                      saved.get("fluent_bit"))
         path = update_readme(text)
         log(f"rewrote {shown(path)} (benchmark section, from {shown(args.out)})"
             if path else "README.md not rewritten")
@@ -466,6 +480,8 @@ def main():
                      "bench/go/build.sh above; bench/scripts/install-go.sh installs Go 1.23)")
         log("skipped: Go not installed, the Go rows say so (a failure when CI=true)")
     rows = run_host_benches(args.quick, go_versions)
+    tail = tail_rows.run(lambda so, kind, name, props, extra: host_bench(so, kind, name, props, extra=extra),
+                         PLUGINS, args.quick, log)
     crit = run_criterion(args.quick)
     fb = fluent_bit.run(args.quick)
     info = machine()
@@ -473,12 +489,12 @@ def main():
     if not args.quick or args.out != os.path.join(RESULTS, "latest.json"):
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
         with open(args.out, "w") as f:
-            json.dump({"machine": info, "go_versions": go_versions, "host": rows, "criterion": crit,
+            json.dump({"machine": info, "go_versions": go_versions, "host": rows, "criterion": crit, "tail": tail,
                        "fluent_bit": fb}, f, indent=1)
         svg = os.path.splitext(args.out)[0] + ".svg"
         chart(rows, svg)
         written += [shown(args.out), shown(svg)]
-    text = render(info, go_versions, rows, crit, fb)
+    text = render(info, go_versions, rows, crit, tail, fb)
     print(text)
     if not args.quick:
         path = update_readme(text)
@@ -489,7 +505,9 @@ def main():
         log(f"wrote {' and '.join(written)}")
     # Sanity, not speed: every implementation that was built ran and produced records. A Go baseline
     # that fails is reported, not fatal: it is someone else's runtime.
-    broken = sorted({r["label"] for r in rows if not r.get("missing") and not r.get("records")})
+    # An idle tail row has no records by design (its files were read in the warm-up): it only fails.
+    broken = sorted({r["label"] for r in rows + tail if not r.get("missing")
+                     and (r.get("failed") or (not r.get("records") and r.get("row") != "idle"))})
     ours = [b for b in broken if not b.startswith("Go")]
     if broken:
         log(f"bench: no records from {', '.join(broken)}")

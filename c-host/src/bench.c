@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 struct copy_sink {
     unsigned char *buf;
@@ -102,6 +104,27 @@ static long long proc_syscw(void)
     return v;
 }
 
+/* CPU seconds of the whole process (user, system): an input's own threads count too */
+static void process_cpu(double *user, double *sys)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) {
+        *user = *sys = 0;
+        return;
+    }
+    *user = (double) ru.ru_utime.tv_sec + (double) ru.ru_utime.tv_usec / 1e6;
+    *sys = (double) ru.ru_stime.tv_sec + (double) ru.ru_stime.tv_usec / 1e6;
+}
+
+static void sleep_seconds(double s)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t) s;
+    ts.tv_nsec = (long) ((s - (double) ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 static int bench_body(struct host *h, const struct bench_opts *o)
 {
     struct instance *in = h->ins[0];
@@ -115,7 +138,9 @@ static int bench_body(struct host *h, const struct bench_opts *o)
     struct copy_sink sink = {0};
     struct mc_stats m0, m1;
     long rss_warm, rss_end, hwm;
-    double t0, t1, secs;
+    double t0, t1, secs, u0, s0, u1, s1, cpu;
+    uint64_t until = o->until_records;
+    double interval = o->interval;
     long long syscw0, syscw1;
     uint64_t calls = 0, records = 0, bytes = 0, not_ok = 0, empty = 0, appends0 = 0;
     int rc = EXIT_HOST_ERROR;
@@ -157,6 +182,9 @@ static int bench_body(struct host *h, const struct bench_opts *o)
     coro_thread_init(h->coro_stack);
 
     for (long i = 0; i < warmup; i++) {
+        if (interval > 0 && i > 0) {
+            sleep_seconds(interval);
+        }
         if (in->type == FLB_PROXY_INPUT_PLUGIN) {
             uint64_t r;
             size_t b;
@@ -170,13 +198,21 @@ static int bench_body(struct host *h, const struct bench_opts *o)
     rss_warm = rss_kb("VmRSS");
     syscw0 = proc_syscw();
     mc_snapshot(&m0);
+    process_cpu(&u0, &s0);
     t0 = now_mono();
     for (;;) {
         if (count > 0 && calls >= (uint64_t) count) {
             break;
         }
-        if (count <= 0 && (calls & 15) == 0 && now_mono() - t0 >= duration) {
+        if (until > 0 && sink.records >= until) {
             break;
+        }
+        if (count <= 0 && duration > 0 && (interval > 0 || (calls & 15) == 0) &&
+            now_mono() - t0 >= duration) {
+            break;
+        }
+        if (interval > 0 && calls > 0) {
+            sleep_seconds(interval);
         }
         if (in->type == FLB_PROXY_INPUT_PLUGIN) {
             uint64_t r;
@@ -194,6 +230,7 @@ static int bench_body(struct host *h, const struct bench_opts *o)
         calls++;
     }
     t1 = now_mono();
+    process_cpu(&u1, &s1);
     mc_snapshot(&m1);
     syscw1 = proc_syscw();
     if (syscw0 >= 0 && syscw1 >= syscw0) {
@@ -206,6 +243,7 @@ static int bench_body(struct host *h, const struct bench_opts *o)
     rss_end = rss_kb("VmRSS");
     hwm = rss_kb("VmHWM");
     secs = t1 - t0;
+    cpu = (u1 - u0) + (s1 - s0);
     {
         double c = calls ? (double) calls : 1.0;
         double r = records ? (double) records : 1.0;
@@ -241,6 +279,12 @@ static int bench_body(struct host *h, const struct bench_opts *o)
             fprintf(stderr, "  direct appends   %llu (flb_input_log_append calls)\n",
                     (unsigned long long) (in->appends - appends0));
         }
+        fprintf(stderr,
+                "  CPU seconds      %.3f (user %.3f, system %.3f; every thread: %.1f%% of a core)\n"
+                "  CPU ns/record    %.1f\n"
+                "  all mallocs/call %.3f (every thread, the plugin's own too)\n",
+                cpu, u1 - u0, s1 - s0, secs > 0 ? 100.0 * cpu / secs : 0, cpu * 1e9 / r,
+                cnt ? (double) (m1.all_mallocs - m0.all_mallocs) / c : 0.0);
         if (json) {
             FILE *f = fopen(json, "w");
             if (f == NULL) {
@@ -259,7 +303,9 @@ static int bench_body(struct host *h, const struct bench_opts *o)
                     "\"malloc_counting\":%s,\"mallocs_per_call\":%.6f,"
                     "\"malloc_bytes_per_call\":%.3f,\"frees_per_call\":%.6f,"
                     "\"writes_per_call\":%.6f,\"peak_rss_kb\":%ld,\"rss_growth_kb\":%ld,"
-                    "\"records_per_chunk\":%llu,\"legacy\":%s,\"appends\":%llu}\n",
+                    "\"records_per_chunk\":%llu,\"legacy\":%s,\"appends\":%llu,"
+                    "\"cpu_seconds\":%.6f,\"cpu_user_seconds\":%.6f,\"cpu_system_seconds\":%.6f,"
+                    "\"cpu_ns_per_record\":%.3f,\"all_mallocs_per_call\":%.6f}\n",
                     abi_name(h->abi), (unsigned long long) calls, (unsigned long long) empty,
                     (unsigned long long) not_ok, (unsigned long long) records,
                     (unsigned long long) bytes, secs, rps, secs * 1e9 / c, secs * 1e9 / r,
@@ -270,7 +316,9 @@ static int bench_body(struct host *h, const struct bench_opts *o)
                     rss_end - rss_warm,
                     (unsigned long long) (in->type == FLB_PROXY_OUTPUT_PLUGIN ? chunk_records
                                                                               : 0),
-                    legacy ? "true" : "false", (unsigned long long) (in->appends - appends0));
+                    legacy ? "true" : "false", (unsigned long long) (in->appends - appends0), cpu,
+                    u1 - u0, s1 - s0, cpu * 1e9 / r,
+                    cnt ? (double) (m1.all_mallocs - m0.all_mallocs) / c : 0.0);
             fclose(f);
         }
     }

@@ -570,6 +570,9 @@ struct mc_stats {
     uint64_t writes;        /* write/writev to fd 1 or 2 during callbacks */
     uint64_t stdout_writes; /* of those, to fd 1 */
     uint64_t untracked;
+    /* malloc, calloc and realloc calls of every thread (a plugin's own threads too, which
+     * `mallocs` does not see) */
+    uint64_t all_mallocs;
 };
 void mc_enter(void);
 void mc_leave(void);
@@ -604,6 +607,8 @@ struct bench_opts {
     int legacy;             /* --legacy: the sample chunk in the legacy form */
     const char *chunk_file; /* --chunk-file: raw msgpack instead of the sample */
     const char *json;       /* --json FILE */
+    uint64_t until_records; /* --until-records: inputs stop once this many records arrived */
+    double interval;        /* --interval: seconds between collects (0: back to back) */
 };
 int check_main(struct host *h, const struct check_opts *o);
 int bench_main(struct host *h, const struct bench_opts *o);

@@ -22,9 +22,15 @@ static const char *usage_text =
     "                 [--interval S] [--no-direct-append] [--no-config-map]\n"
     "                 [--coro-stack BYTES] [--log-level LEVEL]\n"
     "  flb-host bench -e plugin.so (-i NAME | -o NAME) [-p key=value]... [--count N |\n"
-    "                 --duration S] [--records-per-chunk N] [--chunk-file FILE] [--legacy]\n"
+    "                 --duration S] [--until-records N] [--interval S]\n"
+    "                 [--records-per-chunk N] [--chunk-file FILE] [--legacy]\n"
     "                 [--warmup N] [--json FILE] [--abi X] [--coro-stack BYTES]\n"
     "                 [--no-direct-append] [--no-config-map] [--log-level LEVEL]\n"
+    "\n"
+    "  bench --until-records N (inputs): collect until N records arrived (--duration S, when\n"
+    "  given, still ends the run: records/s then counts what came). --interval S: sleep S\n"
+    "  between collects, as Fluent Bit's collector timer (default 0: back to back); with\n"
+    "  --duration it measures an input's idle cost (cpu_seconds in the report).\n"
     "\n"
     "  A value may also be given as --option=value. LEVEL: off, error, warn, info, debug,\n"
     "  trace.\n"
@@ -291,6 +297,9 @@ static const struct cli_option options[] = {
     {"--chunk-file", NULL, BENCH, 1, ARG_STRING, F(bench.chunk_file), 0, 0, NULL, NULL},
     {"--json", NULL, BENCH, 1, ARG_STRING, F(bench.json), 0, 0, NULL, NULL},
     {"--legacy", NULL, BENCH, 0, ARG_FLAG, F(bench.legacy), 0, 0, NULL, NULL},
+    {"--until-records", NULL, BENCH, 1, ARG_U64, F(bench.until_records), 1, LLONG_MAX,
+     "records, >= 1", NULL},
+    {"--interval", NULL, BENCH, 1, ARG_SECONDS, F(bench.interval), 0, 0, "seconds", NULL},
 };
 /* clang-format on */
 #undef F
@@ -477,7 +486,7 @@ static int mode_main(struct cli *c)
             host_error("bench needs -e plugin.so and one -i NAME or -o NAME");
             return OPT_USAGE;
         }
-        if (c->bench.count < 0 && h->duration <= 0) {
+        if (c->bench.count < 0 && h->duration <= 0 && c->bench.until_records == 0) {
             c->bench.count = 1000;
         }
         return bench_main(h, &c->bench);

@@ -39,6 +39,7 @@ static struct slot *g_table;
 static atomic_flag g_lock = ATOMIC_FLAG_INIT;
 static int g_table_failed;
 static _Atomic uint64_t g_live_count, g_live_bytes;
+static _Atomic uint64_t g_all_mallocs; /* every thread's, in or out of a callback */
 static _Atomic uint64_t g_mallocs, g_frees, g_malloc_bytes, g_writes, g_stdout_writes, g_untracked;
 
 static void lock(void)
@@ -198,6 +199,7 @@ static void note_free(void *p)
 void *malloc(size_t n)
 {
     void *p = __libc_malloc(n);
+    atomic_fetch_add_explicit(&g_all_mallocs, 1, memory_order_relaxed);
     if (tl_in_plugin && !from_loader(__builtin_return_address(0))) {
         note_alloc(p, n);
     }
@@ -207,6 +209,7 @@ void *malloc(size_t n)
 void *calloc(size_t a, size_t b)
 {
     void *p = __libc_calloc(a, b);
+    atomic_fetch_add_explicit(&g_all_mallocs, 1, memory_order_relaxed);
     if (tl_in_plugin && p && !from_loader(__builtin_return_address(0))) {
         note_alloc(p, a * b);
     }
@@ -226,6 +229,7 @@ void *realloc(void *old, size_t n)
         unlock();
     }
     p = __libc_realloc(old, n);
+    atomic_fetch_add_explicit(&g_all_mallocs, 1, memory_order_relaxed);
     if (p == NULL && n != 0) {
         if (tracked) {
             /* the old block is still alive: remember it again (size unknown: keep 0) */
@@ -333,6 +337,7 @@ void mc_snapshot(struct mc_stats *s)
     s->writes = atomic_load(&g_writes);
     s->stdout_writes = atomic_load(&g_stdout_writes);
     s->untracked = atomic_load(&g_untracked);
+    s->all_mallocs = atomic_load(&g_all_mallocs);
 }
 
 int mc_enabled(void)

@@ -57,6 +57,36 @@ fn input_bench_walks_the_records() {
 }
 
 #[test]
+fn input_bench_stops_at_a_record_count_and_reports_process_cpu() {
+    // 5 records per collect: 1000 records take exactly 200 collects, whatever --duration allows.
+    let v = bench(&[
+        "-e",
+        &p("in_trules"),
+        "-i",
+        "trules",
+        "-p",
+        "records=5",
+        "--until-records",
+        "1000",
+        "--duration",
+        "600",
+    ]);
+    assert_eq!(num(&v, "records"), 1000.0);
+    assert_eq!(num(&v, "calls"), 200.0);
+    assert!(num(&v, "cpu_seconds") >= num(&v, "cpu_user_seconds"));
+    assert!(num(&v, "cpu_ns_per_record") >= 0.0);
+    // The plugin's one malloc per collect is seen by both counters.
+    assert!(num(&v, "all_mallocs_per_call") >= num(&v, "mallocs_per_call"), "{v}");
+    assert_eq!(num(&v, "mallocs_per_call"), 1.0);
+    // Paced collects: --interval between them, --count still ends the run.
+    let v = bench(&["-e", &p("in_trules"), "-i", "trules", "--interval", "0.01", "--count", "3", "--warmup", "2"]);
+    assert_eq!(num(&v, "calls"), 3.0);
+    let run = run_host(&["bench", "-e", &p("in_trules"), "-i", "trules", "--until-records", "0"]);
+    assert_ne!(run.code, Some(0), "--until-records 0 is refused: {}", run.all());
+    assert!(run.stderr.contains("--until-records"), "{}", run.all());
+}
+
+#[test]
 fn chunk_file_is_validated() {
     let f = std::env::temp_dir().join(format!("flb-host-chunk-{}.bin", std::process::id()));
     std::fs::write(&f, b"\x92\x01\x02").expect("write");

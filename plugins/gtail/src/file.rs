@@ -10,7 +10,7 @@ use crate::config::TailConfig;
 use crate::encoding::Encoding;
 use crate::lines::{trim_cr, RecordShape};
 use crate::marker::{Marker, MARKER_BYTES};
-use flb_plugin_sdk::events::EncodeError;
+use flb_plugin_sdk::events::{EncodeError, MapHead};
 use flb_plugin_sdk::prelude::*;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -55,6 +55,8 @@ pub struct TailFile {
     pub partial: u64,
     /// Something changed (an inotify event, a poll): read it.
     pub dirty: bool,
+    /// (size, mtime seconds, mtime nanoseconds) at the last sweep.
+    pub swept: Option<(u64, i64, i64)>,
     pub leaving: Option<(Leaving, Instant)>,
     /// (batch, mark, marker) of records not yet acknowledged, oldest first.
     pub pending: VecDeque<(BatchId, u64, Marker)>,
@@ -82,12 +84,14 @@ pub struct ReadBuf {
     buf: Vec<u8>,
     /// A line converted to UTF-8 (`unicode.encoding`, `generic.encoding`).
     text: String,
+    /// The start every record of the current read shares.
+    head: MapHead,
     size: usize,
 }
 
 impl ReadBuf {
     pub fn new(size: usize) -> Self {
-        ReadBuf { buf: Vec::new(), text: String::new(), size }
+        ReadBuf { buf: Vec::new(), text: String::new(), head: MapHead::new(), size }
     }
 }
 
@@ -110,6 +114,7 @@ impl TailFile {
             at_eof: false,
             partial: 0,
             dirty: true,
+            swept: None,
             leaving: None,
             pending: VecDeque::new(),
             warned_long: false,
@@ -205,7 +210,7 @@ impl TailFile {
             self.pending.clear();
             return Ok((Read::More, 0));
         }
-        let ReadBuf { buf, text, .. } = rb;
+        let ReadBuf { buf, text, head, .. } = rb;
         let data = &buf[pre..n];
         let enc = self.encoding;
         let got_all = n < want;
@@ -216,6 +221,7 @@ impl TailFile {
         let mut mark_at = None::<usize>; // where the last line ended
         let mut outcome = Read::More;
         let mut sw = batch.source(self.id, &self.tag)?;
+        shape.set_head(sw.events(), head, time)?;
         while done < data.len() && (done as u64) < budget {
             let rest = &data[done..];
             if self.skipping {
@@ -240,7 +246,7 @@ impl TailFile {
                 Some((i, nl)) if i <= cfg.line_max => {
                     let line = trim_cr(enc.decode(&rest[..i], text));
                     if !(cfg.skip_empty_lines && line.is_empty()) {
-                        shape.emit(sw.events(), time, line, base + done as u64)?;
+                        shape.emit_with(sw.events(), head, line, base + done as u64)?;
                     }
                     done += i + nl;
                     mark_at = Some(done);
@@ -264,7 +270,7 @@ impl TailFile {
                         continue;
                     }
                     let cut = enc.cut(rest, cfg.line_max);
-                    shape.emit(sw.events(), time, enc.decode(&rest[..cut], text), at)?;
+                    shape.emit_with(sw.events(), head, enc.decode(&rest[..cut], text), at)?;
                     if cfg.truncate_long_lines {
                         warn_long(&mut self.warned_long, &self.path, log, at, "truncated (truncate_long_lines)");
                         self.skipping = true;

@@ -2,7 +2,7 @@
 //! `{key: line, path_key: path, offset_key: offset}` (the native record, fields in native order).
 
 use crate::config::TailConfig;
-use flb_plugin_sdk::events::EncodeError;
+use flb_plugin_sdk::events::{EncodeError, MapBody, MapHead};
 use flb_plugin_sdk::prelude::*;
 
 /// The fields every record of a file shares.
@@ -21,20 +21,40 @@ impl<'a> RecordShape<'a> {
         }
     }
 
+    fn pairs(&self) -> u32 {
+        1 + u32::from(self.path_key.is_some()) + u32::from(self.offset_key.is_some())
+    }
+
+    #[inline(always)]
+    fn body(&self, m: &mut MapBody<'_>, line: &[u8], offset: u64) -> Result<(), EncodeError> {
+        m.bytes(self.key.as_bytes(), line)?;
+        if let Some((k, p)) = self.path_key {
+            m.str(k, p)?;
+        }
+        if let Some(k) = self.offset_key {
+            m.uint(k, offset)?;
+        }
+        Ok(())
+    }
+
     /// Appends one record; `offset` is where the line starts in the file (native's `offset_key`).
     #[inline]
     pub fn emit(&self, w: &mut EventWriter, time: EventTime, line: &[u8], offset: u64) -> Result<(), EncodeError> {
-        let pairs = 1 + u32::from(self.path_key.is_some()) + u32::from(self.offset_key.is_some());
-        w.append_map(time, b"", pairs, |m| {
-            m.bytes(self.key.as_bytes(), line)?;
-            if let Some((k, p)) = self.path_key {
-                m.str(k, p)?;
-            }
-            if let Some(k) = self.offset_key {
-                m.uint(k, offset)?;
-            }
-            Ok(())
-        })?;
+        w.append_map(time, b"", self.pairs(), |m| self.body(m, line, offset))?;
+        Ok(())
+    }
+
+    /// Readies `head` for [`emit_with`](Self::emit_with): what every record of one read starts with
+    /// (its time and field count), encoded once per read rather than once per line.
+    pub fn set_head(&self, w: &EventWriter, head: &mut MapHead, time: EventTime) -> Result<(), EncodeError> {
+        w.set_map_head(head, time, b"", self.pairs())
+    }
+
+    /// [`emit`](Self::emit) with the start of the record copied from `head` (set by
+    /// [`set_head`](Self::set_head) for the same writer).
+    #[inline(always)]
+    pub fn emit_with(&self, w: &mut EventWriter, head: &MapHead, line: &[u8], offset: u64) -> Result<(), EncodeError> {
+        w.append_map_with_head(head, |m| self.body(m, line, offset))?;
         Ok(())
     }
 }

@@ -46,6 +46,8 @@ pub struct Tail {
     rr: usize,
     eof_signalled: bool,
     db_updates: Vec<(i64, u64, Marker)>,
+    /// The files of the current read round.
+    round: Vec<u64>,
 }
 
 impl Tail {
@@ -104,6 +106,7 @@ impl Tail {
             rr: 0,
             eof_signalled: false,
             db_updates: Vec::new(),
+            round: Vec::new(),
         })
     }
 
@@ -378,12 +381,25 @@ impl Tail {
         let ignore = self.cfg.ignore_older;
         let idle_close = self.cfg.ignore_active_older_files && !ignore.is_zero();
         for f in self.files.values_mut() {
-            f.dirty = true;
             if f.leaving.is_some() || f.file.is_none() {
+                f.dirty = true;
                 continue;
             }
-            let Ok((_, nlink, mtime)) = f.fstat() else { continue };
+            let Some(Ok(m)) = f.file.as_ref().map(|file| file.metadata()) else {
+                f.dirty = true;
+                continue;
+            };
+            let (size, nlink, mtime) = (m.len(), m.nlink(), m.mtime());
+            // Read only what may have changed: a file read to its size, whose size and mtime are
+            // those of the last sweep, has nothing new (1,000 quiet files would otherwise cost 1,000
+            // reads per sweep). A rewrite in place changes the mtime; a lost inotify event, the size.
+            let seen = (size, mtime, m.mtime_nsec());
+            if f.swept != Some(seen) || !f.at_eof || size != f.read_pos + f.partial {
+                f.dirty = true;
+            }
+            f.swept = Some(seen);
             if nlink == 0 {
+                f.dirty = true;
                 flb_info!(self.log, "{}: deleted; reading what is left, then closing it", f.path);
                 f.leaving = Some((Leaving::Deleted, now));
                 continue;
@@ -393,6 +409,7 @@ impl Tail {
                 Err(_) => true,
             };
             if moved {
+                f.dirty = true;
                 let new_name = f.file.as_ref().and_then(fd_path);
                 flb_info!(
                     self.log,
@@ -427,7 +444,16 @@ impl Tail {
 
     /// One read per file that may have data, round robin; true when anything was read.
     fn read_round(&mut self, w: &Worker) -> bool {
-        let ids: Vec<u64> = self.files.iter().filter(|(_, f)| f.dirty && f.file.is_some()).map(|(id, _)| *id).collect();
+        // Reused: a round per read, and a read is 256 KiB, so a fresh Vec would be a malloc per read.
+        let mut ids = std::mem::take(&mut self.round);
+        ids.clear();
+        ids.extend(self.files.iter().filter(|(_, f)| f.dirty && f.file.is_some()).map(|(id, _)| *id));
+        let progressed = self.read_files(w, &ids);
+        self.round = ids;
+        progressed
+    }
+
+    fn read_files(&mut self, w: &Worker, ids: &[u64]) -> bool {
         if ids.is_empty() {
             return false;
         }

@@ -192,6 +192,38 @@ fn s02_copytruncate_delivers_every_line_written_after_the_truncation() {
     assert_eq!(d.count("reading it again from the start"), 1, "gtail saw the truncation once\n{}", d.all());
 }
 
+/// Polling (`inotify_watcher off`): a file rewritten in place at the same size is read again from
+/// its start. A sweep skips the read of a file whose size and mtime are those it saw last time, so
+/// this is the mtime's doing.
+#[test]
+fn s02b_a_file_rewritten_in_place_at_the_same_size_is_read_again_when_polling() {
+    let dir = TempDir::new("s02b");
+    let a = dir.file("a.log");
+    // Seqs with the same digits and the same n % 12 sequence: the same line lengths, so the same size.
+    let (first, second) = (1200..1300, 2400..2500);
+    write_lines(&a, first.clone());
+    let props = [&format!("path={a}") as &str, "read_from_head=on", "inotify_watcher=off", "watcher_interval=0.5"];
+    let h = Host::start(&props, &["--max-records", "200"], Out::Tally);
+    assert!(h.wait_all(first.clone(), PATIENCE), "{}\n{}", h.describe_now(first.clone()), h.stderr_tail());
+    let size = std::fs::metadata(&a).expect("stat").len();
+    let new = lines(second.clone());
+    assert_eq!(new.len() as u64, size, "the rewrite keeps the size");
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().write(true).open(&a).expect("open for the rewrite");
+        f.write_all(&new).expect("rewrite in place");
+    }
+    assert_eq!(std::fs::metadata(&a).expect("stat").len(), size);
+    let d = h.wait(PATIENCE);
+    d.assert_clean();
+    let t = &d.tally;
+    for r in [first.clone(), second.clone()] {
+        assert!(t.missing(r.clone()).is_empty() && t.repeated(r.clone()).is_empty(), "{}\n{}", t.describe(r), d.all());
+    }
+    assert!(t.outside(&[first, second]).is_empty() && t.other_count == 0, "{}", d.all());
+    assert_eq!(d.count("reading it again from the start"), 1, "gtail saw the rewrite once\n{}", d.all());
+}
+
 /// Files that appear under the glob after start, each written in part before gtail can have seen
 /// it and in part after it opened it: read from their head (read_newly_discovered_files_from_head
 /// defaults to on), every line once, each record naming its file. `seed.log`, there at start when

@@ -58,9 +58,13 @@ fn global_symbol(name: &core::ffi::CStr) -> Option<*mut c_void> {
     // SAFETY: dlsym with RTLD_DEFAULT and a NUL-terminated name has no other precondition.
     let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
     if p.is_null() {
-        // Takes glibc's per-thread error message, so it is not left allocated on a host thread.
+        // glibc (2.34+) keeps the failure's record allocated on this (the host's) thread: the first
+        // dlerror builds its message, the second frees both, so nothing stays live after the call.
         // SAFETY: dlerror has no preconditions.
-        unsafe { libc::dlerror() };
+        unsafe {
+            libc::dlerror();
+            libc::dlerror();
+        }
         return None;
     }
     Some(p)

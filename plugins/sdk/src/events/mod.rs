@@ -44,7 +44,9 @@ mod value;
 mod wire;
 
 pub use cursor::{Cursor, Token};
-pub use encoder::{encode_str_map, BodyBuf, EncodeError, EventWriter, MapBody, RecordBlock, RecordForm, RecordSpan};
+pub use encoder::{
+    encode_str_map, BodyBuf, EncodeError, EventWriter, MapBody, MapHead, RecordBlock, RecordForm, RecordSpan,
+};
 pub use error::{DecodeError, DecodeErrorKind};
 pub(crate) use reader::validate_chunk_markers;
 pub use reader::{validate_chunk, Event, EventReader};
