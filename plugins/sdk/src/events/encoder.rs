@@ -271,6 +271,8 @@ pub struct MapHead {
     pairs: u32,
     /// Where the time ext starts in `bytes`.
     time_at: usize,
+    /// Its time is negative (a group marker's): see [`EventWriter::counted_pieces`].
+    negative: bool,
 }
 
 impl MapHead {
@@ -656,6 +658,7 @@ impl EventWriter {
         rmp::encode::write_map_len(b, pairs)?;
         head.form = Some(self.form);
         head.pairs = pairs;
+        head.negative = time.secs < 0;
         Ok(())
     }
 
@@ -671,6 +674,7 @@ impl EventWriter {
             return Err(EncodeError::Invalid("map head not set for this writer's record form"));
         }
         let start = self.buf.len();
+        self.markers |= head.negative;
         let res = self.buf.extend_from_slice(&head.bytes).map_err(EncodeError::from).and_then(|()| {
             let mut m = MapBody { buf: &mut self.buf, pairs: 0 };
             f(&mut m)?;
@@ -1183,7 +1187,12 @@ mod tests {
             w.append_block(&block, None).unwrap();
             w.append_block(&block, Some(EventTime::new(7, 0))).unwrap();
             w.append_encoded(encoded.as_bytes()).unwrap();
-            let expected_total = 20 + 1 + 17 + 3 + 3 + 4;
+            let mut head = MapHead::new();
+            w.set_map_head(&mut head, EventTime::new(8, 0), b"", 1).unwrap();
+            for _ in 0..5 {
+                w.append_map_with_head(&head, |m| m.bytes(b"log", b"line")).unwrap();
+            }
+            let expected_total = 20 + 1 + 17 + 3 + 3 + 4 + 5;
             assert_eq!(w.records(), expected_total);
             let mut total = 0;
             for (piece, n) in w.counted_pieces() {
@@ -1193,7 +1202,7 @@ mod tests {
             assert_eq!(total, expected_total, "limit {limit}");
         }
         // Group markers, written or appended encoded, or a time patched to one: no counts.
-        let marker_writers: [fn(&mut EventWriter); 3] = [
+        let marker_writers: [fn(&mut EventWriter); 4] = [
             |w| {
                 w.append(EventTime::GROUP_START, b"", &[0x80]).unwrap();
             },
@@ -1205,6 +1214,11 @@ mod tests {
             |w| {
                 let s = w.append(EventTime::new(1, 0), b"", &[0x80]).unwrap();
                 w.patch_time(&s, EventTime::new(-2, 0));
+            },
+            |w| {
+                let mut head = MapHead::new();
+                w.set_map_head(&mut head, EventTime::GROUP_START, b"", 0).unwrap();
+                w.append_map_with_head(&head, |_| Ok(())).unwrap();
             },
         ];
         for add_marker in marker_writers {
