@@ -966,3 +966,24 @@ fn documented_differences_non_map_body_non_record_and_escape_unicode_off() {
     assert_eq!(warnings, 2, "one warning per chunk, two chunks (msgpack, json_lines)\n{}", ended.all());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `make bench`'s real-Fluent-Bit rows run as a smoke run (`bench/fluent_bit.py --quick`): every
+/// configuration starts, ours and native print every line they read (counted through a pipe), and
+/// each row has a figure, so a full run can only fail on speed, never on the harness.
+#[test]
+fn bench_rows_run_in_a_real_fluent_bit() {
+    let Some(fb) = fluent_bit_bin() else { return };
+    let out = std::process::Command::new("python3")
+        .arg(workspace_root().join("bench/fluent_bit.py"))
+        .arg("--quick")
+        .env("FLUENT_BIT_BIN", fb)
+        .current_dir(workspace_root())
+        .output()
+        .expect("run python3 bench/fluent_bit.py");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| workload")).collect();
+    assert_eq!(rows.len(), 8, "{stdout}");
+    assert!(rows.iter().all(|r| !r.contains("failed")), "{stdout}\n{stderr}");
+    assert!(stdout.contains("tail → gstdout vs stdout `json_lines`"), "{stdout}");
+}
