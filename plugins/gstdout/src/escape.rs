@@ -39,6 +39,38 @@ fn plain(b: u8) -> bool {
     b < 0x80 && ESCAPE[b as usize] == 0
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` that needs escaping (below 0x20, `"`, `\`, 0x7f and above).
+/// Bits above the lowest one may be false (a borrow or carry runs up from a byte that does need
+/// escaping), so only the lowest set bit is meaningful.
+#[inline(always)]
+fn escape_bits(w: u64) -> u64 {
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    // 0x7f + 1 sets the high bit; bytes >= 0x80 have it already.
+    let del_or_high = (w | w.wrapping_add(ONES)) & HIGHS;
+    below_space | del_or_high | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))
+}
+
+/// The index of the first byte at or after `i` that cannot be copied as is, or `s.len()`. Reads
+/// eight bytes at a time: most strings are long runs of plain ASCII.
+#[inline]
+pub(crate) fn next_escape(s: &[u8], mut i: usize) -> usize {
+    while let Some(w) = s.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let bits = escape_bits(u64::from_le_bytes(*w));
+        if bits != 0 {
+            return i + (bits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < s.len() && plain(s[i]) {
+        i += 1;
+    }
+    i
+}
+
 /// `flb_utf8_len`: the sequence length a lead byte announces (1 for continuation bytes, up to 6).
 #[inline]
 fn utf8_len(b: u8) -> usize {
@@ -105,11 +137,8 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &[u8]) {
     let mut i = 0;
     let n = s.len();
     while i < n {
-        // Copy the longest run of plain bytes at once.
         let start = i;
-        while i < n && plain(s[i]) {
-            i += 1;
-        }
+        i = next_escape(s, i);
         if i > start {
             out.extend_from_slice(&s[start..i]);
         }

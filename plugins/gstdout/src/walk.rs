@@ -62,6 +62,8 @@ pub struct Scratch {
     dup: Vec<bool>,
     /// string keys of the map being checked: (pair index, start, len)
     keys: Vec<(u32, usize, usize)>,
+    /// the single pass's
+    pub(crate) pass: crate::single_pass::Stack,
 }
 
 impl Scratch {
@@ -75,6 +77,7 @@ impl Scratch {
         self.frames.capacity() * core::mem::size_of::<Frame>()
             + self.dup.capacity()
             + self.keys.capacity() * core::mem::size_of::<(u32, usize, usize)>()
+            + self.pass.capacity_bytes()
     }
 }
 

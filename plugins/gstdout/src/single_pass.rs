@@ -1,0 +1,277 @@
+//! A value printed in one pass over its bytes, in either text form of [`crate::walk`], for the
+//! common case: no map with a string key that appears twice.
+//!
+//! Equal keys are rare, so they are looked for while printing instead of in a pass ahead (which
+//! read every map twice): each open map remembers its string keys so far, with a 64-bit filter of
+//! them so that a new key is compared with the earlier ones only when its filter bit is already
+//! set. A key seen before stops the pass with [`Bail`]; so does anything else this pass leaves to
+//! the walker (bytes that do not decode, a map with more string keys than [`MAX_KEYS`]). The
+//! caller then rewinds its output and prints the record with [`crate::walk`], which reproduces
+//! Fluent Bit's handling of equal keys: the output is always the walker's, byte for byte.
+//!
+//! No recursion: open containers are a stack of small frames in a reused [`Stack`].
+
+use crate::escape::write_json_str;
+use crate::num::{write_f64_fixed6, write_f64_json, write_i64};
+use crate::walk::scalar;
+use flb_plugin_sdk::events::{Cursor, Token};
+
+/// This pass does not print the value: rewind the output and print it with the walker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bail;
+
+/// Maps with more string keys than this bail: a key whose filter bit is set is compared with all
+/// the earlier ones, which grows with the square of the keys once the filter fills up, while the
+/// walker sorts the keys of large maps.
+pub(crate) const MAX_KEYS: usize = 64;
+
+/// One open container.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    /// Items left to print: elements of an array, keys and values (two items a pair) of a map.
+    left: u32,
+    map: bool,
+    /// No item printed yet (no separator before the next).
+    first: bool,
+    /// The keys of this map are checked for duplicates (maps of two pairs or more).
+    track: bool,
+    /// The body map of a JSON record, whose keys must not be the record's own ones.
+    top: bool,
+    /// Start of this map's keys in [`Stack::keys`].
+    keys_base: u32,
+    /// One bit per key seen, chosen by [`filter_bit`].
+    filter: u64,
+}
+
+/// Reusable working memory: the open containers and the string keys of the open maps.
+#[derive(Default, Debug)]
+pub struct Stack {
+    open: Vec<Open>,
+    /// (start, length) in the bytes being printed of each string key of the tracked open maps.
+    keys: Vec<(usize, usize)>,
+}
+
+impl Stack {
+    /// Bytes held.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.open.capacity() * core::mem::size_of::<Open>()
+            + self.keys.capacity() * core::mem::size_of::<(usize, usize)>()
+    }
+
+    /// Forgets what a bailed pass left open.
+    pub(crate) fn clear(&mut self) {
+        self.open.clear();
+        self.keys.clear();
+    }
+}
+
+/// Keys of one map mostly differ in length or in their first or last byte.
+#[inline(always)]
+fn filter_bit(k: &[u8]) -> u64 {
+    let (first, last) = match k {
+        [] => (0, 0),
+        [a, .., b] => (*a, *b),
+        [a] => (*a, *a),
+    };
+    let h = (k.len() as u32).wrapping_mul(7) ^ u32::from(first).wrapping_mul(31) ^ u32::from(last);
+    1u64 << (h & 63)
+}
+
+/// Prints the whole value at `data[pos]`; returns the offset after it.
+#[inline]
+pub(crate) fn write_value<const JSON: bool>(
+    out: &mut Vec<u8>,
+    st: &mut Stack,
+    data: &[u8],
+    pos: usize,
+) -> Result<usize, Bail> {
+    let floor = st.open.len();
+    let pos = item::<JSON>(out, st, data, pos)?;
+    run::<JSON>(out, st, data, pos, floor, &[])
+}
+
+/// JSON: continues an object whose `{` (and maybe some members) is already written with the
+/// `pairs` pairs of a map whose first key is at `data[pos]`, then writes the closing `}`. Bails when
+/// one of its keys is in `reserved` (the members already written). Returns the offset after the map.
+#[inline]
+pub(crate) fn write_members_json(
+    out: &mut Vec<u8>,
+    st: &mut Stack,
+    data: &[u8],
+    pos: usize,
+    pairs: u32,
+    first: bool,
+    reserved: &[&[u8]],
+) -> Result<usize, Bail> {
+    let floor = st.open.len();
+    let keys_base = u32::try_from(st.keys.len()).map_err(|_| Bail)?;
+    let left = pairs.checked_mul(2).ok_or(Bail)?;
+    st.open.push(Open { left, map: true, first, track: pairs >= 2, top: true, keys_base, filter: 0 });
+    run::<true>(out, st, data, pos, floor, reserved)
+}
+
+/// Prints items until the containers above `floor` are closed.
+#[inline]
+fn run<const JSON: bool>(
+    out: &mut Vec<u8>,
+    st: &mut Stack,
+    data: &[u8],
+    mut pos: usize,
+    floor: usize,
+    reserved: &[&[u8]],
+) -> Result<usize, Bail> {
+    while st.open.len() > floor {
+        let Stack { open, keys } = &mut *st;
+        let Some(top) = open.last_mut() else { break };
+        if top.left == 0 {
+            out.push(if top.map { b'}' } else { b']' });
+            if top.track {
+                keys.truncate(top.keys_base as usize);
+            }
+            open.pop();
+            continue;
+        }
+        // A map's items alternate key, value: a key when an even number is left.
+        let is_key = top.map && top.left % 2 == 0;
+        if top.map && !is_key {
+            out.extend_from_slice(if JSON { b":" } else { b"=>" });
+        } else if !top.first {
+            out.extend_from_slice(if JSON { b"," } else { b", " });
+        }
+        top.first = false;
+        top.left -= 1;
+        if JSON && is_key && (top.track || top.top) {
+            if let Some((start, len)) = str_at(data, pos) {
+                check_key(top, keys, data, start, len, reserved)?;
+            }
+        }
+        pos = item::<JSON>(out, st, data, pos)?;
+    }
+    Ok(pos)
+}
+
+/// The payload of the string at `data[pos]`, if a string is there.
+#[inline(always)]
+fn str_at(data: &[u8], pos: usize) -> Option<(usize, usize)> {
+    let (start, len) = match *data.get(pos)? {
+        b @ 0xa0..=0xbf => (pos + 1, usize::from(b & 0x1f)),
+        0xd9 => (pos + 2, usize::from(*data.get(pos + 1)?)),
+        0xda => (pos + 3, usize::from(u16::from_be_bytes(*data.get(pos + 1..)?.first_chunk::<2>()?))),
+        0xdb => (pos + 5, u32::from_be_bytes(*data.get(pos + 1..)?.first_chunk::<4>()?) as usize),
+        _ => return None,
+    };
+    (start.checked_add(len)? <= data.len()).then_some((start, len))
+}
+
+/// Records the key at `data[start..start + len]` of the map `top`, or bails when the map has it
+/// already (or it is one of `reserved`, for the top map).
+#[inline(always)]
+fn check_key(
+    top: &mut Open,
+    keys: &mut Vec<(usize, usize)>,
+    data: &[u8],
+    start: usize,
+    len: usize,
+    reserved: &[&[u8]],
+) -> Result<(), Bail> {
+    let k = &data[start..start + len];
+    if top.top && reserved.contains(&k) {
+        return Err(Bail);
+    }
+    if !top.track {
+        return Ok(());
+    }
+    let bit = filter_bit(k);
+    let mine = &keys[top.keys_base as usize..];
+    if top.filter & bit != 0 && mine.iter().any(|&(s, l)| l == len && &data[s..s + l] == k) {
+        return Err(Bail);
+    }
+    if mine.len() >= MAX_KEYS {
+        return Err(Bail);
+    }
+    top.filter |= bit;
+    keys.push((start, len));
+    Ok(())
+}
+
+/// Prints the scalar at `data[pos]`, or the opening bracket of the container there (pushing its
+/// frame); returns the offset after what was consumed.
+#[inline(always)]
+fn item<const JSON: bool>(out: &mut Vec<u8>, st: &mut Stack, data: &[u8], pos: usize) -> Result<usize, Bail> {
+    let Some(&b) = data.get(pos) else { return Err(Bail) };
+    match b {
+        0xa0..=0xbf => {
+            let end = pos + 1 + usize::from(b & 0x1f);
+            let s = data.get(pos + 1..end).ok_or(Bail)?;
+            write_str::<JSON>(out, s);
+            Ok(end)
+        }
+        0x00..=0x09 => {
+            out.push(b'0' + b);
+            Ok(pos + 1)
+        }
+        0x0a..=0x7f => {
+            write_i64(out, i64::from(b));
+            Ok(pos + 1)
+        }
+        0x80..=0x8f => open(out, st, true, u32::from(b & 0x0f), pos + 1),
+        0x90..=0x9f => open(out, st, false, u32::from(b & 0x0f), pos + 1),
+        0xc0 => {
+            out.extend_from_slice(if JSON { b"null" } else { b"nil" });
+            Ok(pos + 1)
+        }
+        0xc2 => {
+            out.extend_from_slice(b"false");
+            Ok(pos + 1)
+        }
+        0xc3 => {
+            out.extend_from_slice(b"true");
+            Ok(pos + 1)
+        }
+        0xe0..=0xff => {
+            write_i64(out, i64::from(b as i8));
+            Ok(pos + 1)
+        }
+        0xcb => {
+            let f = f64::from_be_bytes(*data.get(pos + 1..).and_then(|r| r.first_chunk::<8>()).ok_or(Bail)?);
+            if JSON {
+                write_f64_json(out, f);
+            } else {
+                write_f64_fixed6(out, f);
+            }
+            Ok(pos + 9)
+        }
+        _ => {
+            let mut c = Cursor::at(data, pos);
+            match c.next_token().map_err(|_| Bail)? {
+                Token::ArrayHeader(n) => open(out, st, false, n, c.pos()),
+                Token::MapHeader(n) => open(out, st, true, n, c.pos()),
+                t => {
+                    scalar::<JSON>(out, t);
+                    Ok(c.pos())
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn write_str<const JSON: bool>(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    if JSON {
+        write_json_str(out, s);
+    } else {
+        out.extend_from_slice(s);
+    }
+    out.push(b'"');
+}
+
+/// Opens an array of `n` elements or a map of `n` pairs whose first item is at `pos`.
+#[inline(always)]
+fn open(out: &mut Vec<u8>, st: &mut Stack, map: bool, n: u32, pos: usize) -> Result<usize, Bail> {
+    out.push(if map { b'{' } else { b'[' });
+    let left = if map { n.checked_mul(2).ok_or(Bail)? } else { n };
+    let keys_base = u32::try_from(st.keys.len()).map_err(|_| Bail)?;
+    st.open.push(Open { left, map, first: true, track: map && n >= 2, top: false, keys_base, filter: 0 });
+    Ok(pos)
+}
