@@ -54,21 +54,53 @@ fn escape_bits(w: u64) -> u64 {
     below_space | del_or_high | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))
 }
 
-/// The index of the first byte at or after `i` that cannot be copied as is, or `s.len()`. Reads
-/// eight bytes at a time: most strings are long runs of plain ASCII.
-#[inline]
-pub(crate) fn next_escape(s: &[u8], mut i: usize) -> usize {
-    while let Some(w) = s.get(i..).and_then(|r| r.first_chunk::<8>()) {
+/// The index of the first byte of `data[i..end]` that cannot be copied as is, or `end`. Reads eight
+/// bytes at a time (most strings are long runs of plain ASCII), also past `end` while `data` has
+/// bytes there: a short string is then one word.
+#[inline(always)]
+pub(crate) fn next_escape(data: &[u8], mut i: usize, end: usize) -> usize {
+    while i < end {
+        let Some(w) = data.get(i..).and_then(|r| r.first_chunk::<8>()) else {
+            while i < end && plain(data[i]) {
+                i += 1;
+            }
+            return i;
+        };
         let bits = escape_bits(u64::from_le_bytes(*w));
         if bits != 0 {
-            return i + (bits.trailing_zeros() / 8) as usize;
+            return end.min(i + (bits.trailing_zeros() / 8) as usize);
         }
         i += 8;
     }
-    while i < s.len() && plain(s[i]) {
-        i += 1;
+    end
+}
+
+/// How many of the first bytes of `w` can be copied as is (16 when all can): the check of a short
+/// string in two words, inlined where strings are printed.
+#[inline(always)]
+pub(crate) fn plain_prefix16(w: &[u8; 16]) -> usize {
+    let v = u128::from_le_bytes(*w);
+    let lo = escape_bits(v as u64);
+    if lo != 0 {
+        return (lo.trailing_zeros() / 8) as usize;
     }
-    i
+    8 + (escape_bits((v >> 64) as u64).trailing_zeros() / 8) as usize
+}
+
+/// Appends `data[from..to]`. A run of up to 16 bytes with 16 bytes readable in `data` is copied as
+/// one fixed-size block and the excess cut off again, instead of a call to `memcpy`.
+#[inline(always)]
+pub(crate) fn copy_run(out: &mut Vec<u8>, data: &[u8], from: usize, to: usize) {
+    let n = to - from;
+    if n <= 16 {
+        if let Some(w) = data.get(from..).and_then(|r| r.first_chunk::<16>()) {
+            let len = out.len();
+            out.extend_from_slice(w);
+            out.truncate(len + n);
+            return;
+        }
+    }
+    out.extend_from_slice(&data[from..to]);
 }
 
 /// `flb_utf8_len`: the sequence length a lead byte announces (1 for continuation bytes, up to 6).
@@ -134,18 +166,25 @@ fn push_u4(out: &mut Vec<u8>, v: u32) {
 /// Writes `s` escaped (without the surrounding quotes).
 #[inline]
 pub fn write_json_str(out: &mut Vec<u8>, s: &[u8]) {
-    let mut i = 0;
-    let n = s.len();
-    while i < n {
-        let start = i;
-        i = next_escape(s, i);
-        if i > start {
-            out.extend_from_slice(&s[start..i]);
+    write_json_str_at(out, s, 0, s.len());
+}
+
+/// Writes the string `data[start..end]` escaped (without the surrounding quotes). The bytes of
+/// `data` after `end` are never written, only read ahead by the scan and the copy.
+#[inline]
+pub(crate) fn write_json_str_at(out: &mut Vec<u8>, data: &[u8], start: usize, end: usize) {
+    // The string alone: what the escapes may look at (a sequence running past it is truncated).
+    let s = &data[..end];
+    let mut i = start;
+    while i < end {
+        let stop = next_escape(data, i, end);
+        if stop > i {
+            copy_run(out, data, i, stop);
         }
-        if i >= n {
+        if stop >= end {
             break;
         }
-        let b = s[i];
+        let b = s[stop];
         if b < 0x80 {
             let e = ESCAPE[b as usize];
             if e == b'u' {
@@ -153,10 +192,10 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &[u8]) {
             } else {
                 out.extend_from_slice(&[b'\\', e]);
             }
-            i += 1;
-            continue;
+            i = stop + 1;
+        } else {
+            i = write_high(out, s, stop);
         }
-        i = write_high(out, s, i);
     }
 }
 

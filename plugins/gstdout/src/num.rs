@@ -38,18 +38,44 @@ impl core::fmt::Write for StackBuf {
     }
 }
 
+/// "00" to "99".
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
 /// Writes a signed integer (`%PRId64`).
 #[inline]
 pub fn write_i64(out: &mut Vec<u8>, v: i64) {
-    let mut b = itoa::Buffer::new();
-    out.extend_from_slice(b.format(v).as_bytes());
+    if v < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, v.unsigned_abs());
 }
 
-/// Writes an unsigned integer (`%PRIu64`).
+/// Writes an unsigned integer (`%PRIu64`). The digits go left-aligned into a fixed buffer that is
+/// appended whole and cut to length: no call to `memcpy` for a few bytes.
 #[inline]
 pub fn write_u64(out: &mut Vec<u8>, v: u64) {
-    let mut b = itoa::Buffer::new();
-    out.extend_from_slice(b.format(v).as_bytes());
+    let n = v.checked_ilog10().unwrap_or(0) as usize + 1;
+    let mut buf = [b'0'; 20];
+    let (mut x, mut i) = (v, n);
+    while i >= 2 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[(x % 100) as usize]);
+        x /= 100;
+    }
+    if i == 1 {
+        buf[0] = b'0' + x as u8;
+    }
+    let len = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(len + n);
 }
 
 /// NaN and infinities as glibc prints them; returns false for finite values.
@@ -66,6 +92,17 @@ fn write_non_finite(out: &mut Vec<u8>, v: f64) -> bool {
     }
 }
 
+/// 10^0 ..= 10^22.
+const POW10: [u128; 23] = {
+    let mut t = [1u128; 23];
+    let mut i = 1;
+    while i < 23 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// `round_half_even(|v| * 10^k)`, computed exactly from the binary value (as glibc's printf rounds),
 /// when it fits; `None` for non-finite values or results too large for the fast paths.
 fn scaled(v: f64, k: u32) -> Option<u128> {
@@ -77,7 +114,7 @@ fn scaled(v: f64, k: u32) -> Option<u128> {
     }
     let (m, e) = if exp == 0 { (frac, -1074) } else { (frac | (1u64 << 52), exp - 1075) };
     // m < 2^53 and 10^22 < 2^74: the product fits in 127 bits.
-    let p = u128::from(m) * 10u128.pow(k);
+    let p = u128::from(m) * POW10[k as usize];
     if e >= 0 {
         let e = e as u32;
         return (p.leading_zeros() > e).then(|| p << e);
@@ -128,7 +165,8 @@ pub fn write_f64_json(out: &mut Vec<u8>, v: f64) {
     // `o->via.f64 == (double)(long long int)o->via.f64`: on x86-64 an out-of-range or NaN
     // conversion yields INT64_MIN, so only values in [-2^63, 2^63) with no fraction qualify.
     const TWO63: f64 = 9_223_372_036_854_775_808.0;
-    if (-TWO63..TWO63).contains(&v) && v.trunc() == v {
+    // In that range `as i64` truncates exactly (and costs no call to libm's trunc).
+    if (-TWO63..TWO63).contains(&v) && (v as i64) as f64 == v {
         let mut b = StackBuf::new();
         if write!(b, "{v:.1}").is_ok() {
             out.extend_from_slice(b.bytes());
@@ -148,7 +186,8 @@ fn g16_fast(v: f64) -> Option<([u8; 16], i32)> {
     // floor(log10(a)) from the binary exponent, without libm: low by at most one, which the loop
     // corrects.
     let e2 = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
-    let mut x = (f64::from(e2) * core::f64::consts::LOG10_2).floor() as i32;
+    // 78913 / 2^18 is log10(2) to within 2e-7: exact for the exponents in this range.
+    let mut x = (e2 * 78913) >> 18;
     for _ in 0..3 {
         let k = u32::try_from(15 - x).ok()?;
         let q = scaled(a, k)?;
@@ -163,12 +202,9 @@ fn g16_fast(v: f64) -> Option<([u8; 16], i32)> {
                 Some(q2) if q == 1_000_000_000_000_000 && q2 < 10_000_000_000_000_000 => (q2, x - 1),
                 _ => (q, x),
             };
-            let mut digits = [b'0'; 16];
-            let mut r = q as u64;
-            for d in digits.iter_mut().rev() {
-                *d = b'0' + (r % 10) as u8;
-                r /= 10;
-            }
+            // 10^15 <= q < 10^16: exactly 16 digits.
+            let mut b = itoa::Buffer::new();
+            let digits = b.format(q as u64).as_bytes().first_chunk::<16>().copied()?;
             return Some((digits, x));
         }
     }

@@ -11,7 +11,7 @@
 //!
 //! No recursion: open containers are a stack of small frames in a reused [`Stack`].
 
-use crate::escape::write_json_str;
+use crate::escape::{copy_run, plain_prefix16, write_json_str_at};
 use crate::num::{write_f64_fixed6, write_f64_json, write_i64};
 use crate::walk::scalar;
 use flb_plugin_sdk::events::{Cursor, Token};
@@ -86,7 +86,7 @@ pub(crate) fn write_value<const JSON: bool>(
     pos: usize,
 ) -> Result<usize, Bail> {
     let floor = st.open.len();
-    let pos = item::<JSON>(out, st, data, pos)?;
+    let (pos, _) = item::<JSON>(out, st, data, pos)?;
     run::<JSON>(out, st, data, pos, floor, &[])
 }
 
@@ -120,32 +120,38 @@ fn run<const JSON: bool>(
     floor: usize,
     reserved: &[&[u8]],
 ) -> Result<usize, Bail> {
-    while st.open.len() > floor {
-        let Stack { open, keys } = &mut *st;
-        let Some(top) = open.last_mut() else { break };
-        if top.left == 0 {
-            out.push(if top.map { b'}' } else { b']' });
-            if top.track {
-                keys.truncate(top.keys_base as usize);
+    'containers: while st.open.len() > floor {
+        // The innermost container's state lives in locals while its scalars print; it goes back to
+        // the stack only when a nested container opens above it.
+        let depth = st.open.len() - 1;
+        let mut f = st.open[depth];
+        while f.left > 0 {
+            // A map's items alternate key, value: a key when an even number is left.
+            let is_key = f.map && f.left % 2 == 0;
+            if f.map && !is_key {
+                out.extend_from_slice(if JSON { b":" } else { b"=>" });
+            } else if !f.first {
+                out.extend_from_slice(if JSON { b"," } else { b", " });
             }
-            open.pop();
-            continue;
-        }
-        // A map's items alternate key, value: a key when an even number is left.
-        let is_key = top.map && top.left % 2 == 0;
-        if top.map && !is_key {
-            out.extend_from_slice(if JSON { b":" } else { b"=>" });
-        } else if !top.first {
-            out.extend_from_slice(if JSON { b"," } else { b", " });
-        }
-        top.first = false;
-        top.left -= 1;
-        if JSON && is_key && (top.track || top.top) {
-            if let Some((start, len)) = str_at(data, pos) {
-                check_key(top, keys, data, start, len, reserved)?;
+            f.first = false;
+            f.left -= 1;
+            if JSON && is_key && (f.track || f.top) {
+                if let Some((start, len)) = str_at(data, pos) {
+                    check_key(&mut f, &mut st.keys, data, start, len, reserved)?;
+                }
+            }
+            let (next, opened) = item::<JSON>(out, st, data, pos)?;
+            pos = next;
+            if opened {
+                st.open[depth] = f;
+                continue 'containers;
             }
         }
-        pos = item::<JSON>(out, st, data, pos)?;
+        out.push(if f.map { b'}' } else { b']' });
+        if f.track {
+            st.keys.truncate(f.keys_base as usize);
+        }
+        st.open.pop();
     }
     Ok(pos)
 }
@@ -195,42 +201,44 @@ fn check_key(
 }
 
 /// Prints the scalar at `data[pos]`, or the opening bracket of the container there (pushing its
-/// frame); returns the offset after what was consumed.
+/// frame); returns the offset after what was consumed, and whether a container was opened.
 #[inline(always)]
-fn item<const JSON: bool>(out: &mut Vec<u8>, st: &mut Stack, data: &[u8], pos: usize) -> Result<usize, Bail> {
+fn item<const JSON: bool>(out: &mut Vec<u8>, st: &mut Stack, data: &[u8], pos: usize) -> Result<(usize, bool), Bail> {
     let Some(&b) = data.get(pos) else { return Err(Bail) };
-    match b {
+    let end = match b {
         0xa0..=0xbf => {
             let end = pos + 1 + usize::from(b & 0x1f);
-            let s = data.get(pos + 1..end).ok_or(Bail)?;
-            write_str::<JSON>(out, s);
-            Ok(end)
+            if end > data.len() {
+                return Err(Bail);
+            }
+            write_str::<JSON>(out, data, pos + 1, end);
+            end
         }
         0x00..=0x09 => {
             out.push(b'0' + b);
-            Ok(pos + 1)
+            pos + 1
         }
         0x0a..=0x7f => {
             write_i64(out, i64::from(b));
-            Ok(pos + 1)
+            pos + 1
         }
-        0x80..=0x8f => open(out, st, true, u32::from(b & 0x0f), pos + 1),
-        0x90..=0x9f => open(out, st, false, u32::from(b & 0x0f), pos + 1),
+        0x80..=0x8f => return open(out, st, true, u32::from(b & 0x0f), pos + 1),
+        0x90..=0x9f => return open(out, st, false, u32::from(b & 0x0f), pos + 1),
         0xc0 => {
             out.extend_from_slice(if JSON { b"null" } else { b"nil" });
-            Ok(pos + 1)
+            pos + 1
         }
         0xc2 => {
             out.extend_from_slice(b"false");
-            Ok(pos + 1)
+            pos + 1
         }
         0xc3 => {
             out.extend_from_slice(b"true");
-            Ok(pos + 1)
+            pos + 1
         }
         0xe0..=0xff => {
             write_i64(out, i64::from(b as i8));
-            Ok(pos + 1)
+            pos + 1
         }
         0xcb => {
             let f = f64::from_be_bytes(*data.get(pos + 1..).and_then(|r| r.first_chunk::<8>()).ok_or(Bail)?);
@@ -239,39 +247,55 @@ fn item<const JSON: bool>(out: &mut Vec<u8>, st: &mut Stack, data: &[u8], pos: u
             } else {
                 write_f64_fixed6(out, f);
             }
-            Ok(pos + 9)
+            pos + 9
         }
         _ => {
             let mut c = Cursor::at(data, pos);
             match c.next_token().map_err(|_| Bail)? {
-                Token::ArrayHeader(n) => open(out, st, false, n, c.pos()),
-                Token::MapHeader(n) => open(out, st, true, n, c.pos()),
+                Token::ArrayHeader(n) => return open(out, st, false, n, c.pos()),
+                Token::MapHeader(n) => return open(out, st, true, n, c.pos()),
+                Token::Str(s) => {
+                    write_str::<JSON>(out, data, c.pos() - s.len(), c.pos());
+                    c.pos()
+                }
                 t => {
                     scalar::<JSON>(out, t);
-                    Ok(c.pos())
+                    c.pos()
                 }
             }
         }
-    }
+    };
+    Ok((end, false))
 }
 
+/// The string `data[start..end]`, quoted.
 #[inline(always)]
-fn write_str<const JSON: bool>(out: &mut Vec<u8>, s: &[u8]) {
+fn write_str<const JSON: bool>(out: &mut Vec<u8>, data: &[u8], start: usize, end: usize) {
     out.push(b'"');
+    // Most strings are short and need no escape: one check and one copy of 16 bytes, inline.
+    if let (true, Some(w)) = (end - start <= 16, data.get(start..).and_then(|r| r.first_chunk::<16>())) {
+        if !JSON || plain_prefix16(w) >= end - start {
+            let len = out.len();
+            out.extend_from_slice(w);
+            out.truncate(len + end - start);
+            out.push(b'"');
+            return;
+        }
+    }
     if JSON {
-        write_json_str(out, s);
+        write_json_str_at(out, data, start, end);
     } else {
-        out.extend_from_slice(s);
+        copy_run(out, data, start, end);
     }
     out.push(b'"');
 }
 
 /// Opens an array of `n` elements or a map of `n` pairs whose first item is at `pos`.
 #[inline(always)]
-fn open(out: &mut Vec<u8>, st: &mut Stack, map: bool, n: u32, pos: usize) -> Result<usize, Bail> {
+fn open(out: &mut Vec<u8>, st: &mut Stack, map: bool, n: u32, pos: usize) -> Result<(usize, bool), Bail> {
     out.push(if map { b'{' } else { b'[' });
     let left = if map { n.checked_mul(2).ok_or(Bail)? } else { n };
     let keys_base = u32::try_from(st.keys.len()).map_err(|_| Bail)?;
     st.open.push(Open { left, map, first: true, track: map && n >= 2, top: false, keys_base, filter: 0 });
-    Ok(pos)
+    Ok((pos, true))
 }
