@@ -127,7 +127,7 @@ fn run<const JSON: bool>(
         let mut f = st.open[depth];
         while f.left > 0 {
             // A map's items alternate key, value: a key when an even number is left.
-            let is_key = f.map && f.left % 2 == 0;
+            let is_key = f.map && f.left & 1 == 0;
             if f.map && !is_key {
                 out.extend_from_slice(if JSON { b":" } else { b"=>" });
             } else if !f.first {
