@@ -200,7 +200,19 @@ impl Formatter {
         scratch: &mut Scratch,
     ) -> Result<ChunkStats, ChunkError> {
         let start = out.len();
-        let r = self.format_inner(tag, data, out, scratch);
+        let r = self.format_inner(tag, data, out, scratch, true);
+        if r.is_err() {
+            out.truncate(start);
+        }
+        r
+    }
+
+    /// [`Formatter::format_chunk`] without the single pass: every record decoded and printed by
+    /// the walker, the reference the single pass is tested against.
+    #[cfg(test)]
+    fn format_chunk_walker(&self, tag: &[u8], data: &[u8], out: &mut Vec<u8>) -> Result<ChunkStats, ChunkError> {
+        let start = out.len();
+        let r = self.format_inner(tag, data, out, &mut Scratch::new(), false);
         if r.is_err() {
             out.truncate(start);
         }
@@ -213,6 +225,7 @@ impl Formatter {
         data: &'a [u8],
         out: &mut Vec<u8>,
         s: &mut Scratch,
+        single_pass: bool,
     ) -> Result<ChunkStats, ChunkError> {
         let mut st = ChunkStats::default();
         let mut group: Option<Group<'a>> = None;
@@ -223,20 +236,22 @@ impl Formatter {
         while pos < data.len() {
             // Most records take the single pass; the rest (and any it gives up on, its output
             // rewound) the decoder and the two-pass walker, which say what every byte means.
-            let mark = out.len();
-            let fast = match self.opts.format {
-                Format::Msgpack => self.msgpack_single(out, s, tag, st.records, data, pos, group),
-                _ => self.json_single(out, s, st.records == 0, data, pos, group),
-            };
-            match fast {
-                Ok(end) => {
-                    st.records += 1;
-                    pos = end;
-                    continue;
-                }
-                Err(Bail) => {
-                    out.truncate(mark);
-                    s.pass.clear();
+            if single_pass {
+                let mark = out.len();
+                let fast = match self.opts.format {
+                    Format::Msgpack => self.msgpack_single(out, s, tag, st.records, data, pos, group),
+                    _ => self.json_single(out, s, st.records == 0, data, pos, group),
+                };
+                match fast {
+                    Ok(end) => {
+                        st.records += 1;
+                        pos = end;
+                        continue;
+                    }
+                    Err(Bail) => {
+                        out.truncate(mark);
+                        s.pass.clear();
+                    }
                 }
             }
             pos = self.decoded_record(tag, data, pos, out, s, &mut st, &mut group)?;
@@ -346,10 +361,15 @@ impl Formatter {
         group: Option<Group<'_>>,
     ) -> Result<usize, Bail> {
         let (secs, nsecs, meta, body) = record_head(data, pos)?;
-        let (pairs, first_key) = match data.get(body) {
-            Some(&b @ 0x81..=0x8f) => (u32::from(b & 0x0f), body + 1),
+        let (pairs, first_key) = match data.get(body..).unwrap_or_default() {
+            [b @ 0x81..=0x8f, ..] => (u32::from(b & 0x0f), body + 1),
+            [0xde, x, y, ..] => (u32::from(u16::from_be_bytes([*x, *y])), body + 3),
+            [0xdf, x, y, z, w, ..] => (u32::from_be_bytes([*x, *y, *z, *w]), body + 5),
             _ => return Err(Bail),
         };
+        if pairs == 0 {
+            return Err(Bail);
+        }
         if self.opts.format == Format::Json && !first_record {
             out.push(b',');
         }
@@ -594,3 +614,7 @@ mod key_tests {
         );
     }
 }
+
+/// The single pass against the walker, on records built to reach every branch of both.
+#[cfg(test)]
+mod single_pass_tests;

@@ -373,6 +373,41 @@ mod tests {
     }
 
     #[test]
+    fn integers_match_libc() {
+        let mut v: Vec<i64> = (-1000..=100_000).collect();
+        for e in 0..19 {
+            let p = 10i64.pow(e);
+            v.extend([p - 1, p, p + 1, -p - 1, -p, -p + 1]);
+        }
+        v.extend([i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1]);
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push(x as i64 >> (x % 64));
+        }
+        for i in v {
+            let mut o = b"x".to_vec();
+            write_i64(&mut o, i);
+            assert_eq!(&o[1..], c_fmt_int("%lld", i).as_bytes(), "{i}");
+            let u = i as u64;
+            let mut o = b"x".to_vec();
+            write_u64(&mut o, u);
+            assert_eq!(&o[1..], c_fmt_int("%llu", i).as_bytes(), "{u}");
+        }
+    }
+
+    fn c_fmt_int(fmt: &str, v: i64) -> String {
+        let mut buf = vec![0u8; 64];
+        let f = std::ffi::CString::new(fmt).unwrap();
+        // SAFETY: buf is writable for its length, the format takes exactly one long long.
+        let n = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), f.as_ptr(), v as libc::c_longlong) };
+        buf.truncate(n as usize);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
     fn fixed6_matches_libc() {
         for v in samples() {
             assert_eq!(ours(write_f64_fixed6, v), c_fmt("%f", v), "{v:e} bits {:x}", v.to_bits());
