@@ -167,10 +167,12 @@ pub fn write_f64_json(out: &mut Vec<u8>, v: f64) {
     const TWO63: f64 = 9_223_372_036_854_775_808.0;
     // In that range `as i64` truncates exactly (and costs no call to libm's trunc).
     if (-TWO63..TWO63).contains(&v) && (v as i64) as f64 == v {
-        let mut b = StackBuf::new();
-        if write!(b, "{v:.1}").is_ok() {
-            out.extend_from_slice(b.bytes());
+        // `%.1f` of an integral value in i64's range: its digits, exactly, and ".0".
+        if v == 0.0 && v.is_sign_negative() {
+            out.push(b'-');
         }
+        write_i64(out, v as i64);
+        out.extend_from_slice(b".0");
         return;
     }
     write_f64_g16(out, v);
@@ -248,50 +250,64 @@ pub fn write_f64_g16(out: &mut Vec<u8>, v: f64) {
         return;
     }
     let Some((digits, x)) = g16_fast(v).or_else(|| g16_slow(v)) else { return };
-    let neg = v.is_sign_negative();
-    // Trailing zeros removed (no '#' flag).
-    let mut nd = 16;
-    while nd > 1 && digits[nd - 1] == b'0' {
-        nd -= 1;
+    // Trailing zeros removed (no '#' flag): those of the 16 digits read as one little-endian word
+    // are its high zero bytes once each '0' is XORed away.
+    let zeros = (u128::from_le_bytes(digits) ^ u128::from_le_bytes([b'0'; 16])).leading_zeros() as usize / 8;
+    let nd = 16 - zeros.min(15);
+    if !(-4..16).contains(&x) {
+        write_g_exponent(out, v.is_sign_negative(), &digits[..nd], x);
+        return;
     }
-    let digits = &digits[..nd];
+    // Composed in a fixed buffer with fixed-size copies at variable offsets, then appended whole
+    // and cut to length: no call to memcpy for a handful of bytes.
+    let mut buf = [b'0'; 48];
+    let mut n = 0;
+    if v.is_sign_negative() {
+        buf[0] = b'-';
+        n = 1;
+    }
+    let mut padded = [b'0'; 32];
+    padded[..16].copy_from_slice(&digits);
+    let len = if x < 0 {
+        // 0.000ddd
+        buf[n + 1] = b'.';
+        n += 2 + (-x - 1) as usize;
+        buf[n..n + 16].copy_from_slice(&digits);
+        n + nd
+    } else {
+        // the integer digits (padded with the zeros they had), then any fraction
+        let int_len = (x + 1) as usize;
+        buf[n..n + 16].copy_from_slice(&digits);
+        if nd > int_len {
+            buf[n + int_len] = b'.';
+            buf[n + int_len + 1..n + int_len + 17].copy_from_slice(&padded[int_len..int_len + 16]);
+            n + nd + 1
+        } else {
+            n + int_len
+        }
+    };
+    let start = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(start + len);
+}
+
+/// `d[.ddd]e±XX` of `%.16g` for exponents below -4 or above 15.
+fn write_g_exponent(out: &mut Vec<u8>, neg: bool, digits: &[u8], x: i32) {
     if neg {
         out.push(b'-');
     }
-    if !(-4..16).contains(&x) {
-        // exponent style: d[.ddd]e±XX
-        out.push(digits[0]);
-        if digits.len() > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
-        }
-        out.push(b'e');
-        out.push(if x < 0 { b'-' } else { b'+' });
-        let ax = x.unsigned_abs();
-        if ax < 10 {
-            out.push(b'0');
-        }
-        write_u64(out, u64::from(ax));
-    } else if x < 0 {
-        // 0.000ddd
-        out.extend_from_slice(b"0.");
-        for _ in 0..(-x - 1) {
-            out.push(b'0');
-        }
-        out.extend_from_slice(digits);
-    } else {
-        let int_len = (x + 1) as usize;
-        if digits.len() <= int_len {
-            out.extend_from_slice(digits);
-            for _ in digits.len()..int_len {
-                out.push(b'0');
-            }
-        } else {
-            out.extend_from_slice(&digits[..int_len]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[int_len..]);
-        }
+    out.push(digits[0]);
+    if digits.len() > 1 {
+        out.push(b'.');
+        out.extend_from_slice(&digits[1..]);
     }
+    out.push(b'e');
+    out.push(if x < 0 { b'-' } else { b'+' });
+    let ax = x.unsigned_abs();
+    if ax < 10 {
+        out.push(b'0');
+    }
+    write_u64(out, u64::from(ax));
 }
 
 #[cfg(test)]
@@ -418,6 +434,24 @@ mod tests {
     fn g16_matches_libc() {
         for v in samples() {
             assert_eq!(ours(write_f64_g16, v), c_fmt("%.16g", v), "{v:e} bits {:x}", v.to_bits());
+        }
+    }
+
+    #[test]
+    fn json_floats_match_libc() {
+        let mut v = samples();
+        // integral values across i64's range, and their neighbours
+        for e in 0..64 {
+            let p = 2f64.powi(e);
+            v.extend([p, -p, p + 1.0, -p - 1.0, p - 1.0, f64::from_bits(p.to_bits() + 1)]);
+        }
+        for x in v {
+            // msgpack2json: `%.1f` when the value survives a round trip through long long
+            // (x86-64's cvttsd2si gives INT64_MIN out of range), else `%.16g`.
+            let in_range = (-(2f64.powi(63))..2f64.powi(63)).contains(&x);
+            let ll = if in_range { x as i64 } else { i64::MIN };
+            let fmt = if ll as f64 == x { "%.1f" } else { "%.16g" };
+            assert_eq!(ours(write_f64_json, x), c_fmt(fmt, x), "{x:e} bits {:x}", x.to_bits());
         }
     }
 

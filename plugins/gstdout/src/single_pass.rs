@@ -43,19 +43,28 @@ struct Open {
     filter: u64,
 }
 
+/// A string key of a tracked map.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    /// Offset in the bytes being printed.
+    start: usize,
+    len: usize,
+    /// [`fingerprint`].
+    fp: u64,
+}
+
 /// Reusable working memory: the open containers and the string keys of the open maps.
 #[derive(Default, Debug)]
 pub struct Stack {
     open: Vec<Open>,
-    /// (start, length) in the bytes being printed of each string key of the tracked open maps.
-    keys: Vec<(usize, usize)>,
+    /// The string keys of the tracked open maps, innermost last.
+    keys: Vec<Key>,
 }
 
 impl Stack {
     /// Bytes held.
     pub(crate) fn capacity_bytes(&self) -> usize {
-        self.open.capacity() * core::mem::size_of::<Open>()
-            + self.keys.capacity() * core::mem::size_of::<(usize, usize)>()
+        self.open.capacity() * core::mem::size_of::<Open>() + self.keys.capacity() * core::mem::size_of::<Key>()
     }
 
     /// Forgets what a bailed pass left open.
@@ -65,16 +74,27 @@ impl Stack {
     }
 }
 
-/// Keys of one map mostly differ in length or in their first or last byte.
+/// The first eight bytes of the key `data[start..start + len]` (those within it) and its length:
+/// equal for equal keys, and for keys of up to seven bytes equal only for equal keys.
 #[inline(always)]
-fn filter_bit(k: &[u8]) -> u64 {
-    let (first, last) = match k {
-        [] => (0, 0),
-        [a, .., b] => (*a, *b),
-        [a] => (*a, *a),
+fn fingerprint(data: &[u8], start: usize, len: usize) -> u64 {
+    let head = match data.get(start..).and_then(|r| r.first_chunk::<8>()) {
+        Some(w) => u64::from_le_bytes(*w),
+        None => {
+            let mut b = [0u8; 8];
+            let n = len.min(8);
+            b[..n].copy_from_slice(&data[start..start + n]);
+            u64::from_le_bytes(b)
+        }
     };
-    let h = (k.len() as u32).wrapping_mul(7) ^ u32::from(first).wrapping_mul(31) ^ u32::from(last);
-    1u64 << (h & 63)
+    let head = if len >= 8 { head } else { head & ((1u64 << (8 * len)) - 1) };
+    head ^ ((len as u64) << 56)
+}
+
+/// The filter bit of a fingerprint (a multiplicative hash's top six bits).
+#[inline(always)]
+fn filter_bit(fp: u64) -> u64 {
+    1u64 << (fp.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
 }
 
 /// Prints the whole value at `data[pos]`; returns the offset after it.
@@ -174,29 +194,32 @@ fn str_at(data: &[u8], pos: usize) -> Option<(usize, usize)> {
 #[inline(always)]
 fn check_key(
     top: &mut Open,
-    keys: &mut Vec<(usize, usize)>,
+    keys: &mut Vec<Key>,
     data: &[u8],
     start: usize,
     len: usize,
     reserved: &[&[u8]],
 ) -> Result<(), Bail> {
     let k = &data[start..start + len];
-    if top.top && reserved.contains(&k) {
+    if top.top && reserved.iter().any(|r| r.len() == len && r.first() == k.first() && *r == k) {
         return Err(Bail);
     }
     if !top.track {
         return Ok(());
     }
-    let bit = filter_bit(k);
+    let fp = fingerprint(data, start, len);
+    let bit = filter_bit(fp);
     let mine = &keys[top.keys_base as usize..];
-    if top.filter & bit != 0 && mine.iter().any(|&(s, l)| l == len && &data[s..s + l] == k) {
+    if top.filter & bit != 0
+        && mine.iter().any(|o| o.fp == fp && o.len == len && (len <= 8 || &data[o.start..o.start + len] == k))
+    {
         return Err(Bail);
     }
     if mine.len() >= MAX_KEYS {
         return Err(Bail);
     }
     top.filter |= bit;
-    keys.push((start, len));
+    keys.push(Key { start, len, fp });
     Ok(())
 }
 

@@ -337,8 +337,16 @@ fn equal_keys_at_any_depth_leave_the_record_to_the_walker() {
     );
     // Equal keys in sibling maps are no duplicates; nor are keys equal in length and both ends.
     let sib = map_of(&[("x", &[0x01]), ("y", &[0x02])]);
-    let body = modern_record(&map_of(&[("p", &sib), ("q", &sib), ("kxy1", &one), ("kyx1", &one)]));
-    let want = "{\"p\":{\"x\":1,\"y\":2},\"q\":{\"x\":1,\"y\":2},\"kxy1\":1,\"kyx1\":1}\n";
+    let body = modern_record(&map_of(&[
+        ("p", &sib),
+        ("q", &sib),
+        ("kxy1", &one),
+        ("kyx1", &one),
+        ("a_long_key_0", &one),
+        ("a_long_key_1", &one),
+    ]));
+    let want = "{\"p\":{\"x\":1,\"y\":2},\"q\":{\"x\":1,\"y\":2},\"kxy1\":1,\"kyx1\":1,\
+                \"a_long_key_0\":1,\"a_long_key_1\":1}\n";
     assert_eq!(single(&f, &body).as_deref(), Some(want));
     assert_eq!(printed(&f, &body), want);
 }
