@@ -75,11 +75,10 @@ pub(crate) fn next_escape(data: &[u8], mut i: usize, end: usize) -> usize {
     end
 }
 
-/// How many of the first bytes of `w` can be copied as is (16 when all can): the check of a short
-/// string in two words, inlined where strings are printed.
+/// How many of the first bytes of the sixteen in `v` (read little-endian) can be copied as is, 16
+/// when all can: the check of a short string in two words, inlined where strings are printed.
 #[inline(always)]
-pub(crate) fn plain_prefix16(w: &[u8; 16]) -> usize {
-    let v = u128::from_le_bytes(*w);
+pub(crate) fn plain_prefix_word(v: u128) -> usize {
     let lo = escape_bits(v as u64);
     if lo != 0 {
         return (lo.trailing_zeros() / 8) as usize;
@@ -301,7 +300,7 @@ mod tests {
                         if len <= 16 {
                             let w = data[start..start + 16].first_chunk::<16>().copied().unwrap_or_default();
                             let want = reference_next(&w, 0, 16);
-                            assert_eq!(plain_prefix16(&w), want, "byte {b:#04x} at {at} of 16");
+                            assert_eq!(plain_prefix_word(u128::from_le_bytes(w)), want, "byte {b:#04x} at {at} of 16");
                         }
                     }
                 }

@@ -2,7 +2,7 @@
 
 use crate::date::{write_date, DateFormat};
 use crate::escape::write_json_str;
-use crate::num::{write_i64, write_u64};
+use crate::num::{write_i64, write_padded, write_u64};
 use crate::single_pass::{self, Bail};
 use crate::walk::{dup_flags, has_key, write_map_members_json, write_sdk_value, Garbled, Scratch};
 use flb_plugin_sdk::events::{skip_value, Cursor, DecodeError, Event, EventReader, EventTime, TimeKind, Value};
@@ -334,15 +334,16 @@ impl Formatter {
         pos: usize,
         group: Option<Group<'_>>,
     ) -> Result<usize, Bail> {
-        let (secs, nsecs, meta, body) = record_head(data, pos)?;
+        let (secs, nsecs, meta, after) = record_head(data, pos)?;
         group_msgpack(out, s, group).map_err(|_| Bail)?;
         msgpack_head(out, tag, n, secs, nsecs);
-        match meta {
-            Some(p) => {
-                single_pass::write_value::<false>(out, &mut s.pass, data, p)?;
+        let body = match meta {
+            Some(p) => single_pass::write_value::<false>(out, &mut s.pass, data, p)?,
+            None => {
+                out.extend_from_slice(b"{}");
+                after
             }
-            None => out.extend_from_slice(b"{}"),
-        }
+        };
         out.extend_from_slice(b"], ");
         let end = single_pass::write_value::<false>(out, &mut s.pass, data, body)?;
         out.extend_from_slice(b"]\n");
@@ -360,16 +361,7 @@ impl Formatter {
         pos: usize,
         group: Option<Group<'_>>,
     ) -> Result<usize, Bail> {
-        let (secs, nsecs, meta, body) = record_head(data, pos)?;
-        let (pairs, first_key) = match data.get(body..).unwrap_or_default() {
-            [b @ 0x81..=0x8f, ..] => (u32::from(b & 0x0f), body + 1),
-            [0xde, x, y, ..] => (u32::from(u16::from_be_bytes([*x, *y])), body + 3),
-            [0xdf, x, y, z, w, ..] => (u32::from_be_bytes([*x, *y, *z, *w]), body + 5),
-            _ => return Err(Bail),
-        };
-        if pairs == 0 {
-            return Err(Bail);
-        }
+        let (secs, nsecs, meta, after) = record_head(data, pos)?;
         if self.opts.format == Format::Json && !first_record {
             out.push(b',');
         }
@@ -386,6 +378,7 @@ impl Formatter {
         let mut n_reserved = usize::from(date_key.is_some());
         let gattr = group.map(|(_, a)| a);
         let meta_map = meta.is_some_and(|p| is_nonempty_map(data.get(p..).unwrap_or_default()));
+        let mut body = after;
         if matches!(gattr, Some(Value::Map(m)) if !m.is_empty()) || meta_map {
             if !first {
                 out.push(b',');
@@ -398,15 +391,30 @@ impl Formatter {
                 out.push(b',');
             }
             out.extend_from_slice(b"\"log_metadata\":");
-            match meta {
-                Some(p) => {
-                    single_pass::write_value::<true>(out, &mut s.pass, data, p)?;
+            body = match meta {
+                Some(p) => single_pass::write_value::<true>(out, &mut s.pass, data, p)?,
+                None => {
+                    out.extend_from_slice(b"{}");
+                    after
                 }
-                None => out.extend_from_slice(b"{}"),
-            }
+            };
             out.push(b'}');
             reserved[n_reserved] = b"__internal__";
             n_reserved += 1;
+        } else if let Some(p) = meta {
+            // Not printed, but checked as the decoder checks it.
+            let mut c = Cursor::at(data, p);
+            c.skip_value().map_err(|_| Bail)?;
+            body = c.pos();
+        }
+        let (pairs, first_key) = match data.get(body..).unwrap_or_default() {
+            [b @ 0x81..=0x8f, ..] => (u32::from(b & 0x0f), body + 1),
+            [0xde, x, y, ..] => (u32::from(u16::from_be_bytes([*x, *y])), body + 3),
+            [0xdf, x, y, z, w, ..] => (u32::from_be_bytes([*x, *y, *z, *w]), body + 5),
+            _ => return Err(Bail),
+        };
+        if pairs == 0 {
+            return Err(Bail);
         }
         let end =
             single_pass::write_members_json(out, &mut s.pass, data, first_key, pairs, first, &reserved[..n_reserved])?;
@@ -536,20 +544,15 @@ fn msgpack_head(out: &mut Vec<u8>, tag: &[u8], n: usize, secs: i64, nsecs: u32) 
     out.extend_from_slice(b": [[");
     write_i64(out, secs);
     out.push(b'.');
-    let mut ns = [b'0'; 9];
-    let mut v = nsecs;
-    for i in (0..9).rev() {
-        ns[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.extend_from_slice(&ns);
+    write_padded::<9>(out, nsecs);
     out.extend_from_slice(b", ");
 }
 
 /// The start of a record the single pass takes: `[[EXT_TIME, metadata], body]` or
 /// `[EXT_TIME, body]` with a time of a log record (not a group marker, nanoseconds below 1e9).
-/// Returns the time, the offset of the metadata (`None` for the legacy form) and of the body;
-/// any other start is the decoder's to judge.
+/// Returns the time, the offset of the metadata (`None` for the legacy form) and the offset after
+/// the time (of the metadata, or of the body in the legacy form); any other start is the
+/// decoder's to judge.
 #[inline]
 fn record_head(data: &[u8], pos: usize) -> Result<(i64, u32, Option<usize>, usize), Bail> {
     let head = data.get(pos..).and_then(|r| r.first_chunk::<13>()).ok_or(Bail)?;
@@ -564,15 +567,7 @@ fn record_head(data: &[u8], pos: usize) -> Result<(i64, u32, Option<usize>, usiz
         return Err(Bail);
     }
     let after = pos + t + 8;
-    // The metadata is checked here: the JSON form may not print it.
-    let (meta, body) = if modern {
-        let mut c = Cursor::at(data, after);
-        c.skip_value().map_err(|_| Bail)?;
-        (Some(after), c.pos())
-    } else {
-        (None, after)
-    };
-    Ok((time.secs, time.nsecs, meta, body))
+    Ok((time.secs, time.nsecs, modern.then_some(after), after))
 }
 
 /// A map of one pair or more starts `b`.

@@ -78,6 +78,22 @@ pub fn write_u64(out: &mut Vec<u8>, v: u64) {
     out.truncate(len + n);
 }
 
+/// Writes `v` as exactly `N` digits, zero-padded (`%0Nu`); `v` must be below 10^N.
+#[inline]
+pub fn write_padded<const N: usize>(out: &mut Vec<u8>, v: u32) {
+    let mut buf = [b'0'; N];
+    let (mut x, mut i) = (v, N);
+    while i >= 2 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[(x % 100) as usize]);
+        x /= 100;
+    }
+    if i == 1 {
+        buf[0] = b'0' + (x % 10) as u8;
+    }
+    out.extend_from_slice(&buf);
+}
+
 /// NaN and infinities as glibc prints them; returns false for finite values.
 #[inline]
 fn write_non_finite(out: &mut Vec<u8>, v: f64) -> bool {
@@ -140,17 +156,12 @@ pub fn write_f64_fixed6(out: &mut Vec<u8>, v: f64) {
         if v.is_sign_negative() {
             out.push(b'-');
         }
-        let mut b = itoa::Buffer::new();
-        out.extend_from_slice(b.format(q / 1_000_000).as_bytes());
-        let f = (q % 1_000_000) as u32;
-        out.push(b'.');
-        let mut digits = [b'0'; 6];
-        let mut x = f;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (x % 10) as u8;
-            x /= 10;
+        match u64::try_from(q / 1_000_000) {
+            Ok(int) => write_u64(out, int),
+            Err(_) => out.extend_from_slice(itoa::Buffer::new().format(q / 1_000_000).as_bytes()),
         }
-        out.extend_from_slice(&digits);
+        out.push(b'.');
+        write_padded::<6>(out, (q % 1_000_000) as u32);
         return;
     }
     let mut b = StackBuf::new();
@@ -411,6 +422,20 @@ mod tests {
             let mut o = b"x".to_vec();
             write_u64(&mut o, u);
             assert_eq!(&o[1..], c_fmt_int("%llu", i).as_bytes(), "{u}");
+        }
+    }
+
+    #[test]
+    fn padded_digits_match_libc() {
+        for v in (0..1_000_000u32).step_by(7).chain([0, 9, 10, 99, 100, 999_999]) {
+            let mut o = Vec::new();
+            write_padded::<6>(&mut o, v);
+            assert_eq!(o, c_fmt_int("%06lld", i64::from(v)).as_bytes(), "{v}");
+        }
+        for v in [0u32, 5, 123_456_789, 999_999_999, 1_000, 10_000_000] {
+            let mut o = Vec::new();
+            write_padded::<9>(&mut o, v);
+            assert_eq!(o, c_fmt_int("%09lld", i64::from(v)).as_bytes(), "{v}");
         }
     }
 

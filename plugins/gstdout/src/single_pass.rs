@@ -11,7 +11,7 @@
 //!
 //! No recursion: open containers are a stack of small frames in a reused [`Stack`].
 
-use crate::escape::{copy_run, plain_prefix16, write_json_str_at};
+use crate::escape::{copy_run, plain_prefix_word, write_json_str_at};
 use crate::num::{write_f64_fixed6, write_f64_json, write_i64};
 use crate::walk::scalar;
 use flb_plugin_sdk::events::{Cursor, Token};
@@ -291,20 +291,26 @@ fn item<const JSON: bool>(out: &mut Vec<u8>, st: &mut Stack, data: &[u8], pos: u
     Ok((end, false))
 }
 
-/// The string `data[start..end]`, quoted.
+/// The string `data[start..end]` (past its header), quoted.
 #[inline(always)]
 fn write_str<const JSON: bool>(out: &mut Vec<u8>, data: &[u8], start: usize, end: usize) {
-    out.push(b'"');
-    // Most strings are short and need no escape: one check and one copy of 16 bytes, inline.
-    if let (true, Some(w)) = (end - start <= 16, data.get(start..).and_then(|r| r.first_chunk::<16>())) {
-        if !JSON || plain_prefix16(w) >= end - start {
-            let len = out.len();
-            out.extend_from_slice(w);
-            out.truncate(len + end - start);
-            out.push(b'"');
-            return;
+    let n = end - start;
+    // Most strings are short and need no escape: the opening quote and the string go out as one
+    // 16-byte block, read from the last byte of the header on, that byte made the quote.
+    if n <= 15 {
+        if let Some(w) = start.checked_sub(1).and_then(|h| data.get(h..)?.first_chunk::<16>()) {
+            // Checked with a plain space in the header's place (a quote would need escaping).
+            let v = (u128::from_le_bytes(*w) & !0xff) | u128::from(b' ');
+            if !JSON || plain_prefix_word(v) > n {
+                let len = out.len();
+                out.extend_from_slice(&(v ^ u128::from(b' ' ^ b'"')).to_le_bytes());
+                out.truncate(len + 1 + n);
+                out.push(b'"');
+                return;
+            }
         }
     }
+    out.push(b'"');
     if JSON {
         write_json_str_at(out, data, start, end);
     } else {
