@@ -232,6 +232,7 @@ impl Formatter {
         if self.opts.format == Format::Json {
             out.push(b'[');
         }
+        let mut head = HeadParts::new(tag);
         let mut pos = 0usize;
         while pos < data.len() {
             // Most records take the single pass; the rest (and any it gives up on, its output
@@ -239,7 +240,7 @@ impl Formatter {
             if single_pass {
                 let mark = out.len();
                 let fast = match self.opts.format {
-                    Format::Msgpack => self.msgpack_single(out, s, tag, st.records, data, pos, group),
+                    Format::Msgpack => self.msgpack_single(out, s, &mut head, st.records, data, pos, group),
                     _ => self.json_single(out, s, st.records == 0, data, pos, group),
                 };
                 match fast {
@@ -254,7 +255,7 @@ impl Formatter {
                     }
                 }
             }
-            pos = self.decoded_record(tag, data, pos, out, s, &mut st, &mut group)?;
+            pos = self.decoded_record(&mut head, data, pos, out, s, &mut st, &mut group)?;
         }
         match self.opts.format {
             Format::Json => out.extend_from_slice(b"]\n"),
@@ -269,7 +270,7 @@ impl Formatter {
     #[allow(clippy::too_many_arguments)]
     fn decoded_record<'a>(
         &self,
-        tag: &[u8],
+        head: &mut HeadParts<'_>,
         data: &'a [u8],
         pos: usize,
         out: &mut Vec<u8>,
@@ -298,7 +299,7 @@ impl Formatter {
                         let (secs, nsecs) = (ev.time.secs, ev.time.nsecs);
                         match self.opts.format {
                             Format::Msgpack => {
-                                self.msgpack_record(out, s, tag, st.records, secs, nsecs, &ev, *group)?
+                                self.msgpack_record(out, s, head, st.records, secs, nsecs, &ev, *group)?
                             }
                             _ => self.json_record(out, s, st.records == 0, secs, nsecs, &ev, *group)?,
                         }
@@ -328,7 +329,7 @@ impl Formatter {
         &self,
         out: &mut Vec<u8>,
         s: &mut Scratch,
-        tag: &[u8],
+        head: &mut HeadParts<'_>,
         n: usize,
         data: &[u8],
         pos: usize,
@@ -336,7 +337,7 @@ impl Formatter {
     ) -> Result<usize, Bail> {
         let (secs, nsecs, meta, after) = record_head(data, pos)?;
         group_msgpack(out, s, group).map_err(|_| Bail)?;
-        msgpack_head(out, tag, n, secs, nsecs);
+        head.write(out, n, secs, nsecs);
         let body = match meta {
             Some(p) => single_pass::write_value::<false>(out, &mut s.pass, data, p)?,
             None => {
@@ -429,7 +430,7 @@ impl Formatter {
         &self,
         out: &mut Vec<u8>,
         s: &mut Scratch,
-        tag: &[u8],
+        head: &mut HeadParts<'_>,
         n: usize,
         secs: i64,
         nsecs: u32,
@@ -437,7 +438,7 @@ impl Formatter {
         group: Option<Group<'_>>,
     ) -> Result<(), Garbled> {
         group_msgpack(out, s, group)?;
-        msgpack_head(out, tag, n, secs, nsecs);
+        head.write(out, n, secs, nsecs);
         meta_or_empty::<false>(out, s, ev.metadata)?;
         out.extend_from_slice(b"], ");
         write_sdk_value::<false>(out, s, &ev.body)?;
@@ -535,17 +536,59 @@ fn group_msgpack(out: &mut Vec<u8>, s: &mut Scratch, group: Option<Group<'_>>) -
     Ok(())
 }
 
-/// `[N] TAG: [[SECONDS.NANOSECONDS, ` of the msgpack form.
-fn msgpack_head(out: &mut Vec<u8>, tag: &[u8], n: usize, secs: i64, nsecs: u32) {
-    out.push(b'[');
-    write_u64(out, n as u64);
-    out.extend_from_slice(b"] ");
-    out.extend_from_slice(tag);
-    out.extend_from_slice(b": [[");
-    write_i64(out, secs);
-    out.push(b'.');
-    write_padded::<9>(out, nsecs);
-    out.extend_from_slice(b", ");
+/// What the msgpack form's record heads share within a chunk: `] TAG: [[`, and the digits of the
+/// last second printed (records of a chunk mostly share it).
+struct HeadParts<'t> {
+    tag: &'t [u8],
+    /// `] TAG: [[` in a fixed block, appended whole and cut to length, when the tag is short.
+    block: Option<([u8; 64], usize)>,
+    secs: Option<i64>,
+    secs_text: [u8; 24],
+    secs_len: usize,
+}
+
+impl<'t> HeadParts<'t> {
+    fn new(tag: &'t [u8]) -> Self {
+        let block = (tag.len() <= 58).then(|| {
+            let mut b = [0u8; 64];
+            b[..2].copy_from_slice(b"] ");
+            b[2..2 + tag.len()].copy_from_slice(tag);
+            b[2 + tag.len()..6 + tag.len()].copy_from_slice(b": [[");
+            (b, 6 + tag.len())
+        });
+        HeadParts { tag, block, secs: None, secs_text: [0; 24], secs_len: 0 }
+    }
+
+    /// `[N] TAG: [[SECONDS.NANOSECONDS, `.
+    fn write(&mut self, out: &mut Vec<u8>, n: usize, secs: i64, nsecs: u32) {
+        out.push(b'[');
+        write_u64(out, n as u64);
+        match &self.block {
+            Some((b, len)) => {
+                let at = out.len();
+                out.extend_from_slice(b);
+                out.truncate(at + len);
+            }
+            None => {
+                out.extend_from_slice(b"] ");
+                out.extend_from_slice(self.tag);
+                out.extend_from_slice(b": [[");
+            }
+        }
+        let at = out.len();
+        if self.secs == Some(secs) {
+            out.extend_from_slice(&self.secs_text);
+            out.truncate(at + self.secs_len);
+        } else {
+            write_i64(out, secs);
+            self.secs_len = out.len() - at;
+            self.secs_text[..self.secs_len].copy_from_slice(&out[at..]);
+            self.secs = Some(secs);
+        }
+        out.push(b'.');
+        write_padded::<9>(out, nsecs);
+        out.extend_from_slice(b", ");
+    }
 }
 
 /// The start of a record the single pass takes: `[[EXT_TIME, metadata], body]` or
@@ -613,3 +656,29 @@ mod key_tests {
 /// The single pass against the walker, on records built to reach every branch of both.
 #[cfg(test)]
 mod single_pass_tests;
+
+#[cfg(test)]
+mod head_tests {
+    use super::HeadParts;
+
+    #[test]
+    fn record_heads_repeat_and_change_their_second_and_tag() {
+        let long_tag = [b't'; 59];
+        for tag in [&b"app.log"[..], b"", &long_tag[..58], &long_tag] {
+            let tag_text = String::from_utf8(tag.to_vec()).expect("ASCII");
+            let mut head = HeadParts::new(tag);
+            let mut out = Vec::new();
+            let times = [(5, 0), (5, 999_999_999), (1_700_000_000, 1), (1_700_000_000, 20), (5, 7), (0, 0)];
+            for (n, &(secs, nsecs)) in times.iter().enumerate() {
+                head.write(&mut out, n * 1001, secs, nsecs);
+                out.push(b'|');
+            }
+            let want: String = times
+                .iter()
+                .enumerate()
+                .map(|(n, (secs, nsecs))| format!("[{}] {tag_text}: [[{secs}.{nsecs:09}, |", n * 1001))
+                .collect();
+            assert_eq!(String::from_utf8(out).expect("text"), want);
+        }
+    }
+}
