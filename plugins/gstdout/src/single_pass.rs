@@ -25,18 +25,22 @@ pub(crate) struct Bail;
 /// walker sorts the keys of large maps.
 pub(crate) const MAX_KEYS: usize = 64;
 
+/// A map (else an array).
+const MAP: u8 = 1;
+/// No item printed yet (no separator before the next).
+const FIRST: u8 = 2;
+/// The keys of this map are checked for duplicates (maps of two pairs or more).
+const TRACK: u8 = 4;
+/// The body map of a JSON record, whose keys must not be the record's own ones.
+const TOP: u8 = 8;
+
 /// One open container.
 #[derive(Clone, Copy, Debug)]
 struct Open {
     /// Items left to print: elements of an array, keys and values (two items a pair) of a map.
     left: u32,
-    map: bool,
-    /// No item printed yet (no separator before the next).
-    first: bool,
-    /// The keys of this map are checked for duplicates (maps of two pairs or more).
-    track: bool,
-    /// The body map of a JSON record, whose keys must not be the record's own ones.
-    top: bool,
+    /// [`MAP`], [`FIRST`], [`TRACK`], [`TOP`]: one byte, so the frame's state fits in few registers.
+    flags: u8,
     /// Start of this map's keys in [`Stack::keys`].
     keys_base: u32,
     /// One bit per key seen, chosen by [`filter_bit`].
@@ -126,7 +130,8 @@ pub(crate) fn write_members_json(
     let floor = st.open.len();
     let keys_base = u32::try_from(st.keys.len()).map_err(|_| Bail)?;
     let left = pairs.checked_mul(2).ok_or(Bail)?;
-    st.open.push(Open { left, map: true, first, track: pairs >= 2, top: true, keys_base, filter: 0 });
+    let flags = MAP | TOP | if first { FIRST } else { 0 } | if pairs >= 2 { TRACK } else { 0 };
+    st.open.push(Open { left, flags, keys_base, filter: 0 });
     run::<true>(out, st, data, pos, floor, reserved)
 }
 
@@ -147,15 +152,16 @@ fn run<const JSON: bool>(
         let mut f = st.open[depth];
         while f.left > 0 {
             // A map's items alternate key, value: a key when an even number is left.
-            let is_key = f.map && f.left & 1 == 0;
-            if f.map && !is_key {
+            let map = f.flags & MAP != 0;
+            let is_key = map && f.left & 1 == 0;
+            if map && !is_key {
                 out.extend_from_slice(if JSON { b":" } else { b"=>" });
-            } else if !f.first {
+            } else if f.flags & FIRST == 0 {
                 out.extend_from_slice(if JSON { b"," } else { b", " });
             }
-            f.first = false;
+            f.flags &= !FIRST;
             f.left -= 1;
-            if JSON && is_key && (f.track || f.top) {
+            if JSON && is_key && f.flags & (TRACK | TOP) != 0 {
                 if let Some((start, len)) = str_at(data, pos) {
                     check_key(&mut f, &mut st.keys, data, start, len, reserved)?;
                 }
@@ -167,8 +173,8 @@ fn run<const JSON: bool>(
                 continue 'containers;
             }
         }
-        out.push(if f.map { b'}' } else { b']' });
-        if f.track {
+        out.push(if f.flags & MAP != 0 { b'}' } else { b']' });
+        if f.flags & TRACK != 0 {
             st.keys.truncate(f.keys_base as usize);
         }
         st.open.pop();
@@ -201,10 +207,10 @@ fn check_key(
     reserved: &[&[u8]],
 ) -> Result<(), Bail> {
     let k = &data[start..start + len];
-    if top.top && reserved.iter().any(|r| r.len() == len && r.first() == k.first() && *r == k) {
+    if top.flags & TOP != 0 && reserved.iter().any(|r| r.len() == len && r.first() == k.first() && *r == k) {
         return Err(Bail);
     }
-    if !top.track {
+    if top.flags & TRACK == 0 {
         return Ok(());
     }
     let fp = fingerprint(data, start, len);
@@ -325,6 +331,7 @@ fn open(out: &mut Vec<u8>, st: &mut Stack, map: bool, n: u32, pos: usize) -> Res
     out.push(if map { b'{' } else { b'[' });
     let left = if map { n.checked_mul(2).ok_or(Bail)? } else { n };
     let keys_base = u32::try_from(st.keys.len()).map_err(|_| Bail)?;
-    st.open.push(Open { left, map, first: true, track: map && n >= 2, top: false, keys_base, filter: 0 });
+    let flags = FIRST | if map { MAP } else { 0 } | if map && n >= 2 { TRACK } else { 0 };
+    st.open.push(Open { left, flags, keys_base, filter: 0 });
     Ok((pos, true))
 }
