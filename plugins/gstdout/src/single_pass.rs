@@ -5,7 +5,7 @@
 //! read every map twice): each open map remembers its string keys so far, with a 64-bit filter of
 //! them so that a new key is compared with the earlier ones only when its filter bit is already
 //! set. A key seen before stops the pass with [`Bail`]; so does anything else this pass leaves to
-//! the walker (bytes that do not decode, a map with more string keys than [`MAX_KEYS`]). The
+//! the walker (bytes that do not decode, a map of more pairs than [`MAX_KEYS`]). The
 //! caller then rewinds its output and prints the record with [`crate::walk`], which reproduces
 //! Fluent Bit's handling of equal keys: the output is always the walker's, byte for byte.
 //!
@@ -20,9 +20,9 @@ use flb_plugin_sdk::events::{Cursor, Token};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Bail;
 
-/// Maps with more string keys than this bail: a key whose filter bit is set is compared with all
-/// the earlier ones, which grows with the square of the keys once the filter fills up, while the
-/// walker sorts the keys of large maps.
+/// JSON maps of more pairs than this bail: a key whose filter bit is set is compared with all the
+/// earlier ones, which grows with the square of the keys once the filter fills up, while the
+/// walker sorts the keys of large maps (about as costly at this size).
 pub(crate) const MAX_KEYS: usize = 64;
 
 /// A map (else an array).
@@ -127,6 +127,9 @@ pub(crate) fn write_members_json(
     first: bool,
     reserved: &[&[u8]],
 ) -> Result<usize, Bail> {
+    if pairs as usize > MAX_KEYS {
+        return Err(Bail);
+    }
     let floor = st.open.len();
     let keys_base = u32::try_from(st.keys.len()).map_err(|_| Bail)?;
     let left = pairs.checked_mul(2).ok_or(Bail)?;
@@ -215,13 +218,11 @@ fn check_key(
     }
     let fp = fingerprint(data, start, len);
     let bit = filter_bit(fp);
+    // At most MAX_KEYS of them: larger maps bail when they open.
     let mine = &keys[top.keys_base as usize..];
     if top.filter & bit != 0
         && mine.iter().any(|o| o.fp == fp && o.len == len && (len <= 8 || &data[o.start..o.start + len] == k))
     {
-        return Err(Bail);
-    }
-    if mine.len() >= MAX_KEYS {
         return Err(Bail);
     }
     top.filter |= bit;
@@ -251,8 +252,8 @@ fn item<const JSON: bool>(out: &mut Vec<u8>, st: &mut Stack, data: &[u8], pos: u
             write_i64(out, i64::from(b));
             pos + 1
         }
-        0x80..=0x8f => return open(out, st, true, u32::from(b & 0x0f), pos + 1),
-        0x90..=0x9f => return open(out, st, false, u32::from(b & 0x0f), pos + 1),
+        0x80..=0x8f => return open::<JSON>(out, st, true, u32::from(b & 0x0f), pos + 1),
+        0x90..=0x9f => return open::<JSON>(out, st, false, u32::from(b & 0x0f), pos + 1),
         0xc0 => {
             out.extend_from_slice(if JSON { b"null" } else { b"nil" });
             pos + 1
@@ -281,8 +282,8 @@ fn item<const JSON: bool>(out: &mut Vec<u8>, st: &mut Stack, data: &[u8], pos: u
         _ => {
             let mut c = Cursor::at(data, pos);
             match c.next_token().map_err(|_| Bail)? {
-                Token::ArrayHeader(n) => return open(out, st, false, n, c.pos()),
-                Token::MapHeader(n) => return open(out, st, true, n, c.pos()),
+                Token::ArrayHeader(n) => return open::<JSON>(out, st, false, n, c.pos()),
+                Token::MapHeader(n) => return open::<JSON>(out, st, true, n, c.pos()),
                 Token::Str(s) => {
                     write_str::<JSON>(out, data, c.pos() - s.len(), c.pos());
                     c.pos()
@@ -327,7 +328,17 @@ fn write_str<const JSON: bool>(out: &mut Vec<u8>, data: &[u8], start: usize, end
 
 /// Opens an array of `n` elements or a map of `n` pairs whose first item is at `pos`.
 #[inline(always)]
-fn open(out: &mut Vec<u8>, st: &mut Stack, map: bool, n: u32, pos: usize) -> Result<(usize, bool), Bail> {
+fn open<const JSON: bool>(
+    out: &mut Vec<u8>,
+    st: &mut Stack,
+    map: bool,
+    n: u32,
+    pos: usize,
+) -> Result<(usize, bool), Bail> {
+    // Said before printing any of it: a map too large for the key check is the walker's.
+    if JSON && map && n as usize > MAX_KEYS {
+        return Err(Bail);
+    }
     out.push(if map { b'{' } else { b'[' });
     let left = if map { n.checked_mul(2).ok_or(Bail)? } else { n };
     let keys_base = u32::try_from(st.keys.len()).map_err(|_| Bail)?;

@@ -140,7 +140,7 @@ fn value(r: &mut Rng, out: &mut Vec<u8>, depth: u32) {
         }
         _ => {
             // Now and then more string keys than the single pass tracks.
-            let n = if r.below(20) == 0 { 60 + r.below(10) as u32 } else { r.below(6) as u32 };
+            let n = if r.below(20) == 0 { MAX_KEYS as u32 - 2 + r.below(5) as u32 } else { r.below(6) as u32 };
             map(r, out, n, depth + 1)
         }
     }
