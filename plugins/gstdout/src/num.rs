@@ -215,9 +215,16 @@ fn g16_fast(v: f64) -> Option<([u8; 16], i32)> {
                 Some(q2) if q == 1_000_000_000_000_000 && q2 < 10_000_000_000_000_000 => (q2, x - 1),
                 _ => (q, x),
             };
-            // 10^15 <= q < 10^16: exactly 16 digits.
-            let mut b = itoa::Buffer::new();
-            let digits = b.format(q as u64).as_bytes().first_chunk::<16>().copied()?;
+            // 10^15 <= q < 10^16: exactly 16 digits, two halves of eight.
+            let q = q as u64;
+            let mut digits = [b'0'; 16];
+            for (at, half) in [(0, (q / 100_000_000) as u32), (8, (q % 100_000_000) as u32)] {
+                let mut h = half;
+                for i in (0..4).rev() {
+                    digits[at + 2 * i..at + 2 * i + 2].copy_from_slice(&PAIRS[(h % 100) as usize]);
+                    h /= 100;
+                }
+            }
             return Some((digits, x));
         }
     }
