@@ -39,6 +39,69 @@ fn plain(b: u8) -> bool {
     b < 0x80 && ESCAPE[b as usize] == 0
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` that needs escaping (below 0x20, `"`, `\`, 0x7f and above).
+/// Bits above the lowest one may be false (a borrow or carry runs up from a byte that does need
+/// escaping), so only the lowest set bit is meaningful.
+#[inline(always)]
+fn escape_bits(w: u64) -> u64 {
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    // 0x7f + 1 sets the high bit; bytes >= 0x80 have it already.
+    let del_or_high = (w | w.wrapping_add(ONES)) & HIGHS;
+    below_space | del_or_high | zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\')))
+}
+
+/// The index of the first byte of `data[i..end]` that cannot be copied as is, or `end`. Reads eight
+/// bytes at a time (most strings are long runs of plain ASCII), also past `end` while `data` has
+/// bytes there: a short string is then one word.
+#[inline(always)]
+pub(crate) fn next_escape(data: &[u8], mut i: usize, end: usize) -> usize {
+    while i < end {
+        let Some(w) = data.get(i..).and_then(|r| r.first_chunk::<8>()) else {
+            while i < end && plain(data[i]) {
+                i += 1;
+            }
+            return i;
+        };
+        let bits = escape_bits(u64::from_le_bytes(*w));
+        if bits != 0 {
+            return end.min(i + (bits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    end
+}
+
+/// How many of the first bytes of the sixteen in `v` (read little-endian) can be copied as is, 16
+/// when all can: the check of a short string in two words, inlined where strings are printed.
+#[inline(always)]
+pub(crate) fn plain_prefix_word(v: u128) -> usize {
+    let lo = escape_bits(v as u64);
+    if lo != 0 {
+        return (lo.trailing_zeros() / 8) as usize;
+    }
+    8 + (escape_bits((v >> 64) as u64).trailing_zeros() / 8) as usize
+}
+
+/// Appends `data[from..to]`. A run of up to 16 bytes with 16 bytes readable in `data` is copied as
+/// one fixed-size block and the excess cut off again, instead of a call to `memcpy`.
+#[inline(always)]
+pub(crate) fn copy_run(out: &mut Vec<u8>, data: &[u8], from: usize, to: usize) {
+    let n = to - from;
+    if n <= 16 {
+        if let Some(w) = data.get(from..).and_then(|r| r.first_chunk::<16>()) {
+            let len = out.len();
+            out.extend_from_slice(w);
+            out.truncate(len + n);
+            return;
+        }
+    }
+    out.extend_from_slice(&data[from..to]);
+}
+
 /// `flb_utf8_len`: the sequence length a lead byte announces (1 for continuation bytes, up to 6).
 #[inline]
 fn utf8_len(b: u8) -> usize {
@@ -102,21 +165,25 @@ fn push_u4(out: &mut Vec<u8>, v: u32) {
 /// Writes `s` escaped (without the surrounding quotes).
 #[inline]
 pub fn write_json_str(out: &mut Vec<u8>, s: &[u8]) {
-    let mut i = 0;
-    let n = s.len();
-    while i < n {
-        // Copy the longest run of plain bytes at once.
-        let start = i;
-        while i < n && plain(s[i]) {
-            i += 1;
+    write_json_str_at(out, s, 0, s.len());
+}
+
+/// Writes the string `data[start..end]` escaped (without the surrounding quotes). The bytes of
+/// `data` after `end` are never written, only read ahead by the scan and the copy.
+#[inline]
+pub(crate) fn write_json_str_at(out: &mut Vec<u8>, data: &[u8], start: usize, end: usize) {
+    // The string alone: what the escapes may look at (a sequence running past it is truncated).
+    let s = &data[..end];
+    let mut i = start;
+    while i < end {
+        let stop = next_escape(data, i, end);
+        if stop > i {
+            copy_run(out, data, i, stop);
         }
-        if i > start {
-            out.extend_from_slice(&s[start..i]);
-        }
-        if i >= n {
+        if stop >= end {
             break;
         }
-        let b = s[i];
+        let b = s[stop];
         if b < 0x80 {
             let e = ESCAPE[b as usize];
             if e == b'u' {
@@ -124,10 +191,10 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &[u8]) {
             } else {
                 out.extend_from_slice(&[b'\\', e]);
             }
-            i += 1;
-            continue;
+            i = stop + 1;
+        } else {
+            i = write_high(out, s, stop);
         }
-        i = write_high(out, s, i);
     }
 }
 
@@ -196,6 +263,168 @@ mod tests {
         let mut v = Vec::new();
         write_json_str(&mut v, s);
         String::from_utf8(v).unwrap()
+    }
+
+    /// The bytes Fluent Bit does not copy as they are, written out from its rules, not read from
+    /// the table the scanner uses.
+    fn needs_escape(b: u8) -> bool {
+        b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f
+    }
+
+    /// The first index in `data[i..end]` of a byte that needs escaping, one byte at a time.
+    fn reference_next(data: &[u8], i: usize, end: usize) -> usize {
+        (i..end).find(|&k| needs_escape(data[k])).unwrap_or(end)
+    }
+
+    #[test]
+    fn the_scan_finds_every_byte_value_at_every_position_and_alignment() {
+        for b in 0..=255u8 {
+            for len in [1usize, 7, 8, 9, 15, 16, 17, 23, 24, 40] {
+                for start in 0..8 {
+                    for at in 0..len {
+                        // plain filler all around, so only `b` can stop the scan
+                        let mut data = vec![b'a'; start + len + 24];
+                        data[start + at] = b;
+                        let end = start + len;
+                        assert_eq!(
+                            next_escape(&data, start, end),
+                            reference_next(&data, start, end),
+                            "byte {b:#04x} at {at} of {len} from {start}"
+                        );
+                        // the string at the very end of the buffer: no bytes to read ahead
+                        assert_eq!(
+                            next_escape(&data[..end], start, end),
+                            reference_next(&data, start, end),
+                            "byte {b:#04x} at {at} of {len} from {start}, at the end"
+                        );
+                        if len <= 16 {
+                            let w = data[start..start + 16].first_chunk::<16>().copied().unwrap_or_default();
+                            let want = reference_next(&w, 0, 16);
+                            assert_eq!(plain_prefix_word(u128::from_le_bytes(w)), want, "byte {b:#04x} at {at} of 16");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_scan_ignores_what_follows_the_string() {
+        // Any byte right after the end (and a byte needing escape everywhere after it) is read
+        // ahead but never reported.
+        for b in 0..=255u8 {
+            for len in 0..20 {
+                let mut data = vec![b'x'; len];
+                data.push(b);
+                data.extend_from_slice(b"\"\\\x00\xff");
+                data.extend(std::iter::repeat_n(b'\n', 16));
+                assert_eq!(next_escape(&data, 0, len), len, "byte {b:#04x} after {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_scan_agrees_on_every_pair_and_on_random_strings() {
+        for x in 0..=255u8 {
+            for y in 0..=255u8 {
+                let data = [b'a', b'a', b'a', x, y, b'a', b'a', b'a', b'a', b'a', b'a', b'a'];
+                for start in 0..4 {
+                    assert_eq!(next_escape(&data, start, 5), reference_next(&data, start, 5), "{x:#04x} {y:#04x}");
+                }
+            }
+        }
+        let mut r: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            let len = (r % 64) as usize;
+            // mostly plain bytes, with a byte needing escape now and then
+            let data: Vec<u8> = (0..len + 8)
+                .map(|i| {
+                    let v = r.rotate_left(i as u32 * 7) as u8;
+                    if v.is_multiple_of(11) {
+                        v
+                    } else {
+                        b' ' + v % 90
+                    }
+                })
+                .collect();
+            let start = (r >> 20) as usize % (len + 1);
+            assert_eq!(next_escape(&data, start, len), reference_next(&data, start, len), "{data:02x?} {start}..{len}");
+        }
+    }
+
+    #[test]
+    fn a_run_is_copied_exactly_whatever_is_readable_after_it() {
+        let data: Vec<u8> = (0..48u8).collect();
+        for from in 0..data.len() {
+            for to in from..=data.len() {
+                let mut out = b"head".to_vec();
+                copy_run(&mut out, &data, from, to);
+                assert_eq!(&out[..4], b"head");
+                assert_eq!(&out[4..], &data[from..to], "{from}..{to}");
+            }
+        }
+    }
+
+    /// Fluent Bit's escaping of ASCII, written out from its rules.
+    fn reference_ascii(s: &[u8]) -> String {
+        let mut o = String::new();
+        for &b in s {
+            match b {
+                b'"' => o.push_str("\\\""),
+                b'\\' => o.push_str("\\\\"),
+                b'\n' => o.push_str("\\n"),
+                b'\r' => o.push_str("\\r"),
+                b'\t' => o.push_str("\\t"),
+                0x08 => o.push_str("\\b"),
+                0x0c => o.push_str("\\f"),
+                0..0x20 | 0x7f => o.push_str(&format!("\\u{b:04x}")),
+                _ => o.push(char::from(b)),
+            }
+        }
+        o
+    }
+
+    #[test]
+    fn every_ascii_byte_at_every_position_escapes_as_fluent_bit_does() {
+        for b in 0..0x80u8 {
+            for len in 1..=20 {
+                for at in 0..len {
+                    let mut s = vec![b'q'; len];
+                    s[at] = b;
+                    s[len - 1 - at] = b;
+                    assert_eq!(esc(&s), reference_ascii(&s), "byte {b:#04x} at {at} of {len}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_string_inside_a_buffer_escapes_as_the_string_alone() {
+        // What follows the string (escapes, a truncated UTF-8 lead byte that would complete with
+        // the next bytes) must change nothing: a sequence running past the end is dropped.
+        let tails: [&[u8]; 4] = [b"", b"\x80\x80\x80 more", b"\"\\\n plain plain plain", b"\xbf\xbf"];
+        let strings: [&[u8]; 7] = [
+            b"",
+            b"plain",
+            b"ab\xc3",
+            b"x\xe2\x82",
+            "caf\u{e9} \u{1f600}".as_bytes(),
+            b"q\"\t\x01\x7f",
+            b"\xf0\x9f\x98",
+        ];
+        for s in strings {
+            for t in tails {
+                for pre in 0..3 {
+                    let data = [&b"pre"[..pre], s, t].concat();
+                    let mut out = Vec::new();
+                    write_json_str_at(&mut out, &data, pre, pre + s.len());
+                    assert_eq!(String::from_utf8(out).expect("JSON text"), esc(s), "{s:02x?} then {t:02x?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -2,9 +2,10 @@
 
 use crate::date::{write_date, DateFormat};
 use crate::escape::write_json_str;
-use crate::num::{write_i64, write_u64};
+use crate::num::{write_i64, write_padded, write_u64};
+use crate::single_pass::{self, Bail};
 use crate::walk::{dup_flags, has_key, write_map_members_json, write_sdk_value, Garbled, Scratch};
-use flb_plugin_sdk::events::{skip_value, DecodeError, Event, EventReader, TimeKind, Value};
+use flb_plugin_sdk::events::{skip_value, Cursor, DecodeError, Event, EventReader, EventTime, TimeKind, Value};
 use flb_plugin_sdk::prelude::{Config, Error, Key};
 
 /// The `format` key.
@@ -199,71 +200,62 @@ impl Formatter {
         scratch: &mut Scratch,
     ) -> Result<ChunkStats, ChunkError> {
         let start = out.len();
-        let r = self.format_inner(tag, data, out, scratch);
+        let r = self.format_inner(tag, data, out, scratch, true);
         if r.is_err() {
             out.truncate(start);
         }
         r
     }
 
-    fn format_inner(
+    /// [`Formatter::format_chunk`] without the single pass: every record decoded and printed by
+    /// the walker, the reference the single pass is tested against.
+    #[cfg(test)]
+    fn format_chunk_walker(&self, tag: &[u8], data: &[u8], out: &mut Vec<u8>) -> Result<ChunkStats, ChunkError> {
+        let start = out.len();
+        let r = self.format_inner(tag, data, out, &mut Scratch::new(), false);
+        if r.is_err() {
+            out.truncate(start);
+        }
+        r
+    }
+
+    fn format_inner<'a>(
         &self,
         tag: &[u8],
-        data: &[u8],
+        data: &'a [u8],
         out: &mut Vec<u8>,
         s: &mut Scratch,
+        single_pass: bool,
     ) -> Result<ChunkStats, ChunkError> {
         let mut st = ChunkStats::default();
-        let mut group: Option<Group<'_>> = None;
+        let mut group: Option<Group<'a>> = None;
         if self.opts.format == Format::Json {
             out.push(b'[');
         }
-        let mut base = 0usize;
-        'chunk: while base < data.len() {
-            let mut reader = EventReader::new(&data[base..]);
-            loop {
-                match reader.next() {
-                    None => break 'chunk,
-                    Some(Ok(ev)) => match ev.time.kind() {
-                        TimeKind::GroupStart => {
-                            st.group_markers += 1;
-                            group = Some((ev.metadata, ev.body));
-                        }
-                        TimeKind::GroupEnd => {
-                            st.group_markers += 1;
-                            group = None;
-                        }
-                        TimeKind::Invalid => {
-                            let offset = base + (ev.raw.as_ptr() as usize - data[base..].as_ptr() as usize);
-                            st.skipped += 1;
-                            st.first_skip.get_or_insert(SkipReason::InvalidTime { offset });
-                        }
-                        TimeKind::Normal => {
-                            let (secs, nsecs) = (ev.time.secs, ev.time.nsecs);
-                            match self.opts.format {
-                                Format::Msgpack => {
-                                    self.msgpack_record(out, s, tag, st.records, secs, nsecs, &ev, group)?
-                                }
-                                _ => self.json_record(out, s, st.records == 0, secs, nsecs, &ev, group)?,
-                            }
-                            st.records += 1;
-                        }
-                    },
-                    Some(Err(e)) => {
-                        let at = base + reader.offset();
-                        let e = DecodeError { offset: e.offset + base, kind: e.kind };
-                        match skip_value(data, at) {
-                            Ok(end) if end > at => {
-                                st.skipped += 1;
-                                st.first_skip.get_or_insert(SkipReason::Decode(e));
-                                base = end;
-                                continue 'chunk;
-                            }
-                            _ => return Err(ChunkError { offset: e.offset, cause: Some(e) }),
-                        }
+        let mut head = HeadParts::new(tag);
+        let mut pos = 0usize;
+        while pos < data.len() {
+            // Most records take the single pass; the rest (and any it gives up on, its output
+            // rewound) the decoder and the two-pass walker, which say what every byte means.
+            if single_pass {
+                let mark = out.len();
+                let fast = match self.opts.format {
+                    Format::Msgpack => self.msgpack_single(out, s, &mut head, st.records, data, pos, group),
+                    _ => self.json_single(out, s, st.records == 0, data, pos, group),
+                };
+                match fast {
+                    Ok(end) => {
+                        st.records += 1;
+                        pos = end;
+                        continue;
+                    }
+                    Err(Bail) => {
+                        out.truncate(mark);
+                        s.pass.clear();
                     }
                 }
             }
+            pos = self.decoded_record(&mut head, data, pos, out, s, &mut st, &mut group)?;
         }
         match self.opts.format {
             Format::Json => out.extend_from_slice(b"]\n"),
@@ -273,40 +265,180 @@ impl Formatter {
         Ok(st)
     }
 
+    /// Decodes the record at `data[pos]` (checking it whole) and prints it with the walker, or
+    /// notes it as skipped, or takes in a group marker; returns the offset after it.
+    #[allow(clippy::too_many_arguments)]
+    fn decoded_record<'a>(
+        &self,
+        head: &mut HeadParts<'_>,
+        data: &'a [u8],
+        pos: usize,
+        out: &mut Vec<u8>,
+        s: &mut Scratch,
+        st: &mut ChunkStats,
+        group: &mut Option<Group<'a>>,
+    ) -> Result<usize, ChunkError> {
+        let mut reader = EventReader::new(&data[pos..]);
+        match reader.next() {
+            None => Ok(data.len()),
+            Some(Ok(ev)) => {
+                match ev.time.kind() {
+                    TimeKind::GroupStart => {
+                        st.group_markers += 1;
+                        *group = Some((ev.metadata, ev.body));
+                    }
+                    TimeKind::GroupEnd => {
+                        st.group_markers += 1;
+                        *group = None;
+                    }
+                    TimeKind::Invalid => {
+                        st.skipped += 1;
+                        st.first_skip.get_or_insert(SkipReason::InvalidTime { offset: pos });
+                    }
+                    TimeKind::Normal => {
+                        let (secs, nsecs) = (ev.time.secs, ev.time.nsecs);
+                        match self.opts.format {
+                            Format::Msgpack => {
+                                self.msgpack_record(out, s, head, st.records, secs, nsecs, &ev, *group)?
+                            }
+                            _ => self.json_record(out, s, st.records == 0, secs, nsecs, &ev, *group)?,
+                        }
+                        st.records += 1;
+                    }
+                }
+                Ok(pos + reader.offset())
+            }
+            Some(Err(e)) => {
+                let e = DecodeError { offset: e.offset + pos, kind: e.kind };
+                match skip_value(data, pos) {
+                    Ok(end) if end > pos => {
+                        st.skipped += 1;
+                        st.first_skip.get_or_insert(SkipReason::Decode(e));
+                        Ok(end)
+                    }
+                    _ => Err(ChunkError { offset: e.offset, cause: Some(e) }),
+                }
+            }
+        }
+    }
+
+    /// The msgpack form of the record at `data[pos]` by the single pass; returns the offset after
+    /// it.
+    #[allow(clippy::too_many_arguments)]
+    fn msgpack_single(
+        &self,
+        out: &mut Vec<u8>,
+        s: &mut Scratch,
+        head: &mut HeadParts<'_>,
+        n: usize,
+        data: &[u8],
+        pos: usize,
+        group: Option<Group<'_>>,
+    ) -> Result<usize, Bail> {
+        let (secs, nsecs, meta, after) = record_head(data, pos)?;
+        group_msgpack(out, s, group).map_err(|_| Bail)?;
+        head.write(out, n, secs, nsecs);
+        let body = match meta {
+            Some(p) => single_pass::write_value::<false>(out, &mut s.pass, data, p)?,
+            None => {
+                out.extend_from_slice(b"{}");
+                after
+            }
+        };
+        out.extend_from_slice(b"], ");
+        let end = single_pass::write_value::<false>(out, &mut s.pass, data, body)?;
+        out.extend_from_slice(b"]\n");
+        Ok(end)
+    }
+
+    /// The JSON form of the record at `data[pos]` by the single pass, for a non-empty map body;
+    /// returns the offset after it.
+    fn json_single(
+        &self,
+        out: &mut Vec<u8>,
+        s: &mut Scratch,
+        first_record: bool,
+        data: &[u8],
+        pos: usize,
+        group: Option<Group<'_>>,
+    ) -> Result<usize, Bail> {
+        let (secs, nsecs, meta, after) = record_head(data, pos)?;
+        if self.opts.format == Format::Json && !first_record {
+            out.push(b',');
+        }
+        out.push(b'{');
+        let mut first = true;
+        if self.opts.date_key.is_some() {
+            out.extend_from_slice(&self.date_member);
+            write_date(out, self.opts.date_format, secs, nsecs);
+            first = false;
+        }
+        // Fluent Bit drops a member it wrote when the body has the same key: the walker's case.
+        let date_key = self.opts.date_key.as_deref().map(str::as_bytes);
+        let mut reserved: [&[u8]; 2] = [date_key.unwrap_or(b""), b""];
+        let mut n_reserved = usize::from(date_key.is_some());
+        let gattr = group.map(|(_, a)| a);
+        let meta_map = meta.is_some_and(|p| is_nonempty_map(data.get(p..).unwrap_or_default()));
+        let mut body = after;
+        if matches!(gattr, Some(Value::Map(m)) if !m.is_empty()) || meta_map {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(b"\"__internal__\":{");
+            if let Some(a) = gattr {
+                out.extend_from_slice(b"\"group_attributes\":");
+                write_sdk_value::<true>(out, s, &a).map_err(|_| Bail)?;
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"log_metadata\":");
+            body = match meta {
+                Some(p) => single_pass::write_value::<true>(out, &mut s.pass, data, p)?,
+                None => {
+                    out.extend_from_slice(b"{}");
+                    after
+                }
+            };
+            out.push(b'}');
+            reserved[n_reserved] = b"__internal__";
+            n_reserved += 1;
+        } else if let Some(p) = meta {
+            // Not printed, but checked as the decoder checks it.
+            let mut c = Cursor::at(data, p);
+            c.skip_value().map_err(|_| Bail)?;
+            body = c.pos();
+        }
+        let (pairs, first_key) = match data.get(body..).unwrap_or_default() {
+            [b @ 0x81..=0x8f, ..] => (u32::from(b & 0x0f), body + 1),
+            [0xde, x, y, ..] => (u32::from(u16::from_be_bytes([*x, *y])), body + 3),
+            [0xdf, x, y, z, w, ..] => (u32::from_be_bytes([*x, *y, *z, *w]), body + 5),
+            _ => return Err(Bail),
+        };
+        if pairs == 0 {
+            return Err(Bail);
+        }
+        let end =
+            single_pass::write_members_json(out, &mut s.pass, data, first_key, pairs, first, &reserved[..n_reserved])?;
+        if self.opts.format == Format::JsonLines {
+            out.push(b'\n');
+        }
+        Ok(end)
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn msgpack_record(
         &self,
         out: &mut Vec<u8>,
         s: &mut Scratch,
-        tag: &[u8],
+        head: &mut HeadParts<'_>,
         n: usize,
         secs: i64,
         nsecs: u32,
         ev: &Event<'_>,
         group: Option<Group<'_>>,
     ) -> Result<(), Garbled> {
-        if let Some((gmeta, gattr)) = group {
-            out.extend_from_slice(b"GROUP METADATA : \n\n");
-            meta_or_empty::<false>(out, s, gmeta)?;
-            out.extend_from_slice(b"\n\nGROUP ATTRIBUTES : \n\n");
-            write_sdk_value::<false>(out, s, &gattr)?;
-            out.extend_from_slice(b"\n\n");
-        }
-        out.push(b'[');
-        write_u64(out, n as u64);
-        out.extend_from_slice(b"] ");
-        out.extend_from_slice(tag);
-        out.extend_from_slice(b": [[");
-        write_i64(out, secs);
-        out.push(b'.');
-        let mut ns = [b'0'; 9];
-        let mut v = nsecs;
-        for i in (0..9).rev() {
-            ns[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        out.extend_from_slice(&ns);
-        out.extend_from_slice(b", ");
+        group_msgpack(out, s, group)?;
+        head.write(out, n, secs, nsecs);
         meta_or_empty::<false>(out, s, ev.metadata)?;
         out.extend_from_slice(b"], ");
         write_sdk_value::<false>(out, s, &ev.body)?;
@@ -392,6 +524,106 @@ impl Formatter {
     }
 }
 
+/// The group's metadata and attributes printed before each of its records in the msgpack form.
+fn group_msgpack(out: &mut Vec<u8>, s: &mut Scratch, group: Option<Group<'_>>) -> Result<(), Garbled> {
+    if let Some((gmeta, gattr)) = group {
+        out.extend_from_slice(b"GROUP METADATA : \n\n");
+        meta_or_empty::<false>(out, s, gmeta)?;
+        out.extend_from_slice(b"\n\nGROUP ATTRIBUTES : \n\n");
+        write_sdk_value::<false>(out, s, &gattr)?;
+        out.extend_from_slice(b"\n\n");
+    }
+    Ok(())
+}
+
+/// What the msgpack form's record heads share within a chunk: `] TAG: [[`, and the digits of the
+/// last second printed (records of a chunk mostly share it).
+struct HeadParts<'t> {
+    tag: &'t [u8],
+    /// `] TAG: [[` in a fixed block, appended whole and cut to length, when the tag is short.
+    block: Option<([u8; 64], usize)>,
+    secs: Option<i64>,
+    secs_text: [u8; 24],
+    secs_len: usize,
+}
+
+impl<'t> HeadParts<'t> {
+    fn new(tag: &'t [u8]) -> Self {
+        let block = (tag.len() <= 58).then(|| {
+            let mut b = [0u8; 64];
+            b[..2].copy_from_slice(b"] ");
+            b[2..2 + tag.len()].copy_from_slice(tag);
+            b[2 + tag.len()..6 + tag.len()].copy_from_slice(b": [[");
+            (b, 6 + tag.len())
+        });
+        HeadParts { tag, block, secs: None, secs_text: [0; 24], secs_len: 0 }
+    }
+
+    /// `[N] TAG: [[SECONDS.NANOSECONDS, `.
+    fn write(&mut self, out: &mut Vec<u8>, n: usize, secs: i64, nsecs: u32) {
+        out.push(b'[');
+        write_u64(out, n as u64);
+        match &self.block {
+            Some((b, len)) => {
+                let at = out.len();
+                out.extend_from_slice(b);
+                out.truncate(at + len);
+            }
+            None => {
+                out.extend_from_slice(b"] ");
+                out.extend_from_slice(self.tag);
+                out.extend_from_slice(b": [[");
+            }
+        }
+        let at = out.len();
+        if self.secs == Some(secs) {
+            out.extend_from_slice(&self.secs_text);
+            out.truncate(at + self.secs_len);
+        } else {
+            write_i64(out, secs);
+            self.secs_len = out.len() - at;
+            self.secs_text[..self.secs_len].copy_from_slice(&out[at..]);
+            self.secs = Some(secs);
+        }
+        out.push(b'.');
+        write_padded::<9>(out, nsecs);
+        out.extend_from_slice(b", ");
+    }
+}
+
+/// The start of a record the single pass takes: `[[EXT_TIME, metadata], body]` or
+/// `[EXT_TIME, body]` with a time of a log record (not a group marker, nanoseconds below 1e9).
+/// Returns the time, the offset of the metadata (`None` for the legacy form) and the offset after
+/// the time (of the metadata, or of the body in the legacy form); any other start is the
+/// decoder's to judge.
+#[inline]
+fn record_head(data: &[u8], pos: usize) -> Result<(i64, u32, Option<usize>, usize), Bail> {
+    let head = data.get(pos..).and_then(|r| r.first_chunk::<13>()).ok_or(Bail)?;
+    let (modern, t) = match head {
+        [0x92, 0x92, 0xd7, 0x00, ..] => (true, 4),
+        [0x92, 0xd7, 0x00, ..] => (false, 3),
+        _ => return Err(Bail),
+    };
+    let payload = data.get(pos + t..).and_then(|r| r.first_chunk::<8>()).ok_or(Bail)?;
+    let time = EventTime::from_ext_payload(*payload);
+    if time.kind() != TimeKind::Normal {
+        return Err(Bail);
+    }
+    let after = pos + t + 8;
+    Ok((time.secs, time.nsecs, modern.then_some(after), after))
+}
+
+/// A map of one pair or more starts `b`.
+#[inline]
+fn is_nonempty_map(b: &[u8]) -> bool {
+    match b {
+        [0x81..=0x8f, ..] => true,
+        [0xde, x, y, ..] => *x != 0 || *y != 0,
+        [0xdf, x, y, z, w, ..] => [*x, *y, *z, *w] != [0; 4],
+        _ => false,
+    }
+}
+
 /// Record metadata, or `{}` for a legacy record (Fluent Bit substitutes an empty map).
 fn meta_or_empty<const JSON: bool>(out: &mut Vec<u8>, s: &mut Scratch, m: Option<Value<'_>>) -> Result<(), Garbled> {
     match m {
@@ -418,5 +650,35 @@ mod key_tests {
             (o.format, o.date_key.as_deref(), o.date_format),
             (Format::Msgpack, Some("date"), DateFormat::Double)
         );
+    }
+}
+
+/// The single pass against the walker, on records built to reach every branch of both.
+#[cfg(test)]
+mod single_pass_tests;
+
+#[cfg(test)]
+mod head_tests {
+    use super::HeadParts;
+
+    #[test]
+    fn record_heads_repeat_and_change_their_second_and_tag() {
+        let long_tag = [b't'; 59];
+        for tag in [&b"app.log"[..], b"", &long_tag[..58], &long_tag] {
+            let tag_text = String::from_utf8(tag.to_vec()).expect("ASCII");
+            let mut head = HeadParts::new(tag);
+            let mut out = Vec::new();
+            let times = [(5, 0), (5, 999_999_999), (1_700_000_000, 1), (1_700_000_000, 20), (5, 7), (0, 0)];
+            for (n, &(secs, nsecs)) in times.iter().enumerate() {
+                head.write(&mut out, n * 1001, secs, nsecs);
+                out.push(b'|');
+            }
+            let want: String = times
+                .iter()
+                .enumerate()
+                .map(|(n, (secs, nsecs))| format!("[{}] {tag_text}: [[{secs}.{nsecs:09}, |", n * 1001))
+                .collect();
+            assert_eq!(String::from_utf8(out).expect("text"), want);
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod escape;
 pub mod format;
 pub mod num;
 pub mod output;
+mod single_pass;
 pub mod walk;
 
 pub use date::DateFormat;

@@ -38,18 +38,60 @@ impl core::fmt::Write for StackBuf {
     }
 }
 
+/// "00" to "99".
+const PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
 /// Writes a signed integer (`%PRId64`).
 #[inline]
 pub fn write_i64(out: &mut Vec<u8>, v: i64) {
-    let mut b = itoa::Buffer::new();
-    out.extend_from_slice(b.format(v).as_bytes());
+    if v < 0 {
+        out.push(b'-');
+    }
+    write_u64(out, v.unsigned_abs());
 }
 
-/// Writes an unsigned integer (`%PRIu64`).
+/// Writes an unsigned integer (`%PRIu64`). The digits go left-aligned into a fixed buffer that is
+/// appended whole and cut to length: no call to `memcpy` for a few bytes.
 #[inline]
 pub fn write_u64(out: &mut Vec<u8>, v: u64) {
-    let mut b = itoa::Buffer::new();
-    out.extend_from_slice(b.format(v).as_bytes());
+    let n = v.checked_ilog10().unwrap_or(0) as usize + 1;
+    let mut buf = [b'0'; 20];
+    let (mut x, mut i) = (v, n);
+    while i >= 2 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[(x % 100) as usize]);
+        x /= 100;
+    }
+    if i == 1 {
+        buf[0] = b'0' + x as u8;
+    }
+    let len = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(len + n);
+}
+
+/// Writes `v` as exactly `N` digits, zero-padded (`%0Nu`); `v` must be below 10^N.
+#[inline]
+pub fn write_padded<const N: usize>(out: &mut Vec<u8>, v: u32) {
+    let mut buf = [b'0'; N];
+    let (mut x, mut i) = (v, N);
+    while i >= 2 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[(x % 100) as usize]);
+        x /= 100;
+    }
+    if i == 1 {
+        buf[0] = b'0' + (x % 10) as u8;
+    }
+    out.extend_from_slice(&buf);
 }
 
 /// NaN and infinities as glibc prints them; returns false for finite values.
@@ -66,6 +108,17 @@ fn write_non_finite(out: &mut Vec<u8>, v: f64) -> bool {
     }
 }
 
+/// 10^0 ..= 10^22.
+const POW10: [u128; 23] = {
+    let mut t = [1u128; 23];
+    let mut i = 1;
+    while i < 23 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// `round_half_even(|v| * 10^k)`, computed exactly from the binary value (as glibc's printf rounds),
 /// when it fits; `None` for non-finite values or results too large for the fast paths.
 fn scaled(v: f64, k: u32) -> Option<u128> {
@@ -77,7 +130,7 @@ fn scaled(v: f64, k: u32) -> Option<u128> {
     }
     let (m, e) = if exp == 0 { (frac, -1074) } else { (frac | (1u64 << 52), exp - 1075) };
     // m < 2^53 and 10^22 < 2^74: the product fits in 127 bits.
-    let p = u128::from(m) * 10u128.pow(k);
+    let p = u128::from(m) * POW10[k as usize];
     if e >= 0 {
         let e = e as u32;
         return (p.leading_zeros() > e).then(|| p << e);
@@ -103,17 +156,12 @@ pub fn write_f64_fixed6(out: &mut Vec<u8>, v: f64) {
         if v.is_sign_negative() {
             out.push(b'-');
         }
-        let mut b = itoa::Buffer::new();
-        out.extend_from_slice(b.format(q / 1_000_000).as_bytes());
-        let f = (q % 1_000_000) as u32;
-        out.push(b'.');
-        let mut digits = [b'0'; 6];
-        let mut x = f;
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (x % 10) as u8;
-            x /= 10;
+        match u64::try_from(q / 1_000_000) {
+            Ok(int) => write_u64(out, int),
+            Err(_) => out.extend_from_slice(itoa::Buffer::new().format(q / 1_000_000).as_bytes()),
         }
-        out.extend_from_slice(&digits);
+        out.push(b'.');
+        write_padded::<6>(out, (q % 1_000_000) as u32);
         return;
     }
     let mut b = StackBuf::new();
@@ -128,11 +176,14 @@ pub fn write_f64_json(out: &mut Vec<u8>, v: f64) {
     // `o->via.f64 == (double)(long long int)o->via.f64`: on x86-64 an out-of-range or NaN
     // conversion yields INT64_MIN, so only values in [-2^63, 2^63) with no fraction qualify.
     const TWO63: f64 = 9_223_372_036_854_775_808.0;
-    if (-TWO63..TWO63).contains(&v) && v.trunc() == v {
-        let mut b = StackBuf::new();
-        if write!(b, "{v:.1}").is_ok() {
-            out.extend_from_slice(b.bytes());
+    // In that range `as i64` truncates exactly (and costs no call to libm's trunc).
+    if (-TWO63..TWO63).contains(&v) && (v as i64) as f64 == v {
+        // `%.1f` of an integral value in i64's range: its digits, exactly, and ".0".
+        if v == 0.0 && v.is_sign_negative() {
+            out.push(b'-');
         }
+        write_i64(out, v as i64);
+        out.extend_from_slice(b".0");
         return;
     }
     write_f64_g16(out, v);
@@ -148,7 +199,8 @@ fn g16_fast(v: f64) -> Option<([u8; 16], i32)> {
     // floor(log10(a)) from the binary exponent, without libm: low by at most one, which the loop
     // corrects.
     let e2 = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
-    let mut x = (f64::from(e2) * core::f64::consts::LOG10_2).floor() as i32;
+    // 78913 / 2^18 is log10(2) to within 2e-7: exact for the exponents in this range.
+    let mut x = (e2 * 78913) >> 18;
     for _ in 0..3 {
         let k = u32::try_from(15 - x).ok()?;
         let q = scaled(a, k)?;
@@ -163,11 +215,15 @@ fn g16_fast(v: f64) -> Option<([u8; 16], i32)> {
                 Some(q2) if q == 1_000_000_000_000_000 && q2 < 10_000_000_000_000_000 => (q2, x - 1),
                 _ => (q, x),
             };
+            // 10^15 <= q < 10^16: exactly 16 digits, two halves of eight.
+            let q = q as u64;
             let mut digits = [b'0'; 16];
-            let mut r = q as u64;
-            for d in digits.iter_mut().rev() {
-                *d = b'0' + (r % 10) as u8;
-                r /= 10;
+            for (at, half) in [(0, (q / 100_000_000) as u32), (8, (q % 100_000_000) as u32)] {
+                let mut h = half;
+                for i in (0..4).rev() {
+                    digits[at + 2 * i..at + 2 * i + 2].copy_from_slice(&PAIRS[(h % 100) as usize]);
+                    h /= 100;
+                }
             }
             return Some((digits, x));
         }
@@ -212,50 +268,64 @@ pub fn write_f64_g16(out: &mut Vec<u8>, v: f64) {
         return;
     }
     let Some((digits, x)) = g16_fast(v).or_else(|| g16_slow(v)) else { return };
-    let neg = v.is_sign_negative();
-    // Trailing zeros removed (no '#' flag).
-    let mut nd = 16;
-    while nd > 1 && digits[nd - 1] == b'0' {
-        nd -= 1;
+    // Trailing zeros removed (no '#' flag): those of the 16 digits read as one little-endian word
+    // are its high zero bytes once each '0' is XORed away.
+    let zeros = (u128::from_le_bytes(digits) ^ u128::from_le_bytes([b'0'; 16])).leading_zeros() as usize / 8;
+    let nd = 16 - zeros.min(15);
+    if !(-4..16).contains(&x) {
+        write_g_exponent(out, v.is_sign_negative(), &digits[..nd], x);
+        return;
     }
-    let digits = &digits[..nd];
+    // Composed in a fixed buffer with fixed-size copies at variable offsets, then appended whole
+    // and cut to length: no call to memcpy for a handful of bytes.
+    let mut buf = [b'0'; 48];
+    let mut n = 0;
+    if v.is_sign_negative() {
+        buf[0] = b'-';
+        n = 1;
+    }
+    let mut padded = [b'0'; 32];
+    padded[..16].copy_from_slice(&digits);
+    let len = if x < 0 {
+        // 0.000ddd
+        buf[n + 1] = b'.';
+        n += 2 + (-x - 1) as usize;
+        buf[n..n + 16].copy_from_slice(&digits);
+        n + nd
+    } else {
+        // the integer digits (padded with the zeros they had), then any fraction
+        let int_len = (x + 1) as usize;
+        buf[n..n + 16].copy_from_slice(&digits);
+        if nd > int_len {
+            buf[n + int_len] = b'.';
+            buf[n + int_len + 1..n + int_len + 17].copy_from_slice(&padded[int_len..int_len + 16]);
+            n + nd + 1
+        } else {
+            n + int_len
+        }
+    };
+    let start = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(start + len);
+}
+
+/// `d[.ddd]e±XX` of `%.16g` for exponents below -4 or above 15.
+fn write_g_exponent(out: &mut Vec<u8>, neg: bool, digits: &[u8], x: i32) {
     if neg {
         out.push(b'-');
     }
-    if !(-4..16).contains(&x) {
-        // exponent style: d[.ddd]e±XX
-        out.push(digits[0]);
-        if digits.len() > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
-        }
-        out.push(b'e');
-        out.push(if x < 0 { b'-' } else { b'+' });
-        let ax = x.unsigned_abs();
-        if ax < 10 {
-            out.push(b'0');
-        }
-        write_u64(out, u64::from(ax));
-    } else if x < 0 {
-        // 0.000ddd
-        out.extend_from_slice(b"0.");
-        for _ in 0..(-x - 1) {
-            out.push(b'0');
-        }
-        out.extend_from_slice(digits);
-    } else {
-        let int_len = (x + 1) as usize;
-        if digits.len() <= int_len {
-            out.extend_from_slice(digits);
-            for _ in digits.len()..int_len {
-                out.push(b'0');
-            }
-        } else {
-            out.extend_from_slice(&digits[..int_len]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[int_len..]);
-        }
+    out.push(digits[0]);
+    if digits.len() > 1 {
+        out.push(b'.');
+        out.extend_from_slice(&digits[1..]);
     }
+    out.push(b'e');
+    out.push(if x < 0 { b'-' } else { b'+' });
+    let ax = x.unsigned_abs();
+    if ax < 10 {
+        out.push(b'0');
+    }
+    write_u64(out, u64::from(ax));
 }
 
 #[cfg(test)]
@@ -337,6 +407,55 @@ mod tests {
     }
 
     #[test]
+    fn integers_match_libc() {
+        let mut v: Vec<i64> = (-1000..=100_000).collect();
+        for e in 0..19 {
+            let p = 10i64.pow(e);
+            v.extend([p - 1, p, p + 1, -p - 1, -p, -p + 1]);
+        }
+        v.extend([i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1]);
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.push(x as i64 >> (x % 64));
+        }
+        for i in v {
+            let mut o = b"x".to_vec();
+            write_i64(&mut o, i);
+            assert_eq!(&o[1..], c_fmt_int("%lld", i).as_bytes(), "{i}");
+            let u = i as u64;
+            let mut o = b"x".to_vec();
+            write_u64(&mut o, u);
+            assert_eq!(&o[1..], c_fmt_int("%llu", i).as_bytes(), "{u}");
+        }
+    }
+
+    #[test]
+    fn padded_digits_match_libc() {
+        for v in (0..1_000_000u32).step_by(7).chain([0, 9, 10, 99, 100, 999_999]) {
+            let mut o = Vec::new();
+            write_padded::<6>(&mut o, v);
+            assert_eq!(o, c_fmt_int("%06lld", i64::from(v)).as_bytes(), "{v}");
+        }
+        for v in [0u32, 5, 123_456_789, 999_999_999, 1_000, 10_000_000] {
+            let mut o = Vec::new();
+            write_padded::<9>(&mut o, v);
+            assert_eq!(o, c_fmt_int("%09lld", i64::from(v)).as_bytes(), "{v}");
+        }
+    }
+
+    fn c_fmt_int(fmt: &str, v: i64) -> String {
+        let mut buf = vec![0u8; 64];
+        let f = std::ffi::CString::new(fmt).unwrap();
+        // SAFETY: buf is writable for its length, the format takes exactly one long long.
+        let n = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), f.as_ptr(), v as libc::c_longlong) };
+        buf.truncate(n as usize);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
     fn fixed6_matches_libc() {
         for v in samples() {
             assert_eq!(ours(write_f64_fixed6, v), c_fmt("%f", v), "{v:e} bits {:x}", v.to_bits());
@@ -347,6 +466,24 @@ mod tests {
     fn g16_matches_libc() {
         for v in samples() {
             assert_eq!(ours(write_f64_g16, v), c_fmt("%.16g", v), "{v:e} bits {:x}", v.to_bits());
+        }
+    }
+
+    #[test]
+    fn json_floats_match_libc() {
+        let mut v = samples();
+        // integral values across i64's range, and their neighbours
+        for e in 0..64 {
+            let p = 2f64.powi(e);
+            v.extend([p, -p, p + 1.0, -p - 1.0, p - 1.0, f64::from_bits(p.to_bits() + 1)]);
+        }
+        for x in v {
+            // msgpack2json: `%.1f` when the value survives a round trip through long long
+            // (x86-64's cvttsd2si gives INT64_MIN out of range), else `%.16g`.
+            let in_range = (-(2f64.powi(63))..2f64.powi(63)).contains(&x);
+            let ll = if in_range { x as i64 } else { i64::MIN };
+            let fmt = if ll as f64 == x { "%.1f" } else { "%.16g" };
+            assert_eq!(ours(write_f64_json, x), c_fmt(fmt, x), "{x:e} bits {:x}", x.to_bits());
         }
     }
 

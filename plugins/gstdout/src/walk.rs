@@ -6,6 +6,10 @@
 //!   escaped by [`crate::escape`], and in every map a string key that appears again later in the
 //!   same map is left out (the last occurrence wins), as Fluent Bit does.
 //!
+//! Records are printed by the single pass (`single_pass.rs`) first; this walker prints the ones
+//! it leaves (a map with equal keys, bytes that do not decode, a time that is not an ext time, a
+//! JSON body that is not a non-empty map) and the group attributes.
+//!
 //! No recursion: nesting is an explicit stack of small frames in a reused [`Scratch`], so a value
 //! nested 100,000 levels deep costs heap, not stack. A single SDK [`Cursor`] walks the bytes in
 //! order, one token at a time, so the `msgpack` form reads each byte once. The JSON form also scans
@@ -62,6 +66,8 @@ pub struct Scratch {
     dup: Vec<bool>,
     /// string keys of the map being checked: (pair index, start, len)
     keys: Vec<(u32, usize, usize)>,
+    /// the single pass's
+    pub(crate) pass: crate::single_pass::Stack,
 }
 
 impl Scratch {
@@ -75,6 +81,7 @@ impl Scratch {
         self.frames.capacity() * core::mem::size_of::<Frame>()
             + self.dup.capacity()
             + self.keys.capacity() * core::mem::size_of::<(u32, usize, usize)>()
+            + self.pass.capacity_bytes()
     }
 }
 
