@@ -8,7 +8,8 @@ prints one markdown table per plugin kind. Raw numbers go to bench/results/lates
 counts, one run, no criterion; it checks the harness works, never a speed. gtail's rows (a 1 GiB file
 read to its last line, the idle cost of 1,000 quiet files) come from bench/tail_rows.py.
 
-A full run takes about 14 minutes on a 2-core machine, more the first time (see `estimate`); it says
+A full run takes about 14 minutes on a 2-core machine (22 with FLUENT_BIT_BIN set: bench/fluent_bit.py's
+real Fluent Bit rows), more the first time (see `estimate`); it says
 so before it starts (`--estimate` prints only that) and, at the end, names the files it rewrote:
 bench/results/latest.{json,svg,md} and README.md's section between the bench markers (the tables and
 the targets list). `--readme-only` re-renders that section from bench/results/latest.json.

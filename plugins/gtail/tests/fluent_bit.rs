@@ -256,3 +256,23 @@ fn hot_reloads_with_db_lose_and_repeat_nothing() {
     assert!(err.matches("successful reload done").count() == 2, "two reloads: {err}");
     assert_exactly(&recs, 0..40_000, &format!("across two hot reloads (SIGHUP): {err}"));
 }
+
+/// `Mem_Buf_Limit`, the memory bound a Fluent Bit user sets on an input: gtail reads far faster than
+/// the output flushes, so Fluent Bit pauses it (and refuses its appends) over and over; every line
+/// still arrives exactly once, as with the native tail.
+#[test]
+fn mem_buf_limit_pauses_gtail_and_loses_nothing() {
+    let Some(fb) = fb() else { return };
+    let d = logs_dir("membuf");
+    const TOTAL: u64 = 300_000;
+    append(&d.path().join("logs/big.log"), 0..TOTAL);
+    let so = gtail_so();
+    let path = format!("path={}", d.file("logs/big.log"));
+    let args = tail_args(&so, "gtail", &path, &["-p", "mem_buf_limit=1M", "-o", "stdout", "-m", "*", "-f", "1"]);
+    let run = Fb::start(&fb, &args, d.path().join("out"));
+    run.wait_for(TOTAL as usize);
+    let (recs, err) = run.stop();
+    assert_exactly(&recs, 0..TOTAL, &format!("mem_buf_limit 1M: {err}"));
+    assert!(err.contains("gtail.0 paused (mem buf overlimit"), "the limit was never reached:\n{err}");
+    assert!(!err.contains("[error]"), "{err}");
+}
