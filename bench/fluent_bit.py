@@ -48,7 +48,7 @@ LINE_BYTES = 100  # with the newline
 
 HOW_TO = ("set FLUENT_BIT_BIN to a Fluent Bit 5.1.1 binary to get these rows, e.g. "
           "`FLUENT_BIT_BIN=/usr/local/bin/fluent-bit make bench` (the fluent/fluent-bit:5.1.1-debug image "
-          "has one at /fluent-bit/bin/fluent-bit; c-host/README.md says how to build one)")
+          "has one at /fluent-bit/bin/fluent-bit; or build v5.1.1 from Fluent Bit's source with its cmake build)")
 
 # Seconds the full set takes here (2-core VM, 2026-11-30), for bench/run.py's estimate.
 T_FULL = 500
