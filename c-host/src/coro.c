@@ -57,9 +57,24 @@ static size_t page_size(void)
     return p > 0 ? (size_t) p : 4096;
 }
 
-static void write_str(const char *s)
+/* One write(2) for the whole line, so another thread's log line cannot land inside it (the
+ * pieces used to go out as separate writes, and a plugin thread's line was once seen between
+ * them). Async-signal-safe: strlen and memcpy on a stack buffer. */
+static void write_line(const char *a, const char *b, const char *c)
 {
-    ssize_t r = write(2, s, strlen(s));
+    char line[512];
+    size_t n = 0;
+    const char *parts[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        size_t len = strlen(parts[i]);
+        if (len > sizeof line - 1 - n) {
+            len = sizeof line - 1 - n;
+        }
+        memcpy(line + n, parts[i], len);
+        n += len;
+    }
+    line[n++] = '\n';
+    ssize_t r = write(2, line, n);
     (void) r;
 }
 
@@ -136,18 +151,15 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
     struct sigaction *old = sig == SIGBUS ? &g_old_bus : &g_old_segv;
     for (int i = 0; a && i < MAX_TAIL_GUARDS; i++) {
         if (g_tail_guards[i].lo && a >= g_tail_guards[i].lo && a < g_tail_guards[i].hi) {
-            write_str("flb-host: ");
-            write_str(g_tail_guards[i].msg);
-            write_str("\n");
+            write_line("flb-host: ", g_tail_guards[i].msg, "");
             _exit(EXIT_DEF_OVERFLOW);
         }
     }
     if (a && tl_guard_lo && a >= tl_guard_lo && a < tl_guard_hi) {
         char sz[48];
         fmt_size(sz, tl_stack_size_for_msg);
-        write_str("flb-host: plugin flush overflowed the ");
-        write_str(sz);
-        write_str(" coroutine stack (guard page hit); raise --coro-stack\n");
+        write_line("flb-host: plugin flush overflowed the ", sz,
+                   " coroutine stack (guard page hit); raise --coro-stack");
         _exit(EXIT_CORO_OVERFLOW);
     }
     /* not ours: hand over to the previous handler (ASan's), or die with the default action */
@@ -159,7 +171,7 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
         old->sa_handler(sig);
         return;
     }
-    write_str("flb-host: fatal signal in plugin or host (not a coroutine stack overflow)\n");
+    write_line("flb-host: fatal signal in plugin or host (not a coroutine stack overflow)", "", "");
     signal(sig, SIG_DFL);
     raise(sig);
 }
