@@ -28,6 +28,7 @@ import tempfile
 
 import fluent_bit
 import tail_rows
+from fmt import fmt_rate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = os.path.join(ROOT, "target/flb-host/flb-host")
@@ -262,13 +263,6 @@ def run_criterion(quick):
         log(f"criterion failed:\n{r.stderr[-3000:]}")
         sys.exit(1)
     return results
-
-
-def fmt_rate(x):
-    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= div:
-            return f"{x / div:.2f}{unit}"
-    return f"{x:.0f}"
 
 
 def table(rows, kind, batch):

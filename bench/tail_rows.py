@@ -23,6 +23,8 @@ import shutil
 import subprocess
 import tempfile
 
+from fmt import fmt_rate
+
 LINE = 100                    # bytes per line, newline included
 READ_BYTES = 1 << 30          # the read rows' file
 READ_BYTES_QUICK = 8 << 20
@@ -152,13 +154,6 @@ def run(host_bench, plugins, quick, log):
     return rows
 
 
-def _rate(x):
-    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= div:
-            return f"{x / div:.2f}{unit}"
-    return f"{x:.0f}"
-
-
 def table(rows, crit):
     """The tail tables: flb-host rows, then the criterion rows in lines/s and bytes/s."""
     out = ["| gtail through flb-host | lines/s | MB/s | CPU ns/line | mallocs/collect (collecting thread, every "
@@ -168,7 +163,7 @@ def table(rows, crit):
             out.append(f"| {r['label']} | {'not built' if r.get('missing') else 'run failed'} | | | | |")
             continue
         mb = r["records_per_sec"] * r["line_bytes"] / 1e6
-        out.append(f"| {r['label']} | {_rate(r['records_per_sec'])} | {mb:.0f} | {r['cpu_ns_per_record']:.0f} | "
+        out.append(f"| {r['label']} | {fmt_rate(r['records_per_sec'])} | {mb:.0f} | {r['cpu_ns_per_record']:.0f} | "
                    f"{r['mallocs_per_call']:.2f}, {r.get('all_mallocs_per_call', 0):.2f} | "
                    f"{r['peak_rss_kb'] / 1024:.0f} MiB |")
     for r in (r for r in rows if r.get("kind") == "tail" and r.get("row") == "idle"):
@@ -184,8 +179,8 @@ def table(rows, crit):
                 "|---|---|---|---|"]
         for c in tc:
             recs, nbytes = criterion_units(c["name"])
-            bps = f"{_rate(nbytes * 1e9 / c['ns_per_iter'])}B/s" if nbytes and c["ns_per_iter"] else ""
-            out.append(f"| {c['name']} | {_rate(recs * 1e9 / c['ns_per_iter']) if c['ns_per_iter'] else ''} | {bps} | "
+            bps = f"{fmt_rate(nbytes * 1e9 / c['ns_per_iter'])}B/s" if nbytes and c["ns_per_iter"] else ""
+            out.append(f"| {c['name']} | {fmt_rate(recs * 1e9 / c['ns_per_iter']) if c['ns_per_iter'] else ''} | {bps} | "
                        f"{c['ns_per_iter']} |")
     return "\n".join(out)
 
@@ -215,11 +210,11 @@ def targets(rows, crit):
     if read:
         per_core = 1e9 / read["cpu_ns_per_record"] if read["cpu_ns_per_record"] else 0
         one = pinned["records_per_sec"] if pinned else per_core
-        how = (f"{_rate(one)} lines/s with both threads pinned to one core" if pinned
-               else f"{_rate(per_core)} lines per CPU-second")
+        how = (f"{fmt_rate(one)} lines/s with both threads pinned to one core" if pinned
+               else f"{fmt_rate(per_core)} lines per CPU-second")
         out.append(
             f"- gtail end to end through flb-host, {read['line_bytes']}-byte lines with Fluent Bit's copy: "
-            f"{_rate(read['records_per_sec'])} lines/s on the machine, {read['cpu_ns_per_record']:.0f} ns of process CPU "
+            f"{fmt_rate(read['records_per_sec'])} lines/s on the machine, {read['cpu_ns_per_record']:.0f} ns of process CPU "
             f"per line (host thread and copy included); {how} (target 5M lines/s on one core: {_verdict(one >= 5e6)}); "
             f"{read['mallocs_per_call']:.2f} mallocs per collect on the collecting thread (target 0: "
             f"{_verdict(read['mallocs_per_call'] == 0)}), {read.get('all_mallocs_per_call', 0):.2f} in every thread "
