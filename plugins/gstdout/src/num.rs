@@ -64,15 +64,7 @@ pub fn write_i64(out: &mut Vec<u8>, v: i64) {
 pub fn write_u64(out: &mut Vec<u8>, v: u64) {
     let n = v.checked_ilog10().unwrap_or(0) as usize + 1;
     let mut buf = [b'0'; 20];
-    let (mut x, mut i) = (v, n);
-    while i >= 2 {
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[(x % 100) as usize]);
-        x /= 100;
-    }
-    if i == 1 {
-        buf[0] = b'0' + x as u8;
-    }
+    fill_digits(&mut buf[..n], v);
     let len = out.len();
     out.extend_from_slice(&buf);
     out.truncate(len + n);
@@ -82,7 +74,14 @@ pub fn write_u64(out: &mut Vec<u8>, v: u64) {
 #[inline]
 pub fn write_padded<const N: usize>(out: &mut Vec<u8>, v: u32) {
     let mut buf = [b'0'; N];
-    let (mut x, mut i) = (v, N);
+    fill_digits(&mut buf, u64::from(v));
+    out.extend_from_slice(&buf);
+}
+
+/// Writes the last `buf.len()` decimal digits of `x` into `buf`, two at a time from the right.
+#[inline(always)]
+fn fill_digits(buf: &mut [u8], mut x: u64) {
+    let mut i = buf.len();
     while i >= 2 {
         i -= 2;
         buf[i..i + 2].copy_from_slice(&PAIRS[(x % 100) as usize]);
@@ -91,7 +90,6 @@ pub fn write_padded<const N: usize>(out: &mut Vec<u8>, v: u32) {
     if i == 1 {
         buf[0] = b'0' + (x % 10) as u8;
     }
-    out.extend_from_slice(&buf);
 }
 
 /// NaN and infinities as glibc prints them; returns false for finite values.
