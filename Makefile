@@ -5,6 +5,8 @@
 #   make test      every test (Rust, C host, sanitizers, bench smoke run)
 #   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer, and
 #                  the worker test plugin through a ThreadSanitizer flb-host
+#   make miri      the SDK's host-free code (decoder, cursor, encoder, buffers, instance registry) under Miri
+#                  (nightly's miri component; .ci/run runs it after make test where the toolchain has it)
 #   make headers   regenerate include/flb_plugin.h with cbindgen (tools/gen-header; cargo test -p gen-header,
 #                  part of make test, fails while the checked-in header is stale)
 #   make bench     benchmarks: Rust against Go against C floor, and against native plugins inside the
@@ -18,7 +20,7 @@ TEST_PLUGIN_DIR := target/test-plugins
 PLUGINS := in-gdummy:in_gdummy out-gstdout:out_gstdout in-gtail:in_gtail
 TEST_PLUGINS := in-sdktest:in_sdktest out-sdktest:out_sdktest in-sdkworker:in_sdkworker
 
-.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint sanitize
+.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint sanitize miri
 
 all: plugins
 
@@ -87,6 +89,17 @@ sanitize:
 	RUSTFLAGS="-Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer" \
 	ASAN_OPTIONS="detect_leaks=1" \
 		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/asan -- --test-threads=1
+
+# Miri runs the SDK code that needs no host: the event decoder, cursor and encoder, the buffers
+# handed to the host (MallocBuf, malloc/free), the instance registry's lock-free slots with threads,
+# the config map. What calls into C (the fake host of the boundary and lifetime tests, the
+# process_vm_readv read of instance tags) cannot run under Miri: the ASan, TSan and valgrind runs of
+# flb-host and the SDK's sanitizer tests cover it. Isolation off: the tests read the clock.
+MIRI_TESTS := -p flb-plugin-sdk --lib --test codec_cursor --test codec_garbage --test codec_roundtrip
+miri:
+	@if ! $(CARGO) +nightly miri --version >/dev/null 2>&1; then \
+		echo "skipped: make miri needs nightly's miri component (rustup component add miri --toolchain nightly)"; exit 0; fi; \
+	MIRIFLAGS="-Zmiri-disable-isolation" $(CARGO) +nightly miri test $(MIRI_TESTS) --target-dir target/miri
 
 headers:
 	$(CARGO) run -q -p gen-header

@@ -347,7 +347,7 @@ fn exercise_cursor(data: &[u8], pos: usize) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 4 } else { 1000 }, ..ProptestConfig::default() })]
 
     #[test]
     fn cursor_and_iterators_see_the_same_tokens(m in value()) {

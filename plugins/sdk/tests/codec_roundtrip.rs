@@ -506,7 +506,7 @@ fn event_time() -> impl Strategy<Value = EventTime> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 4 } else { 512 }, ..ProptestConfig::default() })]
 
     #[test]
     fn arbitrary_values_roundtrip(m in value()) {

@@ -54,24 +54,27 @@ impl ConfigMap {
     /// The map of `keys`, or why they cannot be handed over (see [`keys::check`]).
     pub(crate) fn build(keys: &[Key]) -> Result<ConfigMap, String> {
         keys::check(keys)?;
+        // Every string is made first and its pointer taken only once `strings` is final: moving a
+        // CString (into the Vec) asserts unique ownership of its buffer, which under Rust's
+        // aliasing rules invalidates pointers taken from it before the move (Miri reported it).
         let mut strings = Vec::with_capacity(keys.len() * 3);
-        let mut entries = Vec::with_capacity(keys.len() + 1);
-        let mut keep = |s: &str| -> Result<*const c_char, String> {
-            let c = CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))?;
-            // The CString's heap buffer does not move when the CString itself is moved into the Vec.
-            let p = c.as_ptr();
-            strings.push(c);
-            Ok(p)
+        let mut keep = |s: &str| -> Result<usize, String> {
+            strings.push(CString::new(s).map_err(|_| format!("{s:?} contains a NUL byte"))?);
+            Ok(strings.len() - 1)
         };
+        let mut slots = Vec::with_capacity(keys.len());
         for k in keys {
             let name = keep(k.name())?;
-            let def = match k.default_value() {
-                Some(d) => keep(d)?,
-                None => core::ptr::null(),
-            };
+            let def = k.default_value().map(&mut keep).transpose()?;
             let desc = keep(k.description())?;
+            slots.push((k, name, def, desc));
+        }
+        let ptr = |i: usize| strings[i].as_ptr();
+        let mut entries = Vec::with_capacity(keys.len() + 1);
+        for (k, name, def, desc) in slots {
             let flags = if k.is_multiple() { FLB_CONFIG_MAP_MULT } else { 0 };
-            entries.push(entry(k.kind().c_type(), name, def, flags, desc));
+            let def = def.map_or(core::ptr::null(), ptr);
+            entries.push(entry(k.kind().c_type(), ptr(name), def, flags, ptr(desc)));
         }
         entries.push(entry(0, core::ptr::null(), core::ptr::null(), 0, core::ptr::null()));
         Ok(ConfigMap { _strings: strings, entries: entries.into_boxed_slice() })

@@ -251,7 +251,8 @@ impl<I> Registry<I> {
 
     /// Takes ownership of a new instance; returns the key the host gets as `remote_context`.
     pub(crate) fn add(&self, inst: Arc<I>) -> usize {
-        let key = Arc::as_ptr(&inst) as usize;
+        // Exposed: a slot hit turns the key back into the pointer (see `get`).
+        let key = Arc::as_ptr(&inst).expose_provenance();
         let mut g = self.lock();
         g.created += 1;
         // Under the lock, so no other add races for a slot; a stale call may still be backing off
@@ -274,7 +275,7 @@ impl<I> Registry<I> {
         if key != 0 {
             if let Some(slot) = self.slots.iter().find(|s| s.key.load(Ordering::Acquire) == key) {
                 slot.in_flight.fetch_add(1, Ordering::SeqCst);
-                let call = Call { reg: self, hold: Hold::Slot(slot, key as *const I) };
+                let call = Call { reg: self, hold: Hold::Slot(slot, core::ptr::with_exposed_provenance(key)) };
                 if slot.key.load(Ordering::SeqCst) == key {
                     return Some(call);
                 }
@@ -402,5 +403,128 @@ impl<I> Registry<I> {
         drop(g);
         self.waiters.fetch_sub(1, Ordering::SeqCst);
         out
+    }
+}
+
+// Pure Rust, no host: these run natively and under Miri (`make miri`), which checks the slot
+// protocol's pointer use and, with threads, its data-race freedom.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// An instance that counts the calls that reached it.
+    struct Inst {
+        id: usize,
+        calls: AtomicUsize,
+    }
+
+    fn inst(id: usize) -> Arc<Inst> {
+        Arc::new(Inst { id, calls: AtomicUsize::new(0) })
+    }
+
+    #[test]
+    fn keys_find_their_instance_and_nothing_else() {
+        let reg = Registry::new();
+        // more instances than lock-free slots: the later ones are found under the lock
+        let keys: Vec<usize> = (0..SLOTS + 3).map(|i| reg.add(inst(i))).collect();
+        assert_eq!((reg.len(), reg.next_index()), (SLOTS + 3, SLOTS + 3));
+        for (i, &k) in keys.iter().enumerate() {
+            assert_eq!(reg.get(k).map(|c| c.id), Some(i));
+        }
+        assert!(reg.get(0).is_none());
+        assert!(reg.get(keys[0] + 1).is_none(), "a key that is no instance's is refused");
+        for (i, &k) in keys.iter().enumerate() {
+            assert_eq!(reg.remove(k).map(|x| x.id), Some(i));
+            assert!(reg.get(k).is_none(), "a removed key is refused");
+            assert!(reg.remove(k).is_none(), "a second exit finds nothing");
+        }
+        assert!(reg.is_empty());
+    }
+
+    #[test]
+    fn exit_waits_for_the_calls_in_flight() {
+        let reg: Arc<Registry<Inst>> = Arc::new(Registry::new());
+        let key = reg.add(inst(7));
+        let held = reg.get(key).map(|c| c.id);
+        assert_eq!(held, Some(7));
+        let stop = Arc::new(AtomicBool::new(false));
+        let rounds = if cfg!(miri) { 20 } else { 20_000 };
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let (reg, stop) = (Arc::clone(&reg), Arc::clone(&stop));
+                std::thread::spawn(move || {
+                    let mut reached = 0;
+                    for _ in 0..rounds {
+                        match reg.get(key) {
+                            Some(c) => {
+                                c.calls.fetch_add(1, Ordering::Relaxed);
+                                reached += 1;
+                            }
+                            None if stop.load(Ordering::SeqCst) => break,
+                            None => panic!("the instance vanished before its exit"),
+                        }
+                    }
+                    reached
+                })
+            })
+            .collect();
+        // Calls are reaching the instance (or have all ended) when exit starts.
+        while reg.get(key).is_some_and(|c| c.calls.load(Ordering::Relaxed) == 0)
+            && !callers.iter().all(|t| t.is_finished())
+        {
+            std::thread::yield_now();
+        }
+        stop.store(true, Ordering::SeqCst);
+        let gone = reg.remove(key).expect("the live instance is removed");
+        let reached: usize = callers.into_iter().map(|t| t.join().expect("caller")).sum();
+        // exit returned only after every call that found the instance had ended
+        assert_eq!(gone.calls.load(Ordering::Relaxed), reached);
+        assert!(reg.is_empty());
+    }
+
+    #[test]
+    fn context_less_calls_find_the_instance_of_their_thread() {
+        let reg: Arc<Registry<Inst>> = Arc::new(Registry::new());
+        let mine = reg.add(inst(1));
+        let theirs = {
+            let reg = Arc::clone(&reg);
+            std::thread::spawn(move || reg.add(inst(2))).join().expect("adder")
+        };
+        assert_eq!(reg.current_key(), Some(mine));
+        assert!(reg.only().is_none(), "two instances: none is the only one");
+        assert_eq!(reg.take_pre_exit().iter().map(|c| c.id).collect::<Vec<_>>(), [1]);
+        assert!(reg.take_pre_exit().is_empty(), "pre-exit is told once");
+        assert_eq!(reg.remove(mine).map(|x| x.id), Some(1));
+        // the other thread's instance is now the only one, so this thread's calls mean it
+        assert_eq!((reg.current_key(), reg.only_key()), (Some(theirs), Some(theirs)));
+        assert_eq!(reg.remove_all().iter().map(|x| x.id).collect::<Vec<_>>(), [2]);
+    }
+
+    #[test]
+    fn strings_and_orphans_live_until_their_last_release() {
+        let reg: Registry<Inst> = Registry::new();
+        let (n, d) = reg.names("gtail", "tail files").expect("no NUL");
+        // a hot reload registers again before the old definition goes: the same strings
+        assert_eq!(reg.names("gtail", "tail files"), Some((n, d)));
+        let map = reg.config_map(&[Key::str("path").desc("files")]).expect("valid keys");
+        assert_eq!(reg.config_map_ptr(), Some(map));
+        reg.free_names();
+        assert!(reg.owns_names(n, d), "one definition still holds them");
+        // SAFETY: the registry owns the NUL-terminated name until the last free_names.
+        assert_eq!(unsafe { core::ffi::CStr::from_ptr(n) }.to_bytes(), b"gtail");
+        reg.free_names();
+        assert!(!reg.owns_names(n, d) && reg.config_map_ptr().is_none());
+        assert!(reg.names("bad\0name", "x").is_none());
+
+        let mut buf = MallocBuf::with_capacity(64).expect("64 bytes");
+        buf.reserve(8).expect("8 more");
+        let at = buf.as_ptr() as usize;
+        reg.orphan(buf);
+        reg.orphan(MallocBuf::with_capacity(16).expect("16 bytes"));
+        assert!(!reg.free_orphan(at + 1));
+        assert!(reg.free_orphan(at));
+        assert!(!reg.free_orphan(at), "freed once");
+        reg.free_orphans();
     }
 }

@@ -627,7 +627,8 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_iterative() {
-        let mut b = vec![0x91u8; 200_000];
+        // Miri interprets every step: a shorter chain keeps its run short; the native run proves the depth.
+        let mut b = vec![0x91u8; if cfg!(miri) { 2_000 } else { 200_000 }];
         b.push(0xc0);
         assert_eq!(skip_value(&b, 0).unwrap(), b.len());
         let a = dec(&b).as_array().unwrap();
