@@ -78,7 +78,8 @@ pub fn scan(patterns: &[String], exclude: &[glob::Pattern], found: &mut Vec<Foun
                 // Unreadable, said once, as it may be fixed).
                 Err(e)
                     if e.kind() == std::io::ErrorKind::NotFound
-                        && std::fs::symlink_metadata(&path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+                        && std::fs::symlink_metadata(&path)
+                            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
                 {
                     skips.push(Skip::Vanished(name));
                     continue;
