@@ -237,7 +237,7 @@ fn db_rows(db: &Path) -> Vec<(String, u64)> {
 
 fn db_offset(db: &Path, name: &Path) -> Option<u64> {
     let name = s(name);
-    db_rows(db).into_iter().filter(|(n, _)| *n == name).map(|(_, o)| o).last()
+    db_rows(db).into_iter().filter(|(n, _)| *n == name).map(|(_, o)| o).next_back()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -468,8 +468,8 @@ fn files_that_vanish_at_stat_open_and_read_are_skipped_quietly() {
     assert_once(&done.seqs, 0..200, "a.log");
     for r in 0..2 {
         assert_once(&done.seqs, range(r, 2), "read after its open, deleted");
-        for k in 0..2 {
-            assert!(!done.seqs.iter().any(|n| range(r, k).contains(n)), "{}: nothing to read", kinds[k]);
+        for (k, kind) in kinds.iter().enumerate().take(2) {
+            assert!(!done.seqs.iter().any(|n| range(r, k).contains(n)), "{kind}: nothing to read");
         }
     }
     assert_eq!(done.seqs.len(), 300, "nothing else arrived");
