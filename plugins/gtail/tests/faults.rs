@@ -339,7 +339,8 @@ const RECOVERED: &str = "can be written again (it could not for";
 /// once; a file found while the disk is full gets its row once there is space; the offsets taken
 /// meanwhile are saved once there is space. The second time the host stops while the disk is
 /// still full: the db keeps the offsets saved before it filled, and the next start resumes there
-/// exactly (it repeats the lines taken while full, skips none and repeats nothing older).
+/// exactly (it repeats the lines taken while full, skips none and repeats nothing older); a start
+/// while the disk is full fails init with one line that says so.
 #[test]
 fn a_full_disk_under_the_db_loses_no_offset_and_is_said_once() {
     let d = TempDir::new("faults-full");
@@ -402,6 +403,17 @@ fn a_full_disk_under_the_db_loses_no_offset_and_is_said_once() {
     assert_eq!(first.count("db: cannot write"), 2, "once per episode\n{}", first.stderr);
     assert_eq!(first.count(RECOVERED), 1, "{}", first.stderr);
     assert_eq!(first.count("db: stopping while"), 1, "the stop says what was not saved\n{}", first.stderr);
+
+    // A start while the disk is still full: init fails, saying why in one line (SQLite itself says
+    // only "disk I/O error" when the full disk is met creating its shared-memory file).
+    disk.fill(); // the stop's checkpoint may have freed the WAL's pages
+    let mut h = Run::start(d.path(), "full-start", &props, &disk.env(), &["--duration", "60"]);
+    let refused = h.finish();
+    assert!(refused.status.is_some_and(|s| !s.success()), "init must fail\n{}", refused.stderr);
+    let errors: Vec<&str> = refused.stderr.lines().filter(|l| l.contains("[error] [gtail]")).collect();
+    assert_eq!(errors.len(), 1, "one error line\n{}", refused.stderr);
+    assert!(errors[0].contains(&s(&db)) && errors[0].contains("disk is full"), "names the db and why: {}", errors[0]);
+    assert!(refused.seqs.is_empty());
 
     disk.free();
     assert_eq!(db_offset(&db, &a), Some(3000 * LINE), "the db kept the offsets saved before the disk filled");
