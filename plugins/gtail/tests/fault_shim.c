@@ -4,6 +4,9 @@
  *   FAULT_SHIM_FULL_DIR=<dir> FAULT_SHIM_FULL_FLAG=<file>
  *       While <file> exists, write(2)/pwrite(2) to a regular file under <dir> fail with ENOSPC:
  *       a full disk under the db, where the machine cannot mount a small tmpfs (a container).
+ *   FAULT_SHIM_EIO_FLAG=<file>
+ *       While <file> exists, read(2)/pread(2) of a file whose name contains "read-fails" fail with
+ *       EIO (a failing disk, a stale NFS handle).
  *   FAULT_SHIM_LOG=<file>
  *       Each fault injected is logged there (one line), so the test can tell it happened.
  *
@@ -73,6 +76,20 @@ static int disk_full(int fd) {
 }
 
 /* The next definition of `name` (libc's), looked up once. */
+/* True when fd is a file whose name contains "read-fails" and FAULT_SHIM_EIO_FLAG exists. */
+static int read_fails(int fd) {
+    const char *flag = getenv("FAULT_SHIM_EIO_FLAG");
+    if (!flag) return 0;
+    char link[64], path[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, path, sizeof path - 1);
+    if (n <= 0) return 0;
+    path[n] = 0;
+    if (!marked(path, "read-fails") || access(flag, F_OK) != 0) return 0;
+    note("eio", path);
+    return 1;
+}
+
 #define REAL(name) static __typeof__(&name) real_##name; if (!real_##name) real_##name = (__typeof__(&name))dlsym(RTLD_NEXT, #name)
 
 ssize_t write(int fd, const void *buf, size_t n) {
@@ -97,6 +114,24 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt) {
     REAL(writev);
     if (cnt > 0 && disk_full(fd)) { errno = ENOSPC; return -1; }
     return real_writev(fd, iov, cnt);
+}
+
+ssize_t read(int fd, void *buf, size_t n) {
+    REAL(read);
+    if (n > 0 && read_fails(fd)) { errno = EIO; return -1; }
+    return real_read(fd, buf, n);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off) {
+    REAL(pread);
+    if (n > 0 && read_fails(fd)) { errno = EIO; return -1; }
+    return real_pread(fd, buf, n, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off) {
+    REAL(pread64);
+    if (n > 0 && read_fails(fd)) { errno = EIO; return -1; }
+    return real_pread64(fd, buf, n, off);
 }
 
 static int opens_for_reading(int flags) { return (flags & O_ACCMODE) == O_RDONLY; }

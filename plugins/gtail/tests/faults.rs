@@ -596,6 +596,54 @@ fn files_created_and_deleted_while_gtail_scans() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Reads that fail
+
+/// A file whose reads fail with EIO for a while (the shim): one warning however many retries and
+/// appends pass, the other file read meanwhile, and once reads work its lines arrive exactly once
+/// (one line says so).
+#[test]
+fn a_file_whose_reads_fail_is_warned_once_and_read_when_it_can_be() {
+    let Some(so) = shim() else {
+        missing_tool("a C compiler (cc) for the fault shim");
+        return;
+    };
+    let d = TempDir::new("faults-eio");
+    let (a, bad, flag, shim_log) =
+        (d.path().join("a.log"), d.path().join("read-fails.log"), d.path().join("eio"), d.path().join("shim.txt"));
+    append(&a, 0..100);
+    append(&bad, 5000..5100);
+    std::fs::write(&flag, b"").expect("flag");
+    let props = vec![
+        format!("path={}/*.log", d.path().display()),
+        "read_from_head=on".into(),
+        "progress_check_interval=0.1".into(),
+    ];
+    let env = vec![("LD_PRELOAD", s(&so)), ("FAULT_SHIM_EIO_FLAG", s(&flag)), ("FAULT_SHIM_LOG", s(&shim_log))];
+    let h = Run::start(d.path(), "run", &props, &env, &[]);
+    h.wait_seqs(0..100);
+    let failures =
+        || std::fs::read_to_string(&shim_log).unwrap_or_default().lines().filter(|l| l.starts_with("eio ")).count();
+    for k in 0..5 {
+        append(&bad, 5100 + k * 20..5120 + k * 20);
+        append(&a, 100 + k * 20..120 + k * 20);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    h.wait_seqs(100..200);
+    h.wait("reads to fail many times", |_| failures() >= 10);
+    assert_eq!(h.count("read failed"), 1, "one warning\n{}", h.stderr());
+    std::fs::remove_file(&flag).expect("rm flag");
+    h.wait_seqs(5000..5200);
+    let done = h.stop();
+    done.assert_clean();
+    assert_once(&done.seqs, 0..200, "a.log");
+    assert_once(&done.seqs, 5000..5200, "read-fails.log");
+    assert_eq!(done.seqs.len(), 400, "nothing else arrived");
+    println!("eio: {} failed reads, {} warning(s)", failures(), done.count("read failed"));
+    assert_eq!(done.count("read failed"), 1, "{}", done.stderr);
+    assert_eq!(done.count("reads work again"), 1, "{}", done.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
 // A db that is not a database
 
 /// `db` naming a file that is not SQLite (a log file given by mistake): init fails with one error
