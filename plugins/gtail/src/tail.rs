@@ -661,10 +661,7 @@ impl Tail {
 
     /// While the db fails: only the newest offset of each row is worth keeping.
     fn keep_newest_updates(&mut self) {
-        let u = &mut self.db_updates;
-        u.reverse();
-        u.sort_by_key(|r| r.0); // stable: the newest of each id first
-        u.dedup_by_key(|r| r.0);
+        keep_newest(&mut self.db_updates);
     }
 
     /// How many files have taken offsets the db lacks.
@@ -771,6 +768,13 @@ impl Tail {
     }
 }
 
+/// Keeps the last (newest) entry of each row id of `updates` (oldest first), by id.
+fn keep_newest(updates: &mut Vec<(i64, u64, Marker)>) {
+    updates.reverse();
+    updates.sort_by_key(|r| r.0); // stable: the newest of each id first
+    updates.dedup_by_key(|r| r.0);
+}
+
 /// The directories whose inotify events concern `f`: its path's, and its real location's.
 fn watched_dirs(f: &TailFile) -> impl Iterator<Item = &Path> {
     Path::new(&f.path).parent().into_iter().chain(f.real.as_deref().and_then(Path::parent))
@@ -794,5 +798,22 @@ fn advise_dontneed(f: &std::fs::File) {
     // SAFETY: posix_fadvise on a descriptor we own; advice only, no memory effects.
     unsafe {
         libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_newest_keeps_the_last_offset_of_each_row() {
+        let m = |h| Marker { hash: h, size: 32 };
+        // Offsets can go down (a file rewritten and read again from 0): the last one wins, not the largest.
+        let mut u = vec![(2, 100, m(1)), (1, 10, m(2)), (2, 300, m(3)), (1, 5, m(4)), (3, 7, m(5)), (2, 200, m(6))];
+        keep_newest(&mut u);
+        assert_eq!(u, vec![(1, 5, m(4)), (2, 200, m(6)), (3, 7, m(5))]);
+        let mut empty = Vec::new();
+        keep_newest(&mut empty);
+        assert!(empty.is_empty());
     }
 }
