@@ -248,6 +248,30 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// Adds the system's reason to an I/O failure: SQLite says "disk I/O error" for a full disk
+    /// met outside a page write (its shared-memory file, a sync), and "unable to open" for EACCES
+    /// and EROFS alike.
+    fn os(mut self, conn: &Connection) -> DbError {
+        let code = self.source.as_ref().and_then(rusqlite::Error::sqlite_error_code);
+        if !matches!(code, Some(ErrorCode::SystemIoFailure | ErrorCode::DiskFull | ErrorCode::CannotOpen)) {
+            return self;
+        }
+        // SAFETY: `conn.handle()` is the open sqlite3 handle `conn` owns, alive for this borrow;
+        // sqlite3_system_errno only reads the errno SQLite kept from its last failed system call.
+        let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(conn.handle()) };
+        if errno == 0 {
+            return self;
+        }
+        let os = std::io::Error::from_raw_os_error(errno);
+        self.message.push_str(&format!(" [the system said: {os}]"));
+        if code != Some(ErrorCode::DiskFull) && matches!(errno, libc::ENOSPC | libc::EDQUOT) {
+            self.message.push_str("; the disk is full: free some space");
+        }
+        self
+    }
+}
+
 impl fmt::Display for DbError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -366,17 +390,18 @@ impl Db {
             Err(e) => return Err(DbError::sql(path, "open", e)),
         }
 
-        conn.execute_batch(SQL_CREATE_FILES).map_err(|e| DbError::sql(path, "create table in_tail_files", e))?;
+        conn.execute_batch(SQL_CREATE_FILES)
+            .map_err(|e| DbError::sql(path, "create table in_tail_files", e).os(&conn))?;
         conn.execute_batch(&format!("PRAGMA synchronous={};", opts.sync.pragma_value()))
-            .map_err(|e| DbError::sql(path, "set PRAGMA synchronous (db.sync)", e))?;
+            .map_err(|e| DbError::sql(path, "set PRAGMA synchronous (db.sync)", e).os(&conn))?;
         if opts.locking {
             conn.query_row("PRAGMA locking_mode=EXCLUSIVE;", [], |_| Ok(()))
-                .map_err(|e| DbError::sql(path, "set PRAGMA locking_mode (db.locking)", e))?;
+                .map_err(|e| DbError::sql(path, "set PRAGMA locking_mode (db.locking)", e).os(&conn))?;
         }
         // Returns the mode in effect (e.g. `memory` for an in-memory db that cannot do WAL).
         let in_effect: String = conn
             .query_row(&format!("PRAGMA journal_mode={journal_mode};"), [], |r| r.get(0))
-            .map_err(|e| DbError::sql(path, "set PRAGMA journal_mode (db.journal_mode)", e))?;
+            .map_err(|e| DbError::sql(path, "set PRAGMA journal_mode (db.journal_mode)", e).os(&conn))?;
 
         let mut db =
             Db { conn, path: path.to_path_buf(), compare_filename: opts.compare_filename, journal_mode: in_effect };
@@ -386,7 +411,7 @@ impl Db {
         let check: String = db
             .conn
             .query_row("PRAGMA quick_check(1);", [], |r| r.get(0))
-            .map_err(|e| DbError::sql(&db.path, "check the database", e))?;
+            .map_err(|e| DbError::sql(&db.path, "check the database", e).os(&db.conn))?;
         let check = check.split_whitespace().collect::<Vec<_>>().join(" ");
         if check != "ok" {
             return Err(DbError::new(
@@ -423,12 +448,12 @@ impl Db {
             let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
             names.collect::<rusqlite::Result<Vec<String>>>()
         })()
-        .map_err(|e| DbError::sql(&self.path, "read table in_tail_files", e))?;
+        .map_err(|e| DbError::sql(&self.path, "read table in_tail_files", e).os(&self.conn))?;
         for column in ["offset_marker", "offset_marker_size"] {
             if !columns.iter().any(|c| c.eq_ignore_ascii_case(column)) {
                 self.conn
                     .execute_batch(&format!("ALTER TABLE in_tail_files ADD COLUMN {column} INTEGER DEFAULT 0;"))
-                    .map_err(|e| DbError::sql(&self.path, "add the offset marker columns", e))?;
+                    .map_err(|e| DbError::sql(&self.path, "add the offset marker columns", e).os(&self.conn))?;
             }
         }
         Ok(())
@@ -461,6 +486,10 @@ impl Db {
     /// With `compare_filename`, the newest row of this inode is deleted first when its base name
     /// differs (the row [`Db::find`] just ignored), as native does before its insert.
     pub fn insert(&mut self, name: &str, inode: u64, offset: u64, marker: Marker) -> Result<i64, DbError> {
+        self.insert_row(name, inode, offset, marker).map_err(|e| e.os(&self.conn))
+    }
+
+    fn insert_row(&mut self, name: &str, inode: u64, offset: u64, marker: Marker) -> Result<i64, DbError> {
         let offset = self.offset_i64(offset)?;
         let created = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -495,6 +524,10 @@ impl Db {
     /// As [`Db::save_offsets`], and returns the ids that matched no row (deleted by someone
     /// else); native inserts such a file again.
     pub fn save_offsets_checked(&mut self, rows: &[(i64, u64, Marker)]) -> Result<Vec<i64>, DbError> {
+        self.update_offsets(rows).map_err(|e| e.os(&self.conn))
+    }
+
+    fn update_offsets(&mut self, rows: &[(i64, u64, Marker)]) -> Result<Vec<i64>, DbError> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -541,6 +574,10 @@ impl Db {
     /// `present` is false (native: rows whose inode is not among the monitored files; pass
     /// `|r| monitored_inodes.contains(&r.inode)`). Returns how many were deleted.
     pub fn remove_missing(&mut self, present: impl Fn(&FileRow) -> bool) -> Result<usize, DbError> {
+        self.delete_missing(present).map_err(|e| e.os(&self.conn))
+    }
+
+    fn delete_missing(&mut self, present: impl Fn(&FileRow) -> bool) -> Result<usize, DbError> {
         let gone: Vec<i64> = self.rows()?.into_iter().filter(|r| !present(r)).map(|r| r.id).collect();
         if gone.is_empty() {
             return Ok(0);
@@ -570,7 +607,7 @@ impl Db {
     }
 
     fn err(&self, what: &str, e: rusqlite::Error) -> DbError {
-        DbError::sql(&self.path, what, e)
+        DbError::sql(&self.path, what, e).os(&self.conn)
     }
 
     fn offset_i64(&self, offset: u64) -> Result<i64, DbError> {

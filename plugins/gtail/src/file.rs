@@ -62,6 +62,8 @@ pub struct TailFile {
     pub pending: VecDeque<(BatchId, u64, Marker)>,
     /// Said once: a long line was skipped or cut.
     pub warned_long: bool,
+    /// The last read failed (EIO, a stale NFS handle): said once, and once when reads work again.
+    pub read_failed: bool,
     /// What its bytes are (`unicode.encoding`, `generic.encoding`), and the byte order mark skipped at
     /// offset 0.
     pub encoding: Encoding,
@@ -118,6 +120,7 @@ impl TailFile {
             leaving: None,
             pending: VecDeque::new(),
             warned_long: false,
+            read_failed: false,
             encoding: Encoding::Raw,
             bom: b"",
         }
@@ -190,10 +193,23 @@ impl TailFile {
         let n = match read_full(file, &mut rb.buf[..want], start) {
             Ok(n) => n,
             Err(e) => {
-                flb_warn!(log, "{}: read failed at offset {}: {e}; retrying later", self.path, self.read_pos);
+                // Retried at each sweep while it fails: one line, not one per try.
+                if !self.read_failed {
+                    self.read_failed = true;
+                    flb_warn!(
+                        log,
+                        "{}: read failed at offset {}: {e}; retrying until it works",
+                        self.path,
+                        self.read_pos
+                    );
+                }
                 return Ok((Read::Eof, 0));
             }
         };
+        if self.read_failed {
+            self.read_failed = false;
+            flb_info!(log, "{}: reads work again, from offset {}", self.path, self.read_pos);
+        }
         let rewritten = n < pre || (pre > 0 && Marker::of(&rb.buf[..pre]) != self.pos_marker);
         if rewritten {
             let size = self.fstat().map(|s| s.0).unwrap_or(0);

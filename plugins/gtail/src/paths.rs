@@ -27,6 +27,8 @@ pub enum Skip {
     BadPattern(String, String),
     /// A path that cannot be stat'ed (permissions, a dangling symlink).
     Unreadable(String, String),
+    /// Listed, then deleted before its stat: not an error, just gone.
+    Vanished(String),
 }
 
 fn expand_tilde(p: &str) -> String {
@@ -72,6 +74,16 @@ pub fn scan(patterns: &[String], exclude: &[glob::Pattern], found: &mut Vec<Foun
             }
             let meta = match std::fs::metadata(&path) {
                 Ok(m) => m,
+                // The name itself is gone (a dangling symlink's name is still there: that one is
+                // Unreadable, said once, as it may be fixed).
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::NotFound
+                        && std::fs::symlink_metadata(&path)
+                            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+                {
+                    skips.push(Skip::Vanished(name));
+                    continue;
+                }
                 Err(e) => {
                     skips.push(Skip::Unreadable(name, e.to_string()));
                     continue;

@@ -2,7 +2,7 @@
 //! batch, and saves offsets only for lines the host took.
 
 use crate::config::TailConfig;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::file::{Leaving, Read, ReadBuf, TailFile};
 use crate::marker::Marker;
 use crate::paths::{self, Found, Skip};
@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 const WATCH_TICK: Duration = Duration::from_millis(50);
 /// How long the worker waits, at stop, for the host to finish with a batch it holds.
 const SETTLE: Duration = Duration::from_secs(2);
+/// While the db cannot be written (disk full, I/O error), how often the offsets kept in memory are
+/// tried again: often enough that a restart soon after space returns repeats little, rarely enough
+/// that a dead disk costs nothing.
+const DB_RETRY: Duration = Duration::from_secs(1);
 
 pub struct Tail {
     cfg: Arc<TailConfig>,
@@ -45,7 +49,14 @@ pub struct Tail {
     next_sweep: Instant,
     rr: usize,
     eof_signalled: bool,
+    /// Offsets the host took and the db does not hold yet, oldest first: written at each ack, and
+    /// kept (one per row) while the db cannot be written.
     db_updates: Vec<(i64, u64, Marker)>,
+    /// Rows of deleted files that could not be deleted yet.
+    db_removals: Vec<i64>,
+    /// Since when the db cannot be written (said once, and once when it can again); None: it can.
+    db_failing: Option<Instant>,
+    next_db_retry: Instant,
     /// The files of the current read round.
     round: Vec<u64>,
 }
@@ -106,6 +117,9 @@ impl Tail {
             rr: 0,
             eof_signalled: false,
             db_updates: Vec::new(),
+            db_removals: Vec::new(),
+            db_failing: None,
+            next_db_retry: now,
             round: Vec::new(),
         })
     }
@@ -129,18 +143,38 @@ impl Tail {
                 self.sweep();
                 self.next_sweep = now + self.sweep_interval();
             }
+            if self.db_failing.is_some() && now >= self.next_db_retry {
+                self.write_db();
+            }
             let progressed = self.read_round(&w);
             self.close_finished(&w);
             self.exit_on_eof(&w);
             if progressed {
                 continue;
             }
-            let until = self.next_refresh.min(self.next_sweep).saturating_duration_since(Instant::now());
+            let mut next = self.next_refresh.min(self.next_sweep);
+            if self.db_failing.is_some() {
+                next = next.min(self.next_db_retry);
+            }
+            let until = next.saturating_duration_since(Instant::now());
             let tick = if self.watch.is_some() { WATCH_TICK } else { until };
             w.wait(until.min(tick).max(Duration::from_millis(1)));
         }
         w.settle(SETTLE);
         self.handle_acks(&w);
+        if self.db_failing.is_some() {
+            self.write_db();
+        }
+        if let (Some(db), Some(_)) = (self.db.as_ref(), self.db_failing) {
+            let rows = self.unsaved_rows();
+            flb_warn!(
+                self.log,
+                "db: stopping while {} cannot be written: the offsets of {rows} file(s) taken since it failed are \
+                 not saved, so the next start reads those files again from the offsets saved before (lines repeat, \
+                 none is lost)",
+                db.path().display()
+            );
+        }
     }
 
     fn sweep_interval(&self) -> Duration {
@@ -189,6 +223,11 @@ impl Tail {
                 }
                 Skip::BadPattern(p, e) => (format!("bad:{p}"), format!("{p}: not a valid pattern: {e}")),
                 Skip::Unreadable(p, e) => (format!("unreadable:{p}"), format!("{p}: {e}; retried at refresh_interval")),
+                // Deleted between the directory listing and its stat: nothing to read, nothing wrong.
+                Skip::Vanished(p) => {
+                    flb_debug!(self.log, "{p}: deleted before it could be opened");
+                    continue;
+                }
             };
             self.warn_once(key, || msg);
         }
@@ -213,6 +252,12 @@ impl Tail {
         }
         let file = match std::fs::File::open(&f.path) {
             Ok(file) => file,
+            // Deleted since the scan's stat: gone, not unreadable. Nothing to say beyond debug, and no
+            // key kept in `warned` (a directory where files come and go would grow it for ever).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                flb_debug!(self.log, "{}: deleted before it could be opened", f.path);
+                return;
+            }
             Err(e) => {
                 self.warn_once(format!("open:{}", f.path), || {
                     format!("{}: cannot open: {e}; retried at refresh_interval", f.path)
@@ -246,11 +291,12 @@ impl Tail {
         let (pos, marker, from) = self.start_position(&tf, size);
         tf.seek(pos, marker);
         tf.db_id = from;
-        if tf.db_id.is_none() {
+        if tf.db_id.is_none() && self.db_failing.is_none() {
             if let Some(db) = self.db.as_mut() {
                 match db.insert(&tf.path, tf.ino, pos, marker) {
                     Ok(id) => tf.db_id = Some(id),
-                    Err(e) => flb_warn!(self.log, "db: {e}"),
+                    // Its row is inserted by the retry (write_db), at the offset taken by then.
+                    Err(e) => self.db_failed(&e),
                 }
             }
         }
@@ -380,6 +426,7 @@ impl Tail {
         let mut rotated = Vec::new();
         let ignore = self.cfg.ignore_older;
         let idle_close = self.cfg.ignore_active_older_files && !ignore.is_zero();
+        let mut db_err = None;
         for f in self.files.values_mut() {
             if f.leaving.is_some() || f.file.is_none() {
                 f.dirty = true;
@@ -420,8 +467,9 @@ impl Tail {
                 f.leaving = Some((Leaving::Rotated, now));
                 rotated.push((f.id, f.path.clone()));
                 if let (Some(db), Some(id), Some(name)) = (self.db.as_mut(), f.db_id, new_name) {
+                    // Not retried: rows are found by inode; the name only matters to compare_filename.
                     if let Err(e) = db.rename(id, &name) {
-                        flb_warn!(self.log, "db: {e}");
+                        db_err = Some(e);
                     }
                 }
                 rescan = true;
@@ -430,6 +478,9 @@ impl Tail {
             if idle_close && now_secs().saturating_sub(mtime).max(0) as u64 > ignore.as_secs() && f.drained() {
                 f.leaving = Some((Leaving::Idle, now));
             }
+        }
+        if let Some(e) = db_err {
+            self.db_failed(&e);
         }
         // The next file at a rotated path is read from its start, unless it is open already.
         for (id, path) in rotated {
@@ -521,24 +572,105 @@ impl Tail {
                 }
             }
         });
-        if self.db_updates.is_empty() {
-            return;
+        // While the db fails, the retry comes at its own pace, not at every ack.
+        if !self.db_updates.is_empty() && self.db_failing.is_none() {
+            self.write_db();
         }
-        if let Some(db) = self.db.as_mut() {
+    }
+
+    /// Writes what the db lacks: rows of files opened while it could not be written, the offsets
+    /// taken, rows of deleted files. On failure everything stays in memory for the next try
+    /// ([`DB_RETRY`]) and the failure is said once; the recovery is said once too.
+    fn write_db(&mut self) {
+        let Some(db) = self.db.as_mut() else {
+            self.db_updates.clear();
+            return;
+        };
+        let mut failed: Option<DbError> = None;
+        // Files whose row could not be inserted at open: no other row stands for them.
+        for f in self.files.values_mut().filter(|f| f.db_id.is_none() && f.file.is_some() && f.leaving.is_none()) {
+            match db.insert(&f.path, f.ino, f.committed, f.committed_marker) {
+                Ok(id) => f.db_id = Some(id),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if failed.is_none() && !self.db_updates.is_empty() {
             match db.save_offsets_checked(&self.db_updates) {
                 // Rows someone else deleted: insert them again, as native does.
                 Ok(gone) => {
+                    self.db_updates.clear();
                     for f in self.files.values_mut().filter(|f| f.db_id.is_some_and(|id| gone.contains(&id))) {
                         match db.insert(&f.path, f.ino, f.committed, f.committed_marker) {
                             Ok(id) => f.db_id = Some(id),
-                            Err(e) => flb_warn!(self.log, "db: {e}"),
+                            Err(e) => {
+                                f.db_id = None; // inserted by the next try
+                                failed = Some(e);
+                            }
                         }
                     }
                 }
-                Err(e) => flb_warn!(self.log, "db: cannot save offsets: {e}"),
+                Err(e) => failed = Some(e),
             }
         }
-        self.db_updates.clear();
+        while failed.is_none() {
+            let Some(&row) = self.db_removals.last() else { break };
+            match db.remove(row) {
+                Ok(()) => {
+                    self.db_removals.pop();
+                }
+                Err(e) => failed = Some(e),
+            }
+        }
+        match failed {
+            Some(e) => {
+                self.keep_newest_updates();
+                self.db_failed(&e);
+            }
+            None => {
+                if let Some(since) = self.db_failing.take() {
+                    flb_info!(
+                        self.log,
+                        "db: {} can be written again (it could not for {:.1} s): the offsets kept in memory are saved",
+                        db.path().display(),
+                        since.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        }
+    }
+
+    /// A db write failed: said once until it succeeds again.
+    fn db_failed(&mut self, e: &DbError) {
+        let now = Instant::now();
+        self.next_db_retry = now + DB_RETRY;
+        if self.db_failing.is_some() {
+            return;
+        }
+        self.db_failing = Some(now);
+        flb_error!(
+            self.log,
+            "db: cannot write: {e}; lines keep flowing, and their offsets stay in memory and are saved as soon as \
+             the database can be written again (tried every {} s; a stop before then means those lines are read \
+             again at the next start)",
+            DB_RETRY.as_secs()
+        );
+    }
+
+    /// While the db fails: only the newest offset of each row is worth keeping.
+    fn keep_newest_updates(&mut self) {
+        keep_newest(&mut self.db_updates);
+    }
+
+    /// How many files have taken offsets the db lacks.
+    fn unsaved_rows(&self) -> usize {
+        let missing = self.files.values().filter(|f| f.db_id.is_none() && f.leaving.is_none()).count();
+        let mut ids: Vec<i64> = self.db_updates.iter().map(|r| r.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len() + missing
     }
 
     /// Files that left (rotated, deleted, idle), were read to their end, and whose records were all
@@ -585,12 +717,13 @@ impl Tail {
             let Some(f) = self.files.remove(&id) else { continue };
             if f.leaving.map(|l| l.0) == Some(Leaving::Deleted) {
                 self.retired.remove(&(f.dev, f.ino));
-                if let (Some(db), Some(row)) = (self.db.as_mut(), f.db_id) {
-                    if let Err(e) = db.remove(row) {
-                        flb_warn!(self.log, "db: {e}");
-                    }
+                if let Some(row) = f.db_id.filter(|_| self.db.is_some()) {
+                    self.db_removals.push(row);
                 }
             }
+        }
+        if !self.db_removals.is_empty() && self.db_failing.is_none() {
+            self.write_db();
         }
         if let Some(wt) = self.watch.as_mut().filter(|_| removed) {
             if self.files.is_empty() {
@@ -635,6 +768,13 @@ impl Tail {
     }
 }
 
+/// Keeps the last (newest) entry of each row id of `updates` (oldest first), by id.
+fn keep_newest(updates: &mut Vec<(i64, u64, Marker)>) {
+    updates.reverse();
+    updates.sort_by_key(|r| r.0); // stable: the newest of each id first
+    updates.dedup_by_key(|r| r.0);
+}
+
 /// The directories whose inotify events concern `f`: its path's, and its real location's.
 fn watched_dirs(f: &TailFile) -> impl Iterator<Item = &Path> {
     Path::new(&f.path).parent().into_iter().chain(f.real.as_deref().and_then(Path::parent))
@@ -658,5 +798,22 @@ fn advise_dontneed(f: &std::fs::File) {
     // SAFETY: posix_fadvise on a descriptor we own; advice only, no memory effects.
     unsafe {
         libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_newest_keeps_the_last_offset_of_each_row() {
+        let m = |h| Marker { hash: h, size: 32 };
+        // Offsets can go down (a file rewritten and read again from 0): the last one wins, not the largest.
+        let mut u = vec![(2, 100, m(1)), (1, 10, m(2)), (2, 300, m(3)), (1, 5, m(4)), (3, 7, m(5)), (2, 200, m(6))];
+        keep_newest(&mut u);
+        assert_eq!(u, vec![(1, 5, m(4)), (2, 200, m(6)), (3, 7, m(5))]);
+        let mut empty = Vec::new();
+        keep_newest(&mut empty);
+        assert!(empty.is_empty());
     }
 }
