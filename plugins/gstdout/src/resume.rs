@@ -1,0 +1,334 @@
+//! The process-wide turn to write to stdout, and the chunk a stall or a closed reader cut short.
+//!
+//! One writer at a time (all flush threads, all instances), so chunks never interleave. Waiting
+//! for the turn is bounded by the same `write_timeout` as the write itself: a stalled writer
+//! holds it, and the others give up with `FLB_RETRY` instead of queueing forever behind it.
+//!
+//! A chunk whose write stopped part way returns `FLB_RETRY` and its unwritten rest is kept here
+//! (with the chunk's identity: instance, length and a hash of tag and bytes), so that:
+//! - when Fluent Bit retries that chunk, only the rest is written (nothing printed twice);
+//! - when another chunk comes first, the rest is written before it, so no line is ever broken
+//!   by another chunk's text; the chunk is then *owed*: its retry prints nothing and returns OK.
+//!   Owed identities are bounded ([`MAX_OWED`], oldest forgotten first), and one entry is used up
+//!   by the first matching retry.
+//!
+//! Nothing is hashed while nothing is kept: the common path costs one mutex round trip.
+
+use crate::output::{Partial, Stdout, WriteError};
+use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Owed chunks remembered at most (a retry Fluent Bit gave up on never comes to clear its entry).
+pub const MAX_OWED: usize = 64;
+
+/// Which chunk: the instance it went to, its length and a hash of its tag and bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChunkId {
+    instance: u64,
+    len: usize,
+    hash: u64,
+}
+
+impl ChunkId {
+    fn of(instance: u64, tag: &[u8], data: &[u8]) -> ChunkId {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        tag.hash(&mut h);
+        data.hash(&mut h);
+        ChunkId { instance, len: data.len(), hash: h.finish() }
+    }
+}
+
+/// A chunk cut short: the formatted bytes still to write.
+struct Unfinished {
+    id: ChunkId,
+    rest: Vec<u8>,
+}
+
+/// The trouble stdout is in, as last logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// Writes go through.
+    None,
+    /// Writes fail with this error.
+    Failing(WriteError),
+}
+
+#[derive(Default)]
+struct Shared {
+    busy: bool,
+    unfinished: Option<Unfinished>,
+    owed: VecDeque<ChunkId>,
+    trouble: Option<WriteError>,
+    instances: usize,
+}
+
+struct Turn {
+    shared: Mutex<Shared>,
+    cv: Condvar,
+}
+
+static TURN: Turn = Turn {
+    shared: Mutex::new(Shared { busy: false, unfinished: None, owed: VecDeque::new(), trouble: None, instances: 0 }),
+    cv: Condvar::new(),
+};
+
+static NEXT_INSTANCE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn lock() -> std::sync::MutexGuard<'static, Shared> {
+    TURN.shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// What a chunk's write came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// `Ok`, or why the chunk must be retried.
+    pub result: Result<(), WriteError>,
+    /// Set when stdout's state changed with this write (log it once): the new state.
+    pub change: Option<Trouble>,
+}
+
+/// One gstdout instance's writer: registered while it lives.
+#[derive(Debug)]
+pub struct Writer {
+    id: u64,
+    out: Stdout,
+    timeout: Duration,
+}
+
+impl Writer {
+    /// A writer to `fd` giving up after `timeout` without progress.
+    pub fn new(fd: i32, timeout: Duration) -> Writer {
+        lock().instances += 1;
+        let id = NEXT_INSTANCE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Writer { id, out: Stdout::open(fd), timeout }
+    }
+
+    /// Writes a chunk's formatted text `text`, `tag` and `data` being the chunk as Fluent Bit
+    /// passed it (its identity, should the write stop part way).
+    pub fn deliver(&self, tag: &[u8], data: &[u8], text: &[u8]) -> Delivery {
+        let deadline = Instant::now() + self.timeout;
+        let mut s = lock();
+        while s.busy {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                // the writer holding the turn is stalled: nothing of ours went out
+                let change = note(&mut s, Err(WriteError::Stalled));
+                return Delivery { result: Err(WriteError::Stalled), change };
+            }
+            s = TURN.cv.wait_timeout(s, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        let id = (s.unfinished.is_some() || !s.owed.is_empty()).then(|| ChunkId::of(self.id, tag, data));
+        if let Some(id) = id {
+            if let Some(i) = s.owed.iter().position(|o| *o == id) {
+                // its rest went out before another chunk: already printed whole
+                s.owed.remove(i);
+                shrink_if_empty(&mut s.owed);
+                return Delivery { result: Ok(()), change: None };
+            }
+        }
+        let pending = s.unfinished.take();
+        s.busy = true;
+        drop(s);
+
+        let (result, keep, owed) = self.write_turn(id, (tag, data), pending, text);
+
+        let mut s = lock();
+        s.busy = false;
+        s.unfinished = keep;
+        if let Some(o) = owed {
+            if s.owed.len() == MAX_OWED {
+                s.owed.pop_front();
+            }
+            s.owed.push_back(o);
+        }
+        let change = note(&mut s, result);
+        drop(s);
+        TURN.cv.notify_one();
+        Delivery { result, change }
+    }
+
+    /// The writes of one turn: another chunk's rest if one is kept, then ours (or our own rest).
+    /// Returns the result, what to keep unfinished, and a chunk now owed.
+    fn write_turn(
+        &self,
+        id: Option<ChunkId>,
+        (tag, data): (&[u8], &[u8]),
+        pending: Option<Unfinished>,
+        text: &[u8],
+    ) -> (Result<(), WriteError>, Option<Unfinished>, Option<ChunkId>) {
+        let mut owed = None;
+        let mut text = text;
+        if let Some(p) = pending {
+            if Some(p.id) == id {
+                // the retry of the chunk cut short: its rest only
+                return match self.out.write_all(&p.rest, self.timeout) {
+                    Ok(()) => (Ok(()), None, None),
+                    Err(e) => (Err(e.error), Some(Unfinished { id: p.id, rest: p.rest[e.written..].to_vec() }), None),
+                };
+            }
+            if let Err(e) = self.out.write_all(&p.rest, self.timeout) {
+                let keep = Unfinished { id: p.id, rest: p.rest[e.written..].to_vec() };
+                return (Err(e.error), Some(keep), None);
+            }
+            owed = Some(p.id);
+        }
+        match self.out.write_all(text, self.timeout) {
+            Ok(()) => (Ok(()), None, owed),
+            Err(Partial { error, written: 0 }) => (Err(error), None, owed),
+            Err(Partial { error, written }) => {
+                text = &text[written..];
+                let id = id.unwrap_or_else(|| ChunkId::of(self.id, tag, data));
+                (Err(error), Some(Unfinished { id, rest: text.to_vec() }), owed)
+            }
+        }
+    }
+}
+
+/// Records a write's outcome; the new state when it differs from the last one.
+fn note(s: &mut Shared, result: Result<(), WriteError>) -> Option<Trouble> {
+    let now = result.err();
+    if now == s.trouble {
+        return None;
+    }
+    s.trouble = now;
+    Some(now.map_or(Trouble::None, Trouble::Failing))
+}
+
+fn shrink_if_empty(q: &mut VecDeque<ChunkId>) {
+    if q.is_empty() {
+        *q = VecDeque::new();
+    }
+}
+
+impl Drop for Writer {
+    /// The instance exits: what is kept for it is forgotten (its retries will not come); the
+    /// last instance frees everything (the library may be unloaded next).
+    fn drop(&mut self) {
+        let deadline = Instant::now() + self.timeout;
+        let mut s = lock();
+        while s.busy && Instant::now() < deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            s = TURN.cv.wait_timeout(s, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        s.instances = s.instances.saturating_sub(1);
+        let me = self.id;
+        if s.unfinished.as_ref().is_some_and(|u| u.id.instance == me) {
+            s.unfinished = None;
+        }
+        s.owed.retain(|o| o.instance != me);
+        shrink_if_empty(&mut s.owed);
+        if s.instances == 0 && !s.busy {
+            s.unfinished = None;
+            s.owed = VecDeque::new();
+            s.trouble = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+
+    fn pipe() -> (std::fs::File, i32) {
+        let mut fds = [0i32; 2];
+        // SAFETY: fds has room for two descriptors.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: the read end is ours alone; the File closes it.
+        (unsafe { std::fs::File::from_raw_fd(fds[0]) }, fds[1])
+    }
+
+    fn text(n: usize, seed: u8) -> Vec<u8> {
+        (0..n).map(|i| b'a' + ((i + seed as usize) % 26) as u8).collect()
+    }
+
+    fn read_exactly(r: &mut std::fs::File, n: usize) -> Vec<u8> {
+        let mut v = vec![0u8; n];
+        r.read_exact(&mut v).expect("the bytes written");
+        v
+    }
+
+    /// Bytes waiting in the pipe behind `r`.
+    fn queued(r: &std::fs::File) -> usize {
+        use std::os::fd::AsRawFd;
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD stores one int through a valid pointer.
+        assert_eq!(unsafe { libc::ioctl(r.as_raw_fd(), libc::FIONREAD, &mut n as *mut libc::c_int) }, 0);
+        n as usize
+    }
+
+    /// The state is process-wide, so the whole story is one test: a chunk cut short resumes on
+    /// its retry; a cut-short chunk's rest goes out before the next chunk, and its retry then
+    /// prints nothing; a writer waiting for a stalled one's turn gives up; all of it byte-exact.
+    #[test]
+    fn cut_short_chunks_resume_exactly_once() {
+        let (mut r, w) = pipe();
+        let short = Duration::from_millis(100);
+        let wr = Writer::new(w, short);
+
+        // 1. larger than the pipe, nobody reads: cut short, then resumed by its retry
+        let a = text(300_000, 0);
+        let d = wr.deliver(b"t", b"chunk-a", &a);
+        assert_eq!(d.result, Err(WriteError::Stalled));
+        assert_eq!(d.change, Some(Trouble::Failing(WriteError::Stalled)));
+        let first = queued(&r);
+        assert!(first > 0 && first < a.len(), "{first}");
+        let again = wr.deliver(b"t", b"chunk-a", &a); // still nobody reads: nothing new logged
+        assert_eq!((again.result, again.change), (Err(WriteError::Stalled), None));
+        let reader = std::thread::spawn(move || {
+            let v = read_exactly(&mut r, 300_000);
+            (r, v)
+        });
+        let wr_long = Writer::new(w, Duration::from_secs(60));
+        let d = wr_long.deliver(b"t", b"chunk-b", b"chunk b, after the rest of a");
+        assert_eq!(d.result, Ok(()));
+        let (mut r, got) = reader.join().expect("reader");
+        assert_eq!(got, a, "chunk a exactly once");
+        // chunk-b's line followed chunk a's rest, then chunk a's retry prints nothing
+        let b = b"chunk b, after the rest of a";
+        assert_eq!(read_exactly(&mut r, b.len()), b);
+        let d = wr.deliver(b"t", b"chunk-a", &a);
+        assert_eq!(d.result, Ok(()));
+        assert_eq!(queued(&r), 0, "the owed chunk printed nothing");
+        drop(wr_long);
+
+        // 2. a writer holding the turn while stalled: another one gives up waiting for it
+        let big = text(300_000, 7);
+        let stalled = {
+            let big = big.clone();
+            std::thread::spawn(move || {
+                let wr = Writer::new(w, Duration::from_secs(3));
+                let d = wr.deliver(b"t", b"chunk-c", &big);
+                (d.result, wr)
+            })
+        };
+        while queued(&r) == 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let d = wr.deliver(b"t", b"chunk-d", b"d\n");
+        assert_eq!(d.result, Err(WriteError::Stalled));
+        let (res, wr_c) = stalled.join().expect("stalled writer");
+        assert_eq!(res, Err(WriteError::Stalled));
+        // the reader comes back: c's retry writes its rest, then d
+        let reader = std::thread::spawn(move || {
+            let v = read_exactly(&mut r, 300_002);
+            (r, v)
+        });
+        let d = wr_c.deliver(b"t", b"chunk-c", &big);
+        assert_eq!((d.result, d.change), (Ok(()), Some(Trouble::None)), "the recovery, logged once");
+        let d = wr.deliver(b"t", b"chunk-d", b"d\n");
+        assert_eq!((d.result, d.change), (Ok(()), None));
+        let (r, got) = reader.join().expect("reader");
+        assert_eq!(&got[..300_000], &big[..]);
+        assert_eq!(&got[300_000..], b"d\n");
+        drop(wr_c);
+        drop(wr);
+        assert!(lock().unfinished.is_none() && lock().owed.capacity() == 0, "all freed with the last writer");
+        drop(r);
+        // SAFETY: the write end this test opened.
+        unsafe { libc::close(w) };
+    }
+}
