@@ -246,3 +246,106 @@ fn stalled_stdout_times_out_retries_then_every_record_once() {
         panic!("n values are not exactly 0..{acked}: sorted index {i} holds {v}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// a real Fluent Bit (FLUENT_BIT_BIN)
+
+/// Fluent Bit with gdummy (50 records/s, then `input` keys) into gstdout (`props`), then the
+/// command-line `service` options, started with stdout piped.
+fn real_fluent_bit(fb: &str, input: &[&str], props: &[&str], service: &[&str]) -> Running {
+    let mut args: Vec<String> = vec!["-e".into(), s(&rust_plugin("in-gdummy", "in_gdummy")), "-e".into(), gstdout()];
+    args.extend(["-i", "gdummy", "-p", "rate=50"].map(String::from));
+    for kv in input {
+        args.extend(["-p".to_string(), (*kv).to_string()]);
+    }
+    args.extend(["-o", "gstdout", "-m", "*"].map(String::from));
+    for kv in props {
+        args.extend(["-p".to_string(), (*kv).to_string()]);
+    }
+    args.extend(service.iter().map(|x| x.to_string()));
+    spawn(&PathBuf::from(fb), &args, &[("FLUENT_BIT_VERSION", "5.1.1")])
+}
+
+fn sigterm(child: &Child) {
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
+    // SAFETY: kill(2) on our child, not yet reaped.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+}
+
+fn assert_no_crash(stderr: &str) {
+    for bad in ["SIGSEGV", "SIGABRT", "SIGBUS", "SIGPIPE", "Aborted", "panicked"] {
+        assert!(!stderr.contains(bad), "{bad}:\n{stderr}");
+    }
+}
+
+/// Real Fluent Bit, stdout closed by its reader: it keeps running (no SIGPIPE death), gstdout
+/// says so in one error line, and SIGTERM ends it with exit code 0.
+#[test]
+fn real_fluent_bit_closed_stdout_one_line_no_crash() {
+    let Some(fb) = flb_host::fluent_bit_bin() else { return };
+    let mut run = real_fluent_bit(&fb, &[], &[], &["-f", "0.2"]);
+    let mut out = run.child.stdout.take().expect("piped stdout");
+    let mut first = [0u8; 8];
+    out.read_exact(&mut first).expect("gstdout printed something before the reader left");
+    drop(out);
+    let line = run.wait_line("stdout is closed (EPIPE)", Duration::from_secs(60));
+    // flushes keep failing for a while: still one line
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(matches!(run.child.try_wait(), Ok(None)), "Fluent Bit died after stdout closed");
+    sigterm(&run.child);
+    let (status, stderr) = run.finish(Duration::from_secs(60));
+    assert!(line.is_some(), "no EPIPE line from gstdout:\n{stderr}");
+    let st = status.unwrap_or_else(|| panic!("Fluent Bit did not stop on SIGTERM:\n{stderr}"));
+    assert_eq!((st.code(), st.signal()), (Some(0), None), "{stderr}");
+    assert_eq!(epipe_lines(&stderr).len(), 1, "one line for the closed state:\n{stderr}");
+    assert_no_crash(&stderr);
+}
+
+/// Real Fluent Bit, stdout stalled: gstdout's write gives up after `write_timeout`, the chunks
+/// go back to Fluent Bit's retry scheduler (no retry limit here), and once the reader reads
+/// again every one of gdummy's 200 records is printed exactly once, as whole JSON lines.
+#[test]
+fn real_fluent_bit_stalled_stdout_every_record_once() {
+    let Some(fb) = flb_host::fluent_bit_bin() else { return };
+    // records large enough that a few seconds of them fill the pipe
+    let big = format!("dummy={{\"pad\":\"{}\"}}", "x".repeat(2000));
+    let props = ["format=json_lines", "write_timeout=0.5s", "retry_limit=no_limits", "workers=2"];
+    let mut run = real_fluent_bit(&fb, &["samples=200", &big], &props, &["-f", "0.2"]);
+    let out = run.child.stdout.take().expect("piped stdout");
+    let stalled = run.wait_line("stdout is stalled", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_secs(1));
+    let reader = std::thread::spawn(move || {
+        let mut out = out;
+        let mut v = Vec::new();
+        let _ = out.read_to_end(&mut v);
+        v
+    });
+    // all 200 records out: 200 lines (the reader has them once Fluent Bit exits)
+    let recovered = run.wait_line("stdout takes writes again", Duration::from_secs(60));
+    // retries are scheduled seconds apart: give them time, then stop (the grace period flushes
+    // what is still pending)
+    std::thread::sleep(Duration::from_secs(8));
+    sigterm(&run.child);
+    let (status, stderr) = run.finish(Duration::from_secs(60));
+    let stdout = reader.join().expect("stdout reader");
+    assert!(stalled.is_some(), "gstdout never reported the stall:\n{stderr}");
+    assert!(recovered.is_some(), "gstdout never reported the recovery:\n{stderr}");
+    let st = status.unwrap_or_else(|| panic!("Fluent Bit did not stop on SIGTERM:\n{stderr}"));
+    assert_eq!(st.code(), Some(0), "{stderr}");
+    assert_no_crash(&stderr);
+    let text = String::from_utf8(stdout).expect("UTF-8");
+    let mut dates = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("line {} is not JSON ({e}): {line:.80}", i + 1));
+        dates.push(v["date"].to_string());
+    }
+    let n = dates.len();
+    dates.sort();
+    dates.dedup();
+    assert_eq!(dates.len(), n, "a record printed twice:\n{stderr}");
+    assert_eq!(n, 200, "every record once:\n{stderr}");
+    let retries = stderr.lines().filter(|l| l.contains("retry in")).count();
+    assert!(retries > 0, "Fluent Bit scheduled no retry:\n{stderr}");
+    println!("200 records once each; Fluent Bit scheduled {retries} retries");
+}
