@@ -56,7 +56,7 @@ fn calls(stderr: &str, plugin: &str) -> Vec<String> {
     stderr
         .lines()
         .filter_map(|l| l.find(&tag).map(|i| &l[i + tag.len()..]))
-        .map(|c| c.split(|ch: char| ch == ' ' || ch == '(').next().unwrap_or("").to_string())
+        .map(|c| c.split([' ', '(']).next().unwrap_or("").to_string())
         .collect()
 }
 
