@@ -116,12 +116,25 @@ fn epipe_lines(stderr: &str) -> Vec<&str> {
 /// one per chunk. Nothing of the plugin's memory is left (host accounting).
 #[test]
 fn closed_stdout_one_line_retries_no_crash_no_leak() {
+    closed_stdout_run(&host_bin(), &[]);
+}
+
+/// The same through the ASan/UBSan host: no report (leaks included).
+#[test]
+fn closed_stdout_asan_clean() {
+    let env = flb_host::asan_env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let stderr = closed_stdout_run(&flb_host::host_asan_bin(), &env);
+    assert_eq!(flb_host::sanitizer_report(&stderr), None, "{stderr}");
+}
+
+fn closed_stdout_run(bin: &PathBuf, env: &[(&str, &str)]) -> String {
     let args = pipeline_args(
         3,
         &[],
         &["--interval", "0.02", "--flush", "0.05", "--duration", "2", "--retry-wait", "0.05", "--retry-limit", "2"],
     );
-    let mut run = spawn(&host_bin(), &args, &[]);
+    let mut run = spawn(bin, &args, env);
     let mut out = run.child.stdout.take().expect("piped stdout");
     let mut first = [0u8; 16];
     out.read_exact(&mut first).expect("gstdout printed something before the reader left");
@@ -147,7 +160,33 @@ fn closed_stdout_one_line_retries_no_crash_no_leak() {
     assert_eq!(field(&o, "records"), field(&inp, "records"), "{stderr}");
     assert!(field(&inp, "collects") >= 20, "input kept running after the close: {stderr}");
     let all = summary_fields(&stderr, "all:");
-    assert_eq!(field(&all, "live_bytes"), 0, "{stderr}");
+    if all.contains_key("live_bytes") {
+        assert_eq!(field(&all, "live_bytes"), 0, "{stderr}");
+    }
+    stderr
+}
+
+/// Nobody ever reads stdout: the shutdown (`--duration`) still ends, within the grace period plus
+/// a `write_timeout` or two, with exit code 0; before issue 14 the flush blocked in `write(2)`
+/// held gstdout's lock forever and the host never exited.
+#[test]
+fn stalled_stdout_does_not_hang_the_shutdown() {
+    let args = pipeline_args(
+        200,
+        &["workers=2", "format=json_lines", "write_timeout=0.5s"],
+        &["--interval", "0.01", "--flush", "0.05", "--duration", "2", "--grace", "1"],
+    );
+    let mut run = spawn(&host_bin(), &args, &[]);
+    let out = run.child.stdout.take().expect("piped stdout");
+    let stall = run.wait_line("stdout is stalled", Duration::from_secs(60));
+    let (status, stderr) = run.finish(Duration::from_secs(90));
+    drop(out);
+    assert!(stall.is_some(), "the pipe never filled: {stderr}");
+    let st = status.unwrap_or_else(|| panic!("the shutdown hung behind the stalled stdout:\n{stderr}"));
+    assert_eq!(st.code(), Some(0), "{stderr}");
+    let o = summary(&stderr, "gstdout.0");
+    assert!(field(&o, "retries") >= 1, "{stderr}");
+    assert_eq!(field(&summary_fields(&stderr, "all:"), "live_bytes"), 0, "{stderr}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,4 +387,23 @@ fn real_fluent_bit_stalled_stdout_every_record_once() {
     let retries = stderr.lines().filter(|l| l.contains("retry in")).count();
     assert!(retries > 0, "Fluent Bit scheduled no retry:\n{stderr}");
     println!("200 records once each; Fluent Bit scheduled {retries} retries");
+}
+
+/// Real Fluent Bit, nobody ever reads stdout: SIGTERM still ends it (exit code 0) within its
+/// grace period and a `write_timeout` or two.
+#[test]
+fn real_fluent_bit_stalled_stdout_does_not_hang_the_shutdown() {
+    let Some(fb) = flb_host::fluent_bit_bin() else { return };
+    let big = format!("dummy={{\"pad\":\"{}\"}}", "x".repeat(2000));
+    let props = ["format=json_lines", "write_timeout=1s", "workers=2"];
+    let mut run = real_fluent_bit(&fb, &[&big], &props, &["-f", "0.2"]);
+    let out = run.child.stdout.take().expect("piped stdout");
+    let stalled = run.wait_line("stdout is stalled", Duration::from_secs(60));
+    sigterm(&run.child);
+    let (status, stderr) = run.finish(Duration::from_secs(60));
+    drop(out);
+    assert!(stalled.is_some(), "the pipe never filled:\n{stderr}");
+    let st = status.unwrap_or_else(|| panic!("Fluent Bit hung on SIGTERM behind the stalled stdout:\n{stderr}"));
+    assert_eq!(st.code(), Some(0), "{stderr}");
+    assert_no_crash(&stderr);
 }
