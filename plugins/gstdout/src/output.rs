@@ -111,9 +111,16 @@ impl Stdout {
 
     /// Writes all of `buf`, giving up when no byte could go out for `timeout`.
     pub fn write_all(&self, buf: &[u8], timeout: Duration) -> Result<(), Partial> {
+        self.write_all_within(buf, timeout, timeout)
+    }
+
+    /// [`write_all`](Self::write_all), waiting at most `first` for the first byte (0: only what
+    /// the descriptor takes at once), then at most `timeout` between bytes.
+    pub fn write_all_within(&self, buf: &[u8], first: Duration, timeout: Duration) -> Result<(), Partial> {
         let guard = SigpipeGuard::new();
         let mut off = 0;
         let mut last_progress = Instant::now();
+        let mut patience = first;
         // the non-blocking modes try first and wait only when the descriptor is full
         let mut must_wait = matches!(self.mode, Mode::PipeBufPieces | Mode::Blocking);
         let r = loop {
@@ -121,7 +128,7 @@ impl Stdout {
                 break Ok(());
             }
             if must_wait {
-                match self.wait_writable(timeout.saturating_sub(last_progress.elapsed())) {
+                match self.wait_writable(patience.saturating_sub(last_progress.elapsed())) {
                     Ok(true) => {}
                     Ok(false) => break Err(Partial { error: WriteError::Stalled, written: off }),
                     Err(e) => break Err(Partial { error: WriteError::Other(e), written: off }),
@@ -141,6 +148,7 @@ impl Stdout {
             if n > 0 {
                 off += n as usize;
                 last_progress = Instant::now();
+                patience = timeout;
                 must_wait = matches!(self.mode, Mode::PipeBufPieces | Mode::Blocking);
                 continue;
             }

@@ -12,6 +12,11 @@
 //!   Owed identities are bounded ([`MAX_OWED`], oldest forgotten first), and one entry is used up
 //!   by the first matching retry.
 //!
+//! Once a write timed out, stdout counts as stalled: later chunks wait for nothing (neither the
+//! turn nor the descriptor), they take what it accepts at once or go back with `FLB_RETRY`
+//! straight away, until a write succeeds after `write_timeout` without a failure. So a stall
+//! costs one `write_timeout`, not one per pending chunk (a shutdown with many chunks pending).
+//!
 //! Nothing is hashed while nothing is kept: the common path costs one mutex round trip.
 
 use crate::output::{Partial, Stdout, WriteError};
@@ -117,8 +122,11 @@ impl Writer {
     /// Writes a chunk's formatted text `text`, `tag` and `data` being the chunk as Fluent Bit
     /// passed it (its identity, should the write stop part way).
     pub fn deliver(&self, tag: &[u8], data: &[u8], text: &[u8]) -> Delivery {
-        let deadline = Instant::now() + self.timeout;
         let mut s = lock();
+        // stdout already found stalled: no more waiting a whole timeout per chunk (a shutdown
+        // with many chunks pending would take that many timeouts); only what it takes at once
+        let patience = if s.trouble == Some(WriteError::Stalled) { Duration::ZERO } else { self.timeout };
+        let deadline = Instant::now() + patience;
         while s.busy {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -141,7 +149,7 @@ impl Writer {
         s.busy = true;
         drop(s);
 
-        let (result, keep, owed) = self.write_turn(id, (tag, data), pending, text);
+        let (result, keep, owed) = self.write_turn(id, (tag, data), pending, text, patience);
 
         let mut s = lock();
         s.busy = false;
@@ -166,24 +174,25 @@ impl Writer {
         (tag, data): (&[u8], &[u8]),
         pending: Option<Unfinished>,
         text: &[u8],
+        patience: Duration,
     ) -> (Result<(), WriteError>, Option<Unfinished>, Option<ChunkId>) {
         let mut owed = None;
         let mut text = text;
         if let Some(p) = pending {
             if Some(p.id) == id {
                 // the retry of the chunk cut short: its rest only
-                return match self.out.write_all(&p.rest, self.timeout) {
+                return match self.out.write_all_within(&p.rest, patience, self.timeout) {
                     Ok(()) => (Ok(()), None, None),
                     Err(e) => (Err(e.error), Some(Unfinished { id: p.id, rest: p.rest[e.written..].to_vec() }), None),
                 };
             }
-            if let Err(e) = self.out.write_all(&p.rest, self.timeout) {
+            if let Err(e) = self.out.write_all_within(&p.rest, patience, self.timeout) {
                 let keep = Unfinished { id: p.id, rest: p.rest[e.written..].to_vec() };
                 return (Err(e.error), Some(keep), None);
             }
             owed = Some(p.id);
         }
-        match self.out.write_all(text, self.timeout) {
+        match self.out.write_all_within(text, patience, self.timeout) {
             Ok(()) => (Ok(()), None, owed),
             Err(Partial { error, written: 0 }) => (Err(error), None, owed),
             Err(Partial { error, written }) => {
@@ -285,6 +294,18 @@ mod tests {
         n as usize
     }
 
+    /// Delivers as Fluent Bit retries: again until it is OK (a minute at most).
+    fn until_ok(wr: &Writer, data: &[u8], text: &[u8]) -> Delivery {
+        let end = Instant::now() + Duration::from_secs(60);
+        loop {
+            let d = wr.deliver(b"t", data, text);
+            if d.result.is_ok() || Instant::now() > end {
+                return d;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// The state is process-wide, so the whole story is one test: a chunk cut short resumes on
     /// its retry; a cut-short chunk's rest goes out before the next chunk, and its retry then
     /// prints nothing; a writer waiting for a stalled one's turn gives up; all of it byte-exact.
@@ -301,14 +322,16 @@ mod tests {
         assert_eq!(d.change, Some(Trouble::Failing(WriteError::Stalled)));
         let first = queued(&r);
         assert!(first > 0 && first < a.len(), "{first}");
-        let again = wr.deliver(b"t", b"chunk-a", &a); // still nobody reads: nothing new logged
+        // still nobody reads: stalled already, so it gives up at once; nothing new logged
+        let again = wr.deliver(b"t", b"chunk-a", &a);
         assert_eq!((again.result, again.change), (Err(WriteError::Stalled), None));
+        assert_eq!(queued(&r), first);
         let reader = std::thread::spawn(move || {
             let v = read_exactly(&mut r, 300_000);
             (r, v)
         });
         let wr_long = Writer::new(w, Duration::from_secs(60));
-        let d = wr_long.deliver(b"t", b"chunk-b", b"chunk b, after the rest of a");
+        let d = until_ok(&wr_long, b"chunk-b", b"chunk b, after the rest of a");
         assert_eq!(d.result, Ok(()));
         let (mut r, got) = reader.join().expect("reader");
         assert_eq!(got, a, "chunk a exactly once");
@@ -319,6 +342,11 @@ mod tests {
         assert_eq!(d.result, Ok(()));
         assert_eq!(queued(&r), 0, "the owed chunk printed nothing");
         drop(wr_long);
+        // more than wr's 100 ms without a failure: the next success ends the stalled state
+        std::thread::sleep(Duration::from_millis(150));
+        let d = wr.deliver(b"t", b"calm", b"calm\n");
+        assert_eq!((d.result, d.change), (Ok(()), Some(Trouble::None)));
+        assert_eq!(read_exactly(&mut r, 5), b"calm\n");
 
         // 2. a writer holding the turn while stalled: another one gives up waiting for it
         let big = text(300_000, 7);
@@ -342,7 +370,7 @@ mod tests {
             let v = read_exactly(&mut r, 300_002);
             (r, v)
         });
-        let d = wr_c.deliver(b"t", b"chunk-c", &big);
+        let d = until_ok(&wr_c, b"chunk-c", &big);
         assert_eq!(d.result, Ok(()));
         // a failure less than its 3 s before: a flap, not yet a recovery
         assert_eq!(d.change, None);
