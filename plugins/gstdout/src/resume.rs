@@ -162,7 +162,8 @@ impl Writer {
         }
         let change = note(&mut s, result, self.timeout);
         drop(s);
-        TURN.cv.notify_one();
+        // all: a waiter whose deadline passed meanwhile would swallow a single wake-up
+        TURN.cv.notify_all();
         Delivery { result, change }
     }
 
@@ -236,17 +237,31 @@ fn shrink_if_empty(q: &mut VecDeque<ChunkId>) {
 }
 
 impl Drop for Writer {
-    /// The instance exits: what is kept for it is forgotten (its retries will not come); the
-    /// last instance frees everything (the library may be unloaded next).
+    /// The instance exits: the rest of its chunk cut short, if one is kept, gets one last try
+    /// (so the output does not end in half a line; no waiting when stdout is stalled), then what
+    /// is kept for it is forgotten (its retries will not come); the last instance frees
+    /// everything (the library may be unloaded next).
     fn drop(&mut self) {
-        let deadline = Instant::now() + self.timeout;
+        let me = self.id;
         let mut s = lock();
+        let patience = if s.trouble == Some(WriteError::Stalled) { Duration::ZERO } else { self.timeout };
+        let deadline = Instant::now() + patience;
         while s.busy && Instant::now() < deadline {
             let left = deadline.saturating_duration_since(Instant::now());
             s = TURN.cv.wait_timeout(s, left).unwrap_or_else(|p| p.into_inner()).0;
         }
+        if !s.busy && s.unfinished.as_ref().is_some_and(|u| u.id.instance == me) {
+            if let Some(u) = s.unfinished.take() {
+                s.busy = true;
+                drop(s);
+                // best effort: what does not go out now is lost with the instance
+                let _ = self.out.write_all_within(&u.rest, patience, self.timeout);
+                s = lock();
+                s.busy = false;
+                TURN.cv.notify_all();
+            }
+        }
         s.instances = s.instances.saturating_sub(1);
-        let me = self.id;
         if s.unfinished.as_ref().is_some_and(|u| u.id.instance == me) {
             s.unfinished = None;
         }
@@ -382,6 +397,23 @@ mod tests {
         assert_eq!(&got[..300_000], &big[..]);
         assert_eq!(&got[300_000..], b"d\n");
         drop(wr_c);
+
+        // 3. an instance exiting with a chunk cut short writes its rest (no half line at the end)
+        let e = text(300_000, 3);
+        let wr_e = Writer::new(w, Duration::from_secs(1));
+        assert_eq!(wr_e.deliver(b"t", b"chunk-e", &e).result, Err(WriteError::Stalled));
+        let mut r = r;
+        let queued_now = queued(&r);
+        let head = read_exactly(&mut r, queued_now);
+        let rest_len = e.len() - head.len();
+        let reader = std::thread::spawn(move || {
+            let v = read_exactly(&mut r, rest_len);
+            (r, v)
+        });
+        drop(wr_e); // the pipe is empty now: the rest's first write goes out at once
+        let (r, tail) = reader.join().expect("reader");
+        assert_eq!([head, tail].concat(), e, "chunk e whole, once");
+
         drop(wr);
         assert!(lock().unfinished.is_none() && lock().owed.capacity() == 0, "all freed with the last writer");
         drop(r);
