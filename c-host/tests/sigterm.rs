@@ -212,7 +212,8 @@ fn unknown_stage_is_a_usage_error() {
 /// A real Fluent Bit with our three plugins (gdummy and gtail with a db into gstdout) gets
 /// SIGTERM at 0 ms, 5 ms, ... 1.5 s after its start: it always ends by itself within the grace
 /// period, with exit code 0 or (a signal before Fluent Bit installed its handler) killed by that
-/// SIGTERM, never by another signal, and no crash or abort message.
+/// SIGTERM, never by another signal, and no crash or abort message. The runs share gtail's db: with
+/// a last run to the end of the file, every line is printed exactly once across all of them.
 #[test]
 fn real_fluent_bit_exits_cleanly_on_sigterm_at_any_delay() {
     use std::os::unix::process::ExitStatusExt;
@@ -235,6 +236,7 @@ fn real_fluent_bit_exits_cleanly_on_sigterm_at_any_delay() {
         .flat_map(|(p, l)| ["-e".to_string(), s(&rust_plugin(p, l))])
         .collect();
     let mut report: BTreeMap<u64, String> = BTreeMap::new();
+    let mut tailed: Vec<u64> = Vec::new();
     for delay_ms in [0u64, 5, 20, 50, 100, 200, 400, 800, 1500] {
         let out_path = dir.join(format!("out-{delay_ms}"));
         let err_path = dir.join(format!("err-{delay_ms}"));
@@ -272,7 +274,19 @@ fn real_fluent_bit_exits_cleanly_on_sigterm_at_any_delay() {
             assert!(!err.contains(bad), "{bad}: {}", ctx());
         }
         report.insert(delay_ms, format!("{:?}/{:?}", st.code(), st.signal()));
+        tailed.extend(tail_lines(&std::fs::read_to_string(&out_path).unwrap_or_default()));
     }
     println!("exit (code/signal) per SIGTERM delay in ms: {report:?}");
+    // every run shared the db: a last run to the end of the file, then each line exactly once
+    let conf_arg = s(&conf_path);
+    let args: Vec<&str> = libs.iter().map(String::as_str).chain(["-c", conf_arg.as_str()]).collect();
+    let last = flb_host::run_then_term(&fb, &args, &[("FLUENT_BIT_VERSION", "5.1.1")], None, Duration::from_secs(4));
+    assert_eq!(last.code, Some(0), "the last run: {}", last.stderr);
+    tailed.extend(tail_lines(&last.stdout));
+    let n = tailed.len();
+    tailed.sort_unstable();
+    tailed.dedup();
+    assert_eq!(tailed.len(), n, "a line printed twice across the SIGTERM runs");
+    assert_eq!(tailed, (0..LINES).collect::<Vec<_>>(), "every line once across the SIGTERM runs and the last one");
     let _ = std::fs::remove_dir_all(&dir);
 }
