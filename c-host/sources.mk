@@ -29,6 +29,7 @@ FLB_HOST_SRC_NAMES := \
 	run.c \
 	sample.c \
 	shim.c \
+	sigterm_at.c \
 	util.c
 
 FLB_HOST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -pthread -rdynamic

@@ -417,6 +417,22 @@ void log_set_level(int level); /* --log-level, Log_Level */
 int log_get_level(void);
 int log_level_parse(const char *s);
 void host_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --sigterm-at STAGE (sigterm_at.c): SIGTERM sent once, just before the stage's plugin call */
+enum sigterm_stage {
+    SIGTERM_AFTER_LOAD, /* the first .so opened, before its register */
+    SIGTERM_REGISTER,   /* before the first FLBPluginRegister */
+    SIGTERM_INIT_FIRST, /* before the first FLBPluginInit */
+    SIGTERM_INIT_LATER, /* before the second FLBPluginInit */
+    SIGTERM_PRERUN,     /* before the first pre-run */
+    SIGTERM_STARTED,    /* the start complete, before any collect */
+    SIGTERM_COLLECT,    /* before the first collect */
+    SIGTERM_FLUSH,      /* before the first flush */
+};
+int sigterm_at_arm(const char *name); /* 0, or -1 for an unknown stage */
+const char *sigterm_stage_list(void);
+void sigterm_at(enum sigterm_stage stage);
+void sigterm_at_init(void); /* before each FLBPluginInit: the first, then a later one */
 /* Fluent Bit's flb_helper: `[ help]`, printed unless the level is off */
 void host_help(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* `flb-host: error: ...`, always printed: the command line's and the loader's failures */

@@ -161,6 +161,7 @@ static void *pipeline_thread(void *arg)
     set_thread_name("flb-pipeline");
     coro_thread_init(pl->h->coro_stack);
     start_instances(pl);
+    sigterm_at(SIGTERM_STARTED);
     pthread_mutex_lock(&pl->mu);
     pl->started = 1;
     pthread_cond_broadcast(&pl->cv);

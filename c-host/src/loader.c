@@ -127,6 +127,7 @@ int loader_register(const struct host *h, struct plugin_so *so, int hot_reloadin
             return -1;
         }
     }
+    sigterm_at(SIGTERM_REGISTER);
     PLUGIN_CALL(ret = so->reg(so->def));
     if (ret == -1) {
         /* Fluent Bit ignores this silently: the plugin just does not exist */
@@ -214,6 +215,7 @@ int loader_load_all(struct host *h)
             return -1;
         }
         h->sos[h->nsos++] = so;
+        sigterm_at(SIGTERM_AFTER_LOAD);
         if (loader_register(h, so, 0) != 0) {
             return -1;
         }
@@ -371,6 +373,7 @@ int instance_init(struct instance *in, enum abi_profile abi)
                    in->name, in->so->path);
         return -1;
     }
+    sigterm_at_init();
     if (in->type == FLB_PROXY_INPUT_PLUGIN) {
         PLUGIN_CALL(ret = in->so->init(in->go_in));
     } else {
@@ -392,6 +395,7 @@ void instance_prerun(struct instance *in, enum abi_profile abi, int enable_hot_r
     if (abi < ABI_2_2) {
         return;
     }
+    sigterm_at(SIGTERM_PRERUN);
     if (in->type == FLB_PROXY_INPUT_PLUGIN && in->so->in_prerun) {
         PLUGIN_CALL(ret = in->so->in_prerun(enable_hot_reload));
     } else if (in->type == FLB_PROXY_OUTPUT_PLUGIN && in->so->out_prerun) {
@@ -448,6 +452,7 @@ int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sin
     *bytes = 0;
     atomic_fetch_add(&in->collects, 1);
     collect_scope_enter(&sc);
+    sigterm_at(SIGTERM_COLLECT);
     if (use_ctx) {
         PLUGIN_CALL(ret = so->collect_ctx(remote_ctx(in), &data, &len));
     } else {
@@ -511,6 +516,7 @@ int instance_flush(struct instance *in, const void *data, size_t len, const char
     struct plugin_so *so = in->so;
     char *t = xstrdup(tag); /* fresh NUL-terminated copy, freed after the call */
     int ret;
+    sigterm_at(SIGTERM_FLUSH);
     if (so->flush_ctx) {
         PLUGIN_CALL(ret = so->flush_ctx(in->out_ctx->remote_context, data, len, t));
     } else {

@@ -17,6 +17,7 @@ static const char *usage_text =
     "                 [--no-direct-append] [--no-config-map] [--coro-stack BYTES|64K]\n"
     "                 [--log-level LEVEL] [--retry-limit N] [--retry-wait S] [--grace S]\n"
     "                 [--hot-reload | -Y] [--reload-after S]... [--reload-every S]\n"
+    "                 [--sigterm-at STAGE]\n"
     "  flb-host -e plugin.so ... (-i NAME | -o NAME) -h [--abi X] [--no-config-map]\n"
     "  flb-host check plugin.so [-p key=value]... [--bad key=value] [--abi X] [--count N]\n"
     "                 [--interval S] [--no-direct-append] [--no-config-map]\n"
@@ -57,7 +58,12 @@ static const char *usage_text =
     "  and waits for every pending record with no grace limit, exits the instances with\n"
     "  PreExit(1), unregisters the old registrations, then inits the same instances again (the\n"
     "  configuration is not read again). The run goes on until --duration, --max-records or a\n"
-    "  signal; counters in the summary add up across reloads (reloads=N in its first line).\n";
+    "  signal; counters in the summary add up across reloads (reloads=N in its first line).\n"
+    "\n"
+    "  --sigterm-at STAGE (run): flb-host sends itself SIGTERM once, just before the stage's\n"
+    "  plugin call: after-load (the first .so opened), register, init-first, init-later (the\n"
+    "  second init), prerun, started (before any collect), collect, flush (the first ones).\n"
+    "  It is taken as any SIGTERM: once the start is complete, the shutdown.\n";
 
 static void usage(void)
 {
@@ -233,6 +239,16 @@ static int add_reload_time(struct cli *c, const char *opt, const char *val)
     return OPT_OK;
 }
 
+static int arm_sigterm(struct cli *c, const char *opt, const char *val)
+{
+    (void) c;
+    if (sigterm_at_arm(val) != 0) {
+        host_error("invalid %s '%s' (%s)", opt, val, sigterm_stage_list());
+        return OPT_FAIL;
+    }
+    return OPT_OK;
+}
+
 /* -h before any -i/-o: the usage; after one: that plugin's help (the other options are still
  * read, e.g. an --abi after it), as fluent-bit -i NAME -h */
 static int ask_help(struct cli *c, const char *opt, const char *val)
@@ -287,6 +303,7 @@ static const struct cli_option options[] = {
      "records acknowledged with FLB_OK; 0 = no limit", NULL},
     {"--hot-reload", "-Y", RUN, 0, ARG_FLAG, F(host.hot_reload), 0, 0, NULL, NULL},
     {"--reload-after", NULL, RUN, 1, ARG_CALL, 0, 0, 0, NULL, add_reload_time},
+    {"--sigterm-at", NULL, RUN, 1, ARG_CALL, 0, 0, 0, NULL, arm_sigterm},
     {"--reload-every", NULL, RUN, 1, ARG_SECONDS_POS, F(host.reload_every), 0, 0,
      "seconds, > 0", NULL},
     {"--count", NULL, CHECK, 1, ARG_LONG, F(check.count), 1, LONG_MAX, "calls, >= 1", NULL},

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 const GDUMMY_ALLOWED: &str = "samples, dummy, metadata, rate, interval_sec, interval_nsec, copies, \
      start_time_sec, start_time_nsec, fixed_timestamp, flush_on_startup, and pace.";
-const GSTDOUT_ALLOWED: &str = "format, json_date_format, and json_date_key.";
+const GSTDOUT_ALLOWED: &str = "format, json_date_format, json_date_key, and write_timeout.";
 const GTAIL_ALLOWED: &str = "path, exclude_path, key, read_from_head, read_newly_discovered_files_from_head, \
      refresh_interval, watcher_interval, progress_check_interval, progress_check_interval_nsec, rotate_wait, \
      docker_mode, docker_mode_flush, docker_mode_parser, path_key, offset_key, ignore_older, \

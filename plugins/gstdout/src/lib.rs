@@ -4,8 +4,10 @@
 //! Keys (as the native `stdout`): `format` = `msgpack` (default) | `json` | `json_lines` |
 //! `json_stream`; `json_date_key` (default `date`, a false value such as `false` omits it);
 //! `json_date_format` = `double` (default) | `epoch` | `epoch_ms` (`epoch_millis`,
-//! `epoch_milliseconds`) | `iso8601` | `java_sql_timestamp`. See README.md for the details and the
-//! bad-input policy.
+//! `epoch_milliseconds`) | `iso8601` | `java_sql_timestamp`. One key of its own: `write_timeout`
+//! (default `10s`), how long a write may make no progress (stdout's reader stalled) before the
+//! chunk is handed back with `FLB_RETRY`. See README.md for the details, the bad-input policy and
+//! what happens when stdout is closed or stalled.
 //!
 //! The formatter is public so tests and benchmarks call it directly:
 //!
@@ -25,12 +27,14 @@ pub mod escape;
 pub mod format;
 pub mod num;
 pub mod output;
+pub mod resume;
 mod single_pass;
 pub mod walk;
 
 pub use date::DateFormat;
 pub use format::{ChunkError, ChunkStats, Format, Formatter, Options, SkipReason};
-pub use output::{write_all_locked, WriteError};
+pub use output::{Stdout, WriteError};
+pub use resume::{Delivery, Trouble, Writer};
 pub use walk::Scratch;
 
 use flb_plugin_sdk::prelude::*;
@@ -54,8 +58,19 @@ pub struct Gstdout {
     /// instead of `thread_local!`: it is freed at exit (no memory left behind on worker threads of
     /// a host that unloads the plugin, no TLS destructors pointing into an unmapped library).
     pool: Mutex<Vec<Workspace>>,
-    fd: i32,
+    out: Writer,
 }
+
+/// The `write_timeout` key: how long a write to stdout may make no progress before the chunk goes
+/// back to Fluent Bit with `FLB_RETRY`.
+pub const WRITE_TIMEOUT: Key = Key::time("write_timeout").default("10s").desc(
+    "How long a write to stdout may make no progress (its reader stalled) before the chunk is \
+     retried later (FLB_RETRY); waiting for another flush's write counts too. A chunk cut short \
+     resumes where it stopped. Seconds, or with an s, m, h suffix; must be above 0.",
+);
+
+/// Every key: the native stdout output's, then `write_timeout`.
+pub const KEYS: &[Key] = &[format::FORMAT, format::JSON_DATE_FORMAT, format::JSON_DATE_KEY, WRITE_TIMEOUT];
 
 impl Gstdout {
     fn take_ws(&self) -> Workspace {
@@ -89,25 +104,39 @@ impl Gstdout {
                 );
             }
         }
-        write_all_locked(self.fd, &ws.out).map_err(|e| match e {
-            WriteError::WouldBlock => FlushError::Retry(Error::new(e.to_string())),
-            WriteError::Closed { .. } | WriteError::Other { .. } => FlushError::Drop(Error::new(e.to_string())),
-        })
+        let d = self.out.deliver(tag, data, &ws.out);
+        // one line per change of stdout's state, not one per chunk while it lasts
+        match d.change {
+            Some(Trouble::Failing(e)) => flb_error!(
+                self.log,
+                "{e}: chunks are handed back for retry (FLB_RETRY) until it takes writes again; \
+                 a chunk cut short resumes where it stopped"
+            ),
+            Some(Trouble::None) => flb_info!(self.log, "stdout takes writes again"),
+            None => {}
+        }
+        d.result.map_err(|e| FlushError::Retry(Error::new(e.to_string())))
     }
 }
 
 impl OutputPlugin for Gstdout {
     const NAME: &'static str = "gstdout";
     const DESCRIPTION: &'static str = "Prints events to STDOUT (Rust, as the native stdout)";
-    const KEYS: &'static [Key] = format::KEYS;
+    const KEYS: &'static [Key] = KEYS;
 
     fn init(ctx: &mut InitContext<'_>) -> Result<Self> {
-        let opts = Options::from_config(&ctx.config())?;
+        let cfg = ctx.config();
+        let opts = Options::from_config(&cfg)?;
+        let timeout = cfg.duration(&WRITE_TIMEOUT)?;
+        if timeout.is_zero() {
+            let v = cfg.string(&WRITE_TIMEOUT).unwrap_or("0");
+            return Err(Error::config("write_timeout", v, "a duration above 0, such as 10s"));
+        }
         Ok(Gstdout {
             log: ctx.logger(),
             fmt: Formatter::new(opts),
             pool: Mutex::new(Vec::new()),
-            fd: libc::STDOUT_FILENO,
+            out: Writer::new(libc::STDOUT_FILENO, timeout),
         })
     }
 

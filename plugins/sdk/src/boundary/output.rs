@@ -116,7 +116,9 @@ pub unsafe fn output_flush<P: OutputPlugin>(
     guard(&inst.log, "FLBPluginFlush", abi::FLB_ERROR, || match inst.plugin.flush(Chunk::new(tag, bytes)) {
         Ok(()) => abi::FLB_OK,
         Err(e @ FlushError::Retry(_)) => {
-            inst.log.warn(format_args!("flush: {e}"));
+            // debug: the engine logs every retry itself ("[engine] failed to flush chunk ...,
+            // retry in N seconds"); a plugin whose output is in trouble says so once, its own way
+            inst.log.debug(format_args!("flush: {e}"));
             abi::FLB_RETRY
         }
         Err(e @ FlushError::Drop(_)) => {
