@@ -4,7 +4,8 @@
 #   make demo      plugins + C host, gdummy into gstdout for a few seconds
 #   make test      every test (Rust, C host, sanitizers, bench smoke run)
 #   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer, and
-#                  the worker test plugin through a ThreadSanitizer flb-host
+#                  the worker test plugin, gdummy -> gstdout (4 workers) and gtail under rotation with
+#                  pause/resume through a ThreadSanitizer flb-host (c-host/tsan/run.sh)
 #   make headers   regenerate include/flb_plugin.h with cbindgen (tools/gen-header; cargo test -p gen-header,
 #                  part of make test, fails while the checked-in header is stale)
 #   make bench     benchmarks: Rust against Go against C floor, and against native plugins inside the
@@ -73,7 +74,10 @@ test: plugins test-plugins host
 # take turns on the fake host through a test-side std Mutex TSan cannot see; each stress test runs
 # its own threads. Missing nightly fails in CI.
 SAN_TARGET := $(shell rustc -vV | sed -n 's/^host: //p')
-SAN_TESTS := -p flb-plugin-sdk --test lifetime --test boundary
+SAN_TESTS := -p flb-plugin-sdk --test lifetime --test boundary --test tsan_locks
+# c-host/tsan/run.sh runs these through a ThreadSanitizer flb-host; one cargo invocation builds them
+# all (they share the SDK and its dependencies).
+TSAN_PLUGINS := in-sdkworker out-sdktest in-gdummy out-gstdout in-gtail
 sanitize:
 	@if ! $(CARGO) +nightly --version >/dev/null 2>&1; then \
 		if [ "$$CI" = true ]; then echo "FAIL sanitize: no nightly toolchain"; exit 1; fi; \
@@ -82,7 +86,7 @@ sanitize:
 	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/plugins/sdk/tsan.supp" \
 		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/tsan -- --test-threads=1 && \
 	RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer --cfg flb_tsan" \
-		$(CARGO) +nightly build -p in-sdkworker -p out-sdktest --target $(SAN_TARGET) --target-dir target/tsan && \
+		$(CARGO) +nightly build $(foreach p,$(TSAN_PLUGINS),-p $(p)) --target $(SAN_TARGET) --target-dir target/tsan && \
 	c-host/tsan/run.sh target/tsan/$(SAN_TARGET)/debug && \
 	RUSTFLAGS="-Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer" \
 	ASAN_OPTIONS="detect_leaks=1" \
