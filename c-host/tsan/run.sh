@@ -5,8 +5,9 @@
 #   - the SDK's worker test input into its test output, 4 and 2 output workers, with pause/resume;
 #   - gdummy into gstdout with 4 output workers (gstdout's per-thread buffer pool, its write lock);
 #   - gtail into gstdout while rotate_writer.py appends numbered lines and rotates the file by
-#     rename 5 times, with an offset db, short rotate_wait and refresh_interval, and the input
-#     paused and resumed mid-way (gtail's worker and inotify threads, the SDK's hand-over).
+#     rename 5 times (each file once gtail has opened it), with an offset db, short rotate_wait and
+#     refresh_interval, and the input paused and resumed mid-way (gtail's worker thread and its
+#     inotify watch, SQLite, the SDK's hand-over).
 # Fails on any TSan report, on a lost or repeated record, or on a plugin summary that disagrees.
 # Usage: c-host/tsan/run.sh <dir holding libin_sdkworker.so, libout_sdktest.so, libin_gdummy.so,
 #        libout_gstdout.so and libin_gtail.so>
@@ -111,7 +112,8 @@ run_gtail() {
     # The writer starts again with the host: a second start must not find the first one's files.
     for attempt in 1 2; do
         rm -rf "$dir"; mkdir -p "$dir"; : >"$dir/app.log"
-        python3 c-host/tsan/rotate_writer.py "$dir/app.log" "$total" "$rotations" &
+        python3 c-host/tsan/rotate_writer.py "$dir/app.log" "$total" "$rotations" "$dir/tail.db" \
+            >"$log.writer" 2>&1 &
         local writer=$!
         rc=0
         host_once "$log" -e "$plugins/libin_gtail.so" -e "$plugins/libout_gstdout.so" \
@@ -130,7 +132,7 @@ run_gtail() {
     dups=$(grep -o '"log":"line [0-9]*"}$' "$log.out" | sort | uniq -d | head -3 | tr '\n' ' ')
     rotated=$(grep -c ': rotated (now ' "$log.err" || true)
     if [ $wrc != 0 ]; then
-        echo "FAIL tsan $name: the writer failed (exit $wrc)"; status=1
+        echo "FAIL tsan $name: the writer failed (exit $wrc): $(tail -n 3 "$log.writer")"; status=1
     elif grep -q "WARNING: ThreadSanitizer" "$log.err"; then
         echo "FAIL tsan $name: ThreadSanitizer report in $log.err"; status=1
     elif [ "$got" != "$total" ] || [ "$uniq" != "$total" ]; then
