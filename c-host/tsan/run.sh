@@ -148,8 +148,14 @@ run_gtail() {
     fi
 }
 
-run direct-append-workers4 200000 -o sdktest_out -m 'worker.*' -p workers=4
-run instance-tag 100000 -p direct=off -o sdktest_out -m '*' -p workers=2 --no-direct-append
-run_gdummy gdummy-gstdout-workers4 50000 -p workers=4
-run_gtail gtail-rotation-pause 30000 5
+# Each run's wall time, for the cost of make sanitize (README "Sanitizers").
+timed() {
+    local t0=$SECONDS
+    "$@"
+    echo "     ($2: $((SECONDS - t0)) s)"
+}
+timed run direct-append-workers4 200000 -o sdktest_out -m 'worker.*' -p workers=4
+timed run instance-tag 100000 -p direct=off -o sdktest_out -m '*' -p workers=2 --no-direct-append
+timed run_gdummy gdummy-gstdout-workers4 50000 -p workers=4
+timed run_gtail gtail-rotation-pause 30000 5
 exit $status
