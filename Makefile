@@ -78,14 +78,17 @@ SAN_TESTS := -p flb-plugin-sdk --test lifetime --test boundary --test tsan_locks
 # c-host/tsan/run.sh runs these through a ThreadSanitizer flb-host; one cargo invocation builds them
 # all (they share the SDK and its dependencies).
 TSAN_PLUGINS := in-sdkworker out-sdktest in-gdummy out-gstdout in-gtail
+# TSan builds keep line tables only (reports still name file:line): full debug info made building
+# gdummy, gstdout and gtail (SQLite, regex, encoding_rs) take half as long again (166 s against
+# 111 s here on a cold target dir).
+TSAN_ENV := CARGO_PROFILE_DEV_DEBUG=line-tables-only RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer --cfg flb_tsan"
 sanitize:
 	@if ! $(CARGO) +nightly --version >/dev/null 2>&1; then \
 		if [ "$$CI" = true ]; then echo "FAIL sanitize: no nightly toolchain"; exit 1; fi; \
 		echo "skipped: make sanitize needs the nightly toolchain (rustup toolchain install nightly)"; exit 0; fi; \
-	RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer --cfg flb_tsan" \
-	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/plugins/sdk/tsan.supp" \
+	$(TSAN_ENV) TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/plugins/sdk/tsan.supp" \
 		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/tsan -- --test-threads=1 && \
-	RUSTFLAGS="-Zsanitizer=thread -Cunsafe-allow-abi-mismatch=sanitizer --cfg flb_tsan" \
+	$(TSAN_ENV) \
 		$(CARGO) +nightly build $(foreach p,$(TSAN_PLUGINS),-p $(p)) --target $(SAN_TARGET) --target-dir target/tsan && \
 	c-host/tsan/run.sh target/tsan/$(SAN_TARGET)/debug && \
 	RUSTFLAGS="-Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer" \
