@@ -503,6 +503,48 @@ pub fn sanitizer_report(stderr: &str) -> Option<&str> {
         .map(|at| &stderr[stderr[..at].rfind('\n').map_or(0, |n| n + 1)..])
 }
 
+/// The run has no sanitizer report ([`sanitizer_report`]); `what` names the run in the panic, which
+/// shows the report and all the output otherwise.
+pub fn assert_no_sanitizer_report(run: &Run, what: &str) {
+    if let Some(r) = sanitizer_report(&run.stderr) {
+        panic!("{what}: sanitizer report:\n{r}\n\n{}", run.all());
+    }
+}
+
+/// Whether LeakSanitizer runs in the ASan host here: the C test plugin `in_trules` leaking 16 bytes
+/// per flush into `out_tout`, with [`lsan_suppressions`] in effect, must be reported and end the
+/// host with exit code 23. `Err` says why it cannot run (it needs ptrace-like rights, which some
+/// containers deny); a run that should have been reported and was not for any other reason (a
+/// suppression hiding a plugin's leak, say) panics.
+pub fn lsan_probe() -> Result<(), String> {
+    let (i, o) = (s(&test_plugin("in_trules")), s(&test_plugin("out_tout")));
+    let run =
+        run_asan_v(&host_args(&[&i, &o], "-i trules -o tout -p leak=16 --interval 0.05 --flush 0.1 --duration 0.3"));
+    if run.stderr.contains("ERROR: LeakSanitizer: detected memory leaks") {
+        assert_eq!(run.code, Some(23), "a leak report ends the host with ASAN_OPTIONS' exitcode: {}", run.all());
+        assert!(!run.stderr.contains("Suppressions used:"), "the plugin's leak matched a suppression: {}", run.all());
+        return Ok(());
+    }
+    let cannot = ["LeakSanitizer has encountered a fatal error", "LeakSanitizer does not work under ptrace"];
+    if let Some(why) = cannot.iter().find(|m| run.stderr.contains(*m)) {
+        return Err(format!("LeakSanitizer cannot run here ({why}; it needs ptrace-like rights)"));
+    }
+    panic!("a plugin leaking 16 bytes per flush was not reported by LeakSanitizer: {}", run.all());
+}
+
+/// [`lsan_probe`] once per test process; when LeakSanitizer cannot run, [`missing_tool`] (a failure
+/// in CI) and `false`: the caller's ASan runs then still check ASan and UBSan errors, not leaks.
+pub fn require_lsan() -> bool {
+    static WORKS: OnceLock<Result<(), String>> = OnceLock::new();
+    match WORKS.get_or_init(lsan_probe) {
+        Ok(()) => true,
+        Err(why) => {
+            missing_tool(&format!("{why}: leak detection off, ASan and UBSan errors still checked"));
+            false
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Environment probes
 

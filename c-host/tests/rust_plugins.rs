@@ -1,7 +1,9 @@
 //! Our Rust plugins through flb-host: every profile, the ASan build, and check mode. A package
 //! that is not a workspace member fails the test. Under the ASan build any sanitizer report fails,
 //! a LeakSanitizer report at exit included (nothing the plugins allocated may outlive `dlclose`;
-//! c-host/lsan.supp names what of the host, ld.so or glibc is not counted, nothing of a plugin).
+//! c-host/lsan.supp names what of the host, ld.so or glibc is not counted, nothing of a plugin), and
+//! LeakSanitizer is first proved to work ([`require_lsan`]). asan_plugins.rs runs every plugin's
+//! check mode and more pipelines through the ASan build.
 
 use flb_host::*;
 use std::time::Duration;
@@ -68,7 +70,13 @@ fn pipeline(input: &Plugin, output: &Plugin, asan: bool, abi: &str) {
     }
     args.extend_from_slice(&["--interval", "0.1", "--flush", "0.2", "--duration", "1.0"]);
     args.extend_from_slice(&["--abi", abi]);
-    let run = if asan { run_asan(&args, &[], Duration::from_secs(60)) } else { run_host(&args) };
+    // An ASan run checks leaks only where LeakSanitizer works: a missing one fails in CI.
+    let run = if asan {
+        require_lsan();
+        run_asan(&args, &[], Duration::from_secs(60))
+    } else {
+        run_host(&args)
+    };
     if let Some(report) = sanitizer_report(&run.stderr) {
         panic!("{} -> {} abi {abi}: sanitizer report:\n{report}\n\n{}", input.pkg, output.pkg, run.all());
     }

@@ -19,7 +19,7 @@ pub mod api;
 pub mod boundary;
 pub mod events;
 mod macros;
-mod sync;
+pub mod sync;
 
 #[cfg(flb_sdk_cbindgen)]
 mod c_decls;

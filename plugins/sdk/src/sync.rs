@@ -6,6 +6,10 @@
 //! every hand-over through a contended lock as a race. Under `--cfg flb_tsan` (`make sanitize`) each
 //! acquire and release is also announced to TSan with its annotation calls; in normal builds those
 //! are empty inline functions.
+//!
+//! [`Mutex`] is public for plugins: state a plugin shares between Fluent Bit's threads (output
+//! workers, an input's worker thread) behind a `std::sync::Mutex` gets false race reports from
+//! `make sanitize` whenever the lock is contended; behind this one, TSan sees the hand-over.
 
 use std::sync::PoisonError;
 use std::time::Duration;
@@ -36,28 +40,32 @@ mod tsan {
     pub(super) fn release<T>(_: *const T) {}
 }
 
-/// A mutex that does not poison.
+/// A mutex that does not poison (a panic while it was held was already caught and logged by the
+/// SDK's boundary; the data stays usable), whose hand-overs ThreadSanitizer sees.
 #[derive(Default)]
-pub(crate) struct Mutex<T>(std::sync::Mutex<T>);
+pub struct Mutex<T>(std::sync::Mutex<T>);
 
-/// Holds a [`Mutex`].
-pub(crate) struct MutexGuard<'a, T> {
+/// Holds a [`Mutex`]; dropping it releases the lock.
+pub struct MutexGuard<'a, T> {
     guard: Option<std::sync::MutexGuard<'a, T>>,
     lock: *const std::sync::Mutex<T>,
 }
 
 impl<T> Mutex<T> {
-    pub(crate) const fn new(v: T) -> Self {
+    /// A mutex holding `v`.
+    pub const fn new(v: T) -> Self {
         Mutex(std::sync::Mutex::new(v))
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+    /// Waits for the lock and holds it until the guard is dropped.
+    pub fn lock(&self) -> MutexGuard<'_, T> {
         let g = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         tsan::acquire(&self.0);
         MutexGuard { guard: Some(g), lock: &self.0 }
     }
 
-    pub(crate) fn into_inner(self) -> T {
+    /// The value, without locking (nothing else can hold it).
+    pub fn into_inner(self) -> T {
         self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
     }
 }
