@@ -18,7 +18,9 @@
 //! builds take many minutes), `make bench` (the full benchmark run, minutes), `make bench-quick`
 //! (the bench smoke run `make test` already does), `make lint` (CI runs the same `cargo fmt
 //! --check` and clippy itself before `make test`; a cold clippy run takes minutes), `make clean`
-//! (deletes `target/`, this test's own binary and the plugins the other tests load), and the
+//! (deletes `target/`, this test's own binary and the plugins the other tests load), `make fuzz`
+//! (with any arguments: nightly builds and minutes of fuzzing; `make test` replays the corpora) and
+//! `make miri` (minutes of Miri; `.ci/run` runs it after `make test`), and the
 //! commands of the official container image (`docker ...`, or naming its `/fluent-bit/`
 //! directory: they need Docker and a network).
 //!
@@ -62,14 +64,21 @@ fn image_command(text: &str) -> bool {
 }
 
 /// Commands the README shows that are not run, and why.
-const NOT_RUN: [(&str, &str); 6] = [
+const NOT_RUN: [(&str, &str); 8] = [
     ("make test", "the test suite this test is part of"),
     ("make sanitize", "part of make test; sanitizer builds take many minutes"),
     ("make bench", "the full benchmark run takes minutes"),
     ("make bench-quick", "the bench smoke run make test already does"),
     ("make lint", "CI runs the same cargo fmt --check and clippy before make test; cold clippy takes minutes"),
     ("make clean", "deletes target/, this test's binary and the plugins other tests load"),
+    ("make fuzz", "builds the fuzz targets with nightly and runs each for minutes; make test replays their corpora"),
+    ("make miri", "Miri interprets the SDK's tests for minutes; .ci/run runs it after make test"),
 ];
+
+/// Whether `text` is the not-run command `n`, with or without arguments (`make fuzz FUZZ_SECONDS=600`).
+fn is_not_run(text: &str, n: &str) -> bool {
+    text.strip_prefix(n).is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Kind {
@@ -655,7 +664,7 @@ fn run_all(cmds: &[Cmd], files: &Files, fb: Option<&Path>, tag: &str) -> Vec<Str
 fn to_run(cmds: &[Cmd]) -> Vec<Cmd> {
     let keep: Vec<Cmd> = cmds
         .iter()
-        .filter(|c| !NOT_RUN.iter().any(|(n, _)| c.text == *n) && !image_command(&c.text))
+        .filter(|c| !NOT_RUN.iter().any(|(n, _)| is_not_run(&c.text, n)) && !image_command(&c.text))
         .cloned()
         .collect();
     let (mut make, rest): (Vec<Cmd>, Vec<Cmd>) = keep.into_iter().partition(|c| c.text.starts_with("make "));
@@ -739,7 +748,7 @@ fn the_readmes_commands_are_found() {
     }
     assert!(cmds.iter().any(Cmd::uses_fluent_bit), "no fluent-bit command");
     for (n, _) in NOT_RUN {
-        if !cmds.iter().any(|c| c.text == n) {
+        if !cmds.iter().any(|c| is_not_run(&c.text, n)) {
             println!("note: {n} is listed as not run but no README shows it any more");
         }
     }
@@ -749,6 +758,8 @@ fn the_readmes_commands_are_found() {
 #[test]
 fn extraction_helpers() {
     assert_eq!(strip_comment("make demo   # builds it"), "make demo");
+    assert!(is_not_run("make fuzz", "make fuzz") && is_not_run("make fuzz FUZZ_SECONDS=600", "make fuzz"));
+    assert!(!is_not_run("make fuzzy", "make fuzz") && !is_not_run("make bench-quick", "make bench"));
     assert_eq!(strip_comment("echo '# not' \"#nor\" a#b"), "echo '# not' \"#nor\" a#b");
     assert_eq!(
         as_run("x --duration 3 --duration 0.5 fluent-bit-y", None),

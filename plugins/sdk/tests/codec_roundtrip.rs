@@ -489,7 +489,9 @@ fn leaf() -> impl Strategy<Value = M> {
 }
 
 fn value() -> impl Strategy<Value = M> {
-    leaf().prop_recursive(6, 200, 10, |inner| {
+    // Under Miri (make miri) smaller trees: every step is interpreted, and the prefix tests are quadratic.
+    let (depth, nodes) = if cfg!(miri) { (3, 16) } else { (6, 200) };
+    leaf().prop_recursive(depth, nodes, 10, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..10).prop_map(M::Arr),
             prop::collection::vec((inner.clone(), inner), 0..10).prop_map(M::Map),
