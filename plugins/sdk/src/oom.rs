@@ -35,6 +35,10 @@ use std::alloc::{GlobalAlloc, Layout, System};
 pub const RESERVE_BYTES: usize = 1 << 20;
 /// The largest alignment the reserve serves (its own alignment).
 const RESERVE_ALIGN: usize = 4096;
+/// The largest block the reserve serves. It is for the small allocations of a callback's own
+/// bookkeeping; a larger request is an input-sized buffer, which must take a fallible path
+/// (`try_reserve`) that fails the callback cleanly instead of filling the reserve.
+pub const RESERVE_MAX_BLOCK: usize = 64 << 10;
 /// What the boundary's probe asks of `malloc` to decide memory is back.
 const PROBE_BYTES: usize = 64 << 10;
 
@@ -65,7 +69,7 @@ fn in_reserve(p: *mut u8) -> bool {
 
 /// A block of the reserve, or NULL when it has no room (or the alignment is beyond its own).
 fn reserve_alloc(layout: Layout) -> *mut u8 {
-    if layout.align() > RESERVE_ALIGN {
+    if layout.align() > RESERVE_ALIGN || layout.size() > RESERVE_MAX_BLOCK {
         REFUSED.fetch_add(1, Ordering::Relaxed);
         return core::ptr::null_mut();
     }
@@ -92,11 +96,21 @@ fn reserve_alloc(layout: Layout) -> *mut u8 {
     }
 }
 
-fn reserve_free() {
+/// Returns a block. The bump offset resets when the last live block goes, and steps back when the
+/// block was the newest one (a string built and dropped while an older block stays).
+fn reserve_free(p: *mut u8, size: usize) {
+    let start = p as usize - reserve_base();
     let mut s = STATE.load(Ordering::Relaxed);
     loop {
-        let live = (s >> 32).saturating_sub(1);
-        let next = if live == 0 { 0 } else { (live << 32) | (s & 0xffff_ffff) };
+        let (live, off) = ((s >> 32).saturating_sub(1), s & 0xffff_ffff);
+        let off = if live == 0 {
+            0
+        } else if (start + size) as u64 == off {
+            start as u64
+        } else {
+            off
+        };
+        let next = (live << 32) | off;
         match STATE.compare_exchange_weak(s, next, Ordering::AcqRel, Ordering::Relaxed) {
             Ok(_) => return,
             Err(now) => s = now,
@@ -139,7 +153,7 @@ unsafe impl GlobalAlloc for OomSafeAlloc {
 
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
         if in_reserve(p) {
-            reserve_free();
+            reserve_free(p, layout.size());
         } else {
             // SAFETY: p came from System with this layout (it is not a reserve block).
             unsafe { System.dealloc(p, layout) }
@@ -186,7 +200,8 @@ unsafe impl GlobalAlloc for OomSafeAlloc {
 pub struct OomStats {
     /// Allocations `malloc` refused and the reserve served.
     pub served: u64,
-    /// Allocations neither could serve (the process aborts right after such a one).
+    /// Allocations neither could serve: larger than [`RESERVE_MAX_BLOCK`] or no room left. A
+    /// fallible caller (`try_reserve`) gets an error; an infallible one aborts the process.
     pub refused: u64,
     /// Reserve blocks still in use.
     pub live: u64,
@@ -219,8 +234,9 @@ pub(crate) fn short_of_memory() -> Option<(u64, bool)> {
         EPISODE.store(false, Ordering::Relaxed);
         return None;
     }
-    // SAFETY: a plain malloc/free pair of the probe size.
-    let probe = unsafe { libc::malloc(PROBE_BYTES) };
+    // SAFETY: a plain malloc/free pair of the probe size. black_box: the compiler may otherwise
+    // remove an unused malloc/free pair and take the probe as always succeeding.
+    let probe = std::hint::black_box(unsafe { libc::malloc(PROBE_BYTES) });
     if probe.is_null() {
         let first = !EPISODE.swap(true, Ordering::Relaxed);
         return Some((live, first));
@@ -292,14 +308,14 @@ mod tests {
         assert!(in_reserve(a) && in_reserve(b));
         assert_eq!(b as usize % 64, 0);
         assert!(stats().live >= 2);
-        reserve_free();
-        reserve_free();
+        reserve_free(b, 64);
+        reserve_free(a, 10);
     }
 
     #[test]
-    fn a_block_larger_than_the_reserve_is_refused() {
+    fn a_block_larger_than_the_largest_reserve_block_is_refused() {
         let before = stats().refused;
-        let p = reserve_alloc(Layout::from_size_align(RESERVE_BYTES + 1, 1).expect("layout"));
+        let p = reserve_alloc(Layout::from_size_align(RESERVE_MAX_BLOCK + 1, 1).expect("layout"));
         assert!(p.is_null());
         assert_eq!(stats().refused, before + 1);
     }

@@ -13,12 +13,12 @@
 //! exited the instance. A panic on the thread is caught and logged.
 
 use super::log::Logger;
+use super::os_thread::OsThread;
 use crate::events::{EncodeError, EventWriter, RecordForm};
 use crate::sync::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use super::os_thread::OsThread;
 use std::time::{Duration, Instant};
 
 // Not `pub`: cbindgen would put them in the C header, which holds only the ABI.

@@ -2,7 +2,9 @@
 //! pause/resume, pre-exit, exit.
 
 use super::host;
-use super::{exit_key, fail_fast_on_oom, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry};
+use super::{
+    exit_key, fail_fast_on_oom, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry,
+};
 use crate::abi::{self, flbgo_input_plugin};
 use crate::api::worker::{Batch, WorkerRuntime};
 use crate::api::{BatchId, InputPlugin, InstanceKind, Logger, Result};

@@ -1,6 +1,8 @@
 //! Output callbacks: init, flush (concurrent with `Workers`), exit.
 
-use super::{exit_key, fail_fast_on_oom, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry};
+use super::{
+    exit_key, fail_fast_on_oom, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry,
+};
 use crate::abi::{self, flbgo_output_plugin};
 use crate::api::{Chunk, FlushError, InstanceKind, Logger, OutputPlugin, Result};
 use core::ffi::{c_char, c_int, c_void, CStr};
