@@ -162,8 +162,8 @@ unsafe impl GlobalAlloc for OomSafeAlloc {
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         counter::note();
-        // SAFETY (both layouts): GlobalAlloc::realloc's contract makes new_size, rounded up to the
-        // alignment, not overflow isize.
+        // SAFETY: GlobalAlloc::realloc's contract makes new_size, rounded up to the alignment, not
+        // overflow isize, and the alignment is the valid one of `layout`.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         if !in_reserve(p) {
             // SAFETY: p came from System with `layout`; the contract is passed on.

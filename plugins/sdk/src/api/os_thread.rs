@@ -20,7 +20,7 @@ extern "C" fn start(arg: *mut c_void) -> *mut c_void {
     // SAFETY: `arg` is the Box<Job> `spawn` leaked for this thread, taken back exactly once here.
     let job = unsafe { Box::from_raw(arg as *mut Job) };
     // The job catches its panics; this catch is so that none can unwind into C here.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || job()));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
     core::ptr::null_mut()
 }
 
