@@ -385,6 +385,9 @@ fn fail_malloc_in_flush_returns_retry_and_the_retry_delivers() {
     assert_eq!(field(&out, "records_ok"), 40, "{}", run.all());
     assert_eq!(json_lines(&run.stdout).len(), 40, "{}", run.all());
     assert!(fail_counts(&run).get("failed_flush").copied().unwrap_or(0) >= 30, "{}", run.all());
+    // The small allocations of those flushes (their error messages) came from the SDK's reserve,
+    // and the exit says so.
+    assert!(run.stderr.contains("the SDK's emergency reserve served those allocations"), "{}", run.all());
 }
 
 /// `--fail-malloc 0` counts what each phase allocates (what the sweeps are sized on) and fails
