@@ -7,23 +7,25 @@
 //! fail, in two parts:
 //!
 //! - The buffers whose size follows the input (the event encoder's [`MallocBuf`], gstdout's text
-//!   buffer, gtail's read and line buffers) grow with fallible calls (`try_reserve`, `realloc`
+//!   buffer, gtail's read buffer) grow with fallible calls (`try_reserve`, `realloc`
 //!   checked for NULL): when memory is short the callback fails as Fluent Bit expects (collect
 //!   -1, flush `FLB_RETRY`) and nothing is lost or half-handed over.
 //! - Every other allocation goes through [`OomSafeAlloc`], the SDK's global allocator: the system
-//!   `malloc`, and when that returns NULL a block of a 1 MiB emergency reserve (static memory, so
-//!   it cannot itself fail), counted. The callback that ran into the failure finishes (its error
+//!   `malloc`, and when that returns NULL a block of up to 64 KiB ([`RESERVE_MAX_BLOCK`]) from a
+//!   1 MiB emergency reserve (static memory, so it cannot itself fail), counted; a larger request
+//!   is an input-sized buffer of the first kind, whose fallible call then gets its error. The callback that ran into the failure finishes (its error
 //!   message, a `Box` for a panic, a small `Vec` it was pushing to); the boundary then sees the
 //!   reserve in use and, as long as a probe `malloc` still fails, makes the next init, collect and
 //!   flush fail fast (`FLB_ERROR`, -1, `FLB_RETRY`) with one log line per episode, instead of
-//!   running plugin code that would need memory. The reserve is a bump region reset when its last
-//!   block is freed.
+//!   running plugin code that would need memory. The reserve is a bump region: it resets when its
+//!   last block is freed and steps back when its newest block is.
 //!
 //! The allocator is this crate's `#[global_allocator]` (feature `oom-allocator`, on by default), so
 //! every plugin built on the SDK has it without a line of its own; a crate that needs its own
 //! global allocator turns the feature off (`default-features = false`) and gives up the reserve.
-//! Only when both `malloc` and the reserve fail does the process abort as before (counted in
-//! [`OomStats::refused`] on the way).
+//! Only when both `malloc` and the reserve fail an infallible allocation does the process abort as
+//! before (counted in [`OomStats::refused`] on the way). The worker thread is started without
+//! `std::thread::spawn` for the same reason (see `api::os_thread`).
 //!
 //! [`MallocBuf`]: crate::events::MallocBuf
 
