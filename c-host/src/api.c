@@ -8,13 +8,20 @@
 
 struct flb_api g_api;
 
+static int g_null_properties; /* --null-properties */
+
+void api_set_null_properties(int on)
+{
+    g_null_properties = on;
+}
+
 /* ---- flb_api ---- */
 
 /* Exported with the Fluent Bit names (the binary is linked with -rdynamic). */
 const char *flb_output_get_property(const char *key, void *o_ins)
 {
     struct instance *in = o_ins;
-    if (key == NULL || in == NULL) {
+    if (key == NULL || in == NULL || g_null_properties) {
         return NULL;
     }
     return props_get(&in->props, key);

@@ -238,9 +238,9 @@ static void *instance_thread(void *arg)
         } else {
             int ret;
             if (is_in) {
-                PLUGIN_CALL(ret = so->init(bi->go_in));
+                PLUGIN_CALL_IN(MC_PHASE_INIT, ret = so->init(bi->go_in));
             } else {
-                PLUGIN_CALL(ret = so->init(bi->go_out));
+                PLUGIN_CALL_IN(MC_PHASE_INIT, ret = so->init(bi->go_out));
             }
             if (ret <= 0) {
                 report("PASS", "init-bad-config", "init with %s returned %d (refused cleanly)",

@@ -605,6 +605,29 @@ int mc_enabled(void);
         mc_leave();       \
     } while (0)
 
+/* Fault injection (--fail-malloc, --null-properties). The callbacks --fail-malloc-in picks: */
+enum mc_phase { MC_PHASE_NONE = 0, MC_PHASE_INIT = 1, MC_PHASE_COLLECT = 2, MC_PHASE_FLUSH = 4 };
+int mc_phase_enter(int phase); /* returns the thread's previous phase */
+void mc_phase_leave(int prev);
+/* every: -1 off, 0 count allocations per phase only, N: every Nth allocation in `phases` fails;
+ * first: only the first K of them may fail (0: no limit). -1 when the build cannot inject. */
+int mc_fail_configure(long every, int phases, long first);
+void mc_fail_summary(void); /* the `flb-host: fail-malloc:` line, when configured */
+#define PLUGIN_CALL_IN(phase, stmt)                  \
+    do {                                             \
+        int prev_phase_ = mc_phase_enter(phase);     \
+        PLUGIN_CALL(stmt);                           \
+        mc_phase_leave(prev_phase_);                 \
+    } while (0)
+struct fault_opts {
+    int null_properties; /* --null-properties */
+    long fail_every;     /* --fail-malloc N (-1: not given) */
+    const char *fail_in; /* --fail-malloc-in */
+    long fail_first;     /* --fail-malloc-first K (0: not given) */
+};
+/* api.c: --null-properties makes the property getters plugins call return NULL for every key */
+void api_set_null_properties(int on);
+
 /* main.c (host_free), run.c, check.c, bench.c */
 int pipeline_run(struct host *h);
 /* What the command line (main.c) gives check and bench beyond struct host. */

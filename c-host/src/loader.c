@@ -375,9 +375,9 @@ int instance_init(struct instance *in, enum abi_profile abi)
     }
     sigterm_at_init();
     if (in->type == FLB_PROXY_INPUT_PLUGIN) {
-        PLUGIN_CALL(ret = in->so->init(in->go_in));
+        PLUGIN_CALL_IN(MC_PHASE_INIT, ret = in->so->init(in->go_in));
     } else {
-        PLUGIN_CALL(ret = in->so->init(in->go_out));
+        PLUGIN_CALL_IN(MC_PHASE_INIT, ret = in->so->init(in->go_out));
     }
     in->init_ret = ret;
     if (ret <= 0) {
@@ -454,9 +454,9 @@ int instance_collect(struct instance *in, enum abi_profile abi, collect_sink sin
     collect_scope_enter(&sc);
     sigterm_at(SIGTERM_COLLECT);
     if (use_ctx) {
-        PLUGIN_CALL(ret = so->collect_ctx(remote_ctx(in), &data, &len));
+        PLUGIN_CALL_IN(MC_PHASE_COLLECT, ret = so->collect_ctx(remote_ctx(in), &data, &len));
     } else {
-        PLUGIN_CALL(ret = so->collect(&data, &len));
+        PLUGIN_CALL_IN(MC_PHASE_COLLECT, ret = so->collect(&data, &len));
     }
     collect_scope_leave(&sc);
     /* records appended directly were copied during the call, whatever the collect returns */
@@ -518,9 +518,9 @@ int instance_flush(struct instance *in, const void *data, size_t len, const char
     int ret;
     sigterm_at(SIGTERM_FLUSH);
     if (so->flush_ctx) {
-        PLUGIN_CALL(ret = so->flush_ctx(in->out_ctx->remote_context, data, len, t));
+        PLUGIN_CALL_IN(MC_PHASE_FLUSH, ret = so->flush_ctx(in->out_ctx->remote_context, data, len, t));
     } else {
-        PLUGIN_CALL(ret = so->flush(data, len, t));
+        PLUGIN_CALL_IN(MC_PHASE_FLUSH, ret = so->flush(data, len, t));
     }
     free(t);
     return ret;

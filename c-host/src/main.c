@@ -27,6 +27,8 @@ static const char *usage_text =
     "                 [--records-per-chunk N] [--chunk-file FILE] [--legacy]\n"
     "                 [--warmup N] [--json FILE] [--abi X] [--coro-stack BYTES]\n"
     "                 [--no-direct-append] [--no-config-map] [--log-level LEVEL]\n"
+    "  fault injection (every mode): [--null-properties] [--fail-malloc N]\n"
+    "                 [--fail-malloc-in init,collect,flush|all] [--fail-malloc-first K]\n"
     "\n"
     "  bench --until-records N (inputs): collect until N records arrived (--duration S, when\n"
     "  given, still ends the run: records/s then counts what came). --interval S: sleep S\n"
@@ -114,6 +116,7 @@ struct cli {
     struct bench_opts bench;
     struct instance *cur;      /* the last -i/-o: -p, -t and -m apply to it */
     struct instance *help_for; /* run: -h after -i/-o asks for that plugin's help */
+    struct fault_opts faults;
 };
 
 /* what a setter and the parser return; the modes return an exit code (>= 0) or OPT_USAGE */
@@ -285,6 +288,12 @@ static const struct cli_option options[] = {
     {"--abi", NULL, MODE_ALL, 1, ARG_ABI, F(host.abi), 0, 0, "1.9, 2.0, 2.2, 4.1, 5.1", NULL},
     {"--no-direct-append", NULL, MODE_ALL, 0, ARG_FLAG, F(host.no_direct_append), 0, 0, NULL, NULL},
     {"--no-config-map", NULL, MODE_ALL, 0, ARG_FLAG, F(host.no_config_map), 0, 0, NULL, NULL},
+    {"--null-properties", NULL, MODE_ALL, 0, ARG_FLAG, F(faults.null_properties), 0, 0, NULL, NULL},
+    {"--fail-malloc", NULL, MODE_ALL, 1, ARG_LONG, F(faults.fail_every), 0, LONG_MAX,
+     "N >= 1: every Nth allocation fails; 0: count only", NULL},
+    {"--fail-malloc-in", NULL, MODE_ALL, 1, ARG_STRING, F(faults.fail_in), 0, 0, NULL, NULL},
+    {"--fail-malloc-first", NULL, MODE_ALL, 1, ARG_LONG, F(faults.fail_first), 1, LONG_MAX,
+     "allocations, >= 1", NULL},
     {"--coro-stack", NULL, MODE_ALL, 1, ARG_SIZE, F(host.coro_stack), 8192, 0,
      "bytes, or e.g. 64K; at least 8K", NULL},
     {"--log-level", NULL, MODE_ALL, 1, ARG_LOG_LEVEL, F(host.log_level), 0, 0,
@@ -457,6 +466,49 @@ static int parse_args(struct cli *c, int argc, char **argv)
     return OPT_OK;
 }
 
+/* --fail-malloc-in: a comma list of init, collect, flush, or all */
+static int fault_phases(const char *list)
+{
+    int mask = 0;
+    const char *p = list;
+    if (list == NULL) {
+        return MC_PHASE_INIT | MC_PHASE_COLLECT | MC_PHASE_FLUSH;
+    }
+    while (*p != '\0') {
+        size_t n = strcspn(p, ",");
+        if (n == 4 && strncmp(p, "init", 4) == 0) {
+            mask |= MC_PHASE_INIT;
+        } else if (n == 7 && strncmp(p, "collect", 7) == 0) {
+            mask |= MC_PHASE_COLLECT;
+        } else if (n == 5 && strncmp(p, "flush", 5) == 0) {
+            mask |= MC_PHASE_FLUSH;
+        } else if (n == 3 && strncmp(p, "all", 3) == 0) {
+            mask |= MC_PHASE_INIT | MC_PHASE_COLLECT | MC_PHASE_FLUSH;
+        } else {
+            return -1;
+        }
+        p += n;
+        p += *p == ',';
+    }
+    return mask != 0 ? mask : -1;
+}
+
+static int faults_apply(const struct fault_opts *f)
+{
+    int phases = fault_phases(f->fail_in);
+    if (phases < 0) {
+        host_error("invalid --fail-malloc-in '%s' (init, collect, flush or all, comma-separated)",
+                   f->fail_in);
+        return OPT_FAIL;
+    }
+    if (f->fail_every < 0 && (f->fail_in != NULL || f->fail_first > 0)) {
+        host_error("--fail-malloc-in and --fail-malloc-first need --fail-malloc N");
+        return OPT_USAGE;
+    }
+    api_set_null_properties(f->null_properties);
+    return mc_fail_configure(f->fail_every, phases, f->fail_first) == 0 ? OPT_OK : OPT_FAIL;
+}
+
 /* ---- the modes, once their command line is read ---- */
 
 static int run_mode(struct host *h, struct instance *help_for)
@@ -533,6 +585,7 @@ int main(int argc, char **argv)
     c.bench.count = -1; /* --count, else --duration, else 1000 */
     c.bench.warmup = 10;
     c.bench.records_per_chunk = 1;
+    c.faults.fail_every = -1;
     argc--;
     argv++;
     for (size_t i = 0; argc > 0 && i < sizeof modes / sizeof modes[0]; i++) {
@@ -549,6 +602,9 @@ int main(int argc, char **argv)
     coro_install_handler();
     rc = parse_args(&c, argc, argv);
     if (rc == OPT_OK) {
+        rc = faults_apply(&c.faults);
+    }
+    if (rc == OPT_OK) {
         log_set_level(c.host.log_level);
         rc = mode_main(&c);
     }
@@ -557,6 +613,7 @@ int main(int argc, char **argv)
     }
     host_free(&c.host);
     free(c.check.kvs);
+    mc_fail_summary(); /* after every unload: its live figures are what the plugins left */
     if (rc == OPT_EXIT) {
         return 0;
     }

@@ -17,8 +17,15 @@
 #include <unistd.h>
 
 static __thread int tl_in_plugin;
+static __thread int tl_phase; /* enum mc_phase of the callback running on this thread */
 
 #if FLB_HOST_COUNTING
+
+/* --fail-malloc: which allocations fail (see should_fail) */
+static long g_fail_every = -1; /* N: every Nth candidate fails; 0: count only; -1: off */
+static int g_fail_phases;      /* mask of enum mc_phase */
+static long g_fail_first;      /* K: only the first K candidates may fail; 0: all */
+static _Atomic uint64_t g_candidates, g_phase_allocs[3], g_phase_failed[3];
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -196,9 +203,41 @@ static void note_free(void *p)
     unlock();
 }
 
+static int phase_index(int phase)
+{
+    return phase == MC_PHASE_INIT ? 0 : phase == MC_PHASE_COLLECT ? 1 : 2;
+}
+
+/* An allocation by plugin code in a chosen callback (not ld.so's TLS for it): counted per phase,
+ * and NULL (errno ENOMEM) for every Nth of them, within the first K when --fail-malloc-first. */
+static int should_fail(const void *caller)
+{
+    uint64_t n;
+    int i;
+    if (g_fail_every < 0 || !tl_in_plugin || tl_phase == MC_PHASE_NONE || from_loader(caller)) {
+        return 0;
+    }
+    i = phase_index(tl_phase);
+    atomic_fetch_add(&g_phase_allocs[i], 1);
+    if (g_fail_every == 0 || !(g_fail_phases & tl_phase)) {
+        return 0;
+    }
+    n = atomic_fetch_add(&g_candidates, 1) + 1;
+    if ((g_fail_first > 0 && n > (uint64_t) g_fail_first) || n % (uint64_t) g_fail_every != 0) {
+        return 0;
+    }
+    atomic_fetch_add(&g_phase_failed[i], 1);
+    errno = ENOMEM;
+    return 1;
+}
+
 void *malloc(size_t n)
 {
-    void *p = __libc_malloc(n);
+    void *p;
+    if (should_fail(__builtin_return_address(0))) {
+        return NULL;
+    }
+    p = __libc_malloc(n);
     atomic_fetch_add_explicit(&g_all_mallocs, 1, memory_order_relaxed);
     if (tl_in_plugin && !from_loader(__builtin_return_address(0))) {
         note_alloc(p, n);
@@ -208,7 +247,11 @@ void *malloc(size_t n)
 
 void *calloc(size_t a, size_t b)
 {
-    void *p = __libc_calloc(a, b);
+    void *p;
+    if (should_fail(__builtin_return_address(0))) {
+        return NULL;
+    }
+    p = __libc_calloc(a, b);
     atomic_fetch_add_explicit(&g_all_mallocs, 1, memory_order_relaxed);
     if (tl_in_plugin && p && !from_loader(__builtin_return_address(0))) {
         note_alloc(p, a * b);
@@ -222,6 +265,9 @@ void *realloc(void *old, size_t n)
     int tracked = 0;
     if (old == NULL) {
         return malloc(n);
+    }
+    if (n != 0 && should_fail(__builtin_return_address(0))) {
+        return NULL; /* the old block stays as it is, as a real failed realloc leaves it */
     }
     if (atomic_load_explicit(&g_live_count, memory_order_relaxed) != 0) {
         lock();
@@ -269,7 +315,11 @@ void cfree(void *p)
 
 void *memalign(size_t align, size_t n)
 {
-    void *p = __libc_memalign(align, n);
+    void *p;
+    if (should_fail(__builtin_return_address(0))) {
+        return NULL;
+    }
+    p = __libc_memalign(align, n);
     if (tl_in_plugin) {
         note_alloc(p, n);
     }
@@ -286,6 +336,9 @@ int posix_memalign(void **out, size_t align, size_t n)
     void *p;
     if (align < sizeof(void *) || (align & (align - 1)) != 0) {
         return EINVAL;
+    }
+    if (should_fail(__builtin_return_address(0))) {
+        return ENOMEM;
     }
     p = __libc_memalign(align, n);
     if (p == NULL) {
@@ -345,7 +398,50 @@ int mc_enabled(void)
     return 1;
 }
 
+int mc_fail_configure(long every, int phases, long first)
+{
+    g_fail_every = every;
+    g_fail_phases = phases;
+    g_fail_first = first;
+    return 0;
+}
+
+void mc_fail_summary(void)
+{
+    struct mc_stats ms;
+    if (g_fail_every < 0) {
+        return;
+    }
+    mc_snapshot(&ms);
+    fprintf(stderr,
+            "flb-host: fail-malloc: every=%ld first=%ld allocations init=%llu collect=%llu "
+            "flush=%llu failed init=%llu collect=%llu flush=%llu live=%llu live_bytes=%llu\n",
+            g_fail_every, g_fail_first, (unsigned long long) atomic_load(&g_phase_allocs[0]),
+            (unsigned long long) atomic_load(&g_phase_allocs[1]),
+            (unsigned long long) atomic_load(&g_phase_allocs[2]),
+            (unsigned long long) atomic_load(&g_phase_failed[0]),
+            (unsigned long long) atomic_load(&g_phase_failed[1]),
+            (unsigned long long) atomic_load(&g_phase_failed[2]),
+            (unsigned long long) ms.live_count, (unsigned long long) ms.live_bytes);
+}
+
 #else /* !FLB_HOST_COUNTING */
+
+int mc_fail_configure(long every, int phases, long first)
+{
+    (void) phases;
+    (void) first;
+    if (every >= 0) {
+        host_error("--fail-malloc needs the counting build (this one is built with ASan, whose "
+                   "allocator the host does not interpose)");
+        return -1;
+    }
+    return 0;
+}
+
+void mc_fail_summary(void)
+{
+}
 
 void mc_snapshot(struct mc_stats *s)
 {
@@ -367,6 +463,18 @@ void mc_enter(void)
 void mc_leave(void)
 {
     tl_in_plugin--;
+}
+
+int mc_phase_enter(int phase)
+{
+    int prev = tl_phase;
+    tl_phase = phase;
+    return prev;
+}
+
+void mc_phase_leave(int prev)
+{
+    tl_phase = prev;
 }
 
 int mc_suspend(void)

@@ -49,6 +49,9 @@ struct Workspace {
     scratch: Scratch,
 }
 
+/// Text room beyond twice the chunk's size taken before formatting (see `deliver`).
+const OUT_HEADROOM: usize = 64 << 10;
+
 /// Buffers above this are released after the chunk instead of kept for the next one.
 const KEEP_BYTES: usize = 64 << 20;
 
@@ -90,6 +93,12 @@ impl Gstdout {
     /// Formats and writes one chunk to the instance's descriptor.
     fn deliver(&self, ws: &mut Workspace, tag: &[u8], data: &[u8]) -> Result<(), FlushError> {
         ws.out.clear();
+        // The text grows with infallible pushes, which abort the process when malloc fails: room
+        // for what a chunk typically prints is taken fallibly first, so a short memory is a retry.
+        let room = data.len().saturating_mul(2).saturating_add(OUT_HEADROOM);
+        if ws.out.try_reserve(room).is_err() {
+            return Err(FlushError::Retry(Error::new(format!("out of memory reserving {room} bytes for the text"))));
+        }
         let stats = match self.fmt.format_chunk_with(tag, data, &mut ws.out, &mut ws.scratch) {
             Ok(s) => s,
             Err(e) => return Err(FlushError::Drop(Error::new(format!("{e}; nothing of the chunk was printed")))),

@@ -1,57 +1,25 @@
 //! Steady state allocates nothing: after one warm-up flush per instance, further flushes of
-//! similar chunks make no heap allocation (counted with a global allocator).
+//! similar chunks make no heap allocation (counted by the SDK's global allocator, feature
+//! `alloc-counter`).
 
 mod common;
 
 use common::*;
 use flb_plugin_sdk::api::InstanceKind;
 use flb_plugin_sdk::prelude::*;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-struct Counting;
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    /// Count only this thread's allocations (the harness allocates on other threads).
-    static COUNT_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// Allocations made by `f` on this thread, counted by the SDK's global allocator (a test binary
+/// cannot declare a second one).
+fn allocs_in(f: impl FnOnce()) -> u64 {
+    flb_plugin_sdk::oom::allocations_in(f).1
 }
 
-fn note() {
-    if COUNT_HERE.with(|c| c.get()) {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
-    }
+#[test]
+fn the_sdk_allocator_counts_this_threads_allocations() {
+    // Without this, every "allocates nothing" below would pass with a counter that never counts.
+    let n = allocs_in(|| drop(std::hint::black_box(vec![1u8; 100])));
+    assert_eq!(n, 1);
 }
-
-/// Allocations made by `f` on this thread.
-fn allocs_in(f: impl FnOnce()) -> usize {
-    let before = ALLOCS.load(Ordering::Relaxed);
-    COUNT_HERE.with(|c| c.set(true));
-    f();
-    COUNT_HERE.with(|c| c.set(false));
-    ALLOCS.load(Ordering::Relaxed) - before
-}
-
-// SAFETY: forwards to the system allocator, only counting calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        note();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
-        note();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(p, l, n) }
-    }
-}
-
-#[global_allocator]
-static A: Counting = Counting;
 
 #[test]
 fn formatting_allocates_nothing_once_warm() {

@@ -10,7 +10,7 @@ use crate::config::TailConfig;
 use crate::encoding::Encoding;
 use crate::lines::{trim_cr, RecordShape};
 use crate::marker::{Marker, MARKER_BYTES};
-use flb_plugin_sdk::events::{EncodeError, MapHead};
+use flb_plugin_sdk::events::{AllocError, EncodeError, MapHead};
 use flb_plugin_sdk::prelude::*;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -187,9 +187,7 @@ impl TailFile {
         let pre = self.read_pos.min(MARKER_BYTES as u64) as usize;
         let start = self.read_pos - pre as u64;
         let want = rb.size + pre;
-        if rb.buf.len() < want {
-            rb.buf.resize(want, 0);
-        }
+        grow_zeroed(&mut rb.buf, want)?;
         let n = match read_full(file, &mut rb.buf[..want], start) {
             Ok(n) => n,
             Err(e) => {
@@ -340,9 +338,7 @@ impl TailFile {
             return Ok(false);
         }
         let len = self.partial as usize;
-        if rb.buf.len() < len {
-            rb.buf.resize(len, 0);
-        }
+        grow_zeroed(&mut rb.buf, len)?;
         let n = read_full(file, &mut rb.buf[..len], self.read_pos).unwrap_or(0);
         if n == 0 {
             return Ok(false);
@@ -386,4 +382,14 @@ fn read_full(f: &File, buf: &mut [u8], mut at: u64) -> std::io::Result<usize> {
         }
     }
     Ok(n)
+}
+
+/// Grows the read buffer to `len` bytes without aborting when memory is short: the read is
+/// retried later and the offset stays where it is (see the SDK's `oom` module).
+fn grow_zeroed(buf: &mut Vec<u8>, len: usize) -> Result<(), EncodeError> {
+    if buf.len() < len {
+        buf.try_reserve(len - buf.len()).map_err(|_| AllocError { requested: len })?;
+        buf.resize(len, 0);
+    }
+    Ok(())
 }

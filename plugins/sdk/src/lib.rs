@@ -19,7 +19,14 @@ pub mod api;
 pub mod boundary;
 pub mod events;
 mod macros;
+pub mod oom;
 pub mod sync;
+
+/// Every plugin built on the SDK gets the allocator that does not abort Fluent Bit when `malloc`
+/// fails (see [`oom`]).
+#[cfg(feature = "oom-allocator")]
+#[global_allocator]
+static GLOBAL: oom::OomSafeAlloc = oom::OomSafeAlloc;
 
 #[cfg(flb_sdk_cbindgen)]
 mod c_decls;

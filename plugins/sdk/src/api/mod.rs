@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod keys;
 pub mod log;
+mod os_thread;
 pub mod worker;
 
 use crate::events::{EventReader, EventWriter, RecordForm};

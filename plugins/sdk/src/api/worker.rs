@@ -13,12 +13,12 @@
 //! exited the instance. A panic on the thread is caught and logged.
 
 use super::log::Logger;
+use super::os_thread::OsThread;
 use crate::events::{EncodeError, EventWriter, RecordForm};
 use crate::sync::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 // Not `pub`: cbindgen would put them in the C header, which holds only the ABI.
@@ -551,8 +551,7 @@ impl Waker {
 /// thread, so an init that fails after starting a worker leaves no thread behind.
 pub(crate) struct WorkerRuntime {
     pub(crate) shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-    log: Logger,
+    thread: Option<OsThread>,
 }
 
 impl WorkerRuntime {
@@ -587,8 +586,8 @@ impl WorkerRuntime {
             direct,
         });
         let worker = Worker { shared: Arc::clone(&shared) };
-        let thread_log = log.clone();
-        let thread = std::thread::Builder::new().name(name).spawn(move || {
+        let thread_log = log;
+        let thread = OsThread::spawn(&name, move || {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || f(worker)));
             if let Err(p) = r {
                 thread_log.error(format_args!(
@@ -597,16 +596,15 @@ impl WorkerRuntime {
                 ));
             }
         })?;
-        Ok(WorkerRuntime { shared, thread: Some(thread), log })
+        Ok(WorkerRuntime { shared, thread: Some(thread) })
     }
 
     /// Tells the worker to stop and waits for its thread to end.
     pub(crate) fn stop_and_join(&mut self) {
         self.shared.request_stop();
         if let Some(t) = self.thread.take() {
-            if t.join().is_err() {
-                self.log.error(format_args!("the input's worker thread ended with a panic"));
-            }
+            // The thread catches its own panics (and logs them).
+            t.join();
         }
     }
 }

@@ -2,7 +2,9 @@
 //! pause/resume, pre-exit, exit.
 
 use super::host;
-use super::{exit_key, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry};
+use super::{
+    exit_key, fail_fast_on_oom, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry,
+};
 use crate::abi::{self, flbgo_input_plugin};
 use crate::api::worker::{Batch, WorkerRuntime};
 use crate::api::{BatchId, InputPlugin, InstanceKind, Logger, Result};
@@ -159,6 +161,9 @@ pub unsafe fn input_init<P: InputPlugin>(reg: &InputRegistry<P>, plugin: *mut c_
             fallback.error(format_args!("FLBPluginInit called with a NULL plugin"));
             return abi::FLB_ERROR;
         };
+        if fail_fast_on_oom(&fallback, "init fails") {
+            return abi::FLB_ERROR;
+        }
         // SAFETY: `api` and `i_ins` come from one live `flbgo_input_plugin` and stay valid until the
         // instance exits, which detaches the logger that keeps them.
         let ctx =
@@ -233,6 +238,9 @@ pub unsafe fn input_collect<P: InputPlugin>(
         stderr_log::<P>().error(format_args!("collect: unknown instance context {ctx:p}; nothing collected"));
         return -1;
     };
+    if fail_fast_on_oom(&inst.log, "collects fail (-1)") {
+        return -1;
+    }
     let handed = guard(&inst.log, "FLBPluginInputCallback", Err(()), || {
         let mut guard = inst.lock();
         let st = &mut *guard;

@@ -66,6 +66,20 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     }
 }
 
+/// True when memory is short (see [`crate::oom`]): the callback is not run and returns its failure
+/// value; the first such callback of an episode logs why, in one line.
+pub(crate) fn fail_fast_on_oom(log: &Logger, what: &str) -> bool {
+    match crate::oom::short_of_memory() {
+        None => false,
+        Some((live, first)) => {
+            if first {
+                log.error(format_args!("{}", crate::oom::short_of_memory_message(live, what)));
+            }
+            true
+        }
+    }
+}
+
 /// Drops `value` inside the panic guard (a plugin's `Drop` may panic, e.g. a thread join).
 pub(crate) fn guarded_drop<T>(log: &Logger, what: &str, value: T) {
     guard(log, what, (), move || drop(value));
@@ -115,6 +129,13 @@ fn pre_exit<I: Instance>(reg: &Registry<I>, hot_reload: c_int, name: &str) {
 fn exit_key<I: Instance>(reg: &Registry<I>, key: usize) -> bool {
     match reg.remove(key) {
         Some(inst) => {
+            if let Some(st) = crate::oom::take_unreported() {
+                inst.log().warn(format_args!(
+                    "malloc failed {} time(s) in this process; the SDK's emergency reserve served those \
+                     allocations ({} it could not serve)",
+                    st.served, st.refused
+                ));
+            }
             inst.shutdown(reg);
             true
         }

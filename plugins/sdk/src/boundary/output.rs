@@ -1,6 +1,8 @@
 //! Output callbacks: init, flush (concurrent with `Workers`), exit.
 
-use super::{exit_key, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry};
+use super::{
+    exit_key, fail_fast_on_oom, guard, guarded_drop, init_context, pre_exit, pre_run, resolve, Instance, Registry,
+};
 use crate::abi::{self, flbgo_output_plugin};
 use crate::api::{Chunk, FlushError, InstanceKind, Logger, OutputPlugin, Result};
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -55,6 +57,9 @@ pub unsafe fn output_init<P: OutputPlugin>(reg: &OutputRegistry<P>, plugin: *mut
             fallback.error(format_args!("FLBPluginInit called with a NULL plugin"));
             return abi::FLB_ERROR;
         };
+        if fail_fast_on_oom(&fallback, "init fails") {
+            return abi::FLB_ERROR;
+        }
         // SAFETY: `api` and `o_ins` come from one live `flbgo_output_plugin` and stay valid until the
         // instance exits, which detaches the logger that keeps them.
         let ctx = unsafe {
@@ -101,6 +106,9 @@ pub unsafe fn output_flush<P: OutputPlugin>(
         stderr_log::<P>().error(format_args!("flush: unknown instance context {ctx:p}; chunk dropped"));
         return abi::FLB_ERROR;
     };
+    if fail_fast_on_oom(&inst.log, "flushes return FLB_RETRY") {
+        return abi::FLB_RETRY;
+    }
     if data.is_null() && size != 0 {
         inst.log.error(format_args!("flush: NULL data with size {size}; chunk dropped"));
         return abi::FLB_ERROR;

@@ -115,7 +115,10 @@ impl OutputPlugin for SdkTestOut {
             std::hint::black_box(touch_stack(self.stack_kb));
         }
         let tag = String::from_utf8_lossy(chunk.tag());
-        let mut out = Vec::with_capacity(chunk.data().len());
+        // Fallible: an infallible allocation of the chunk's size aborts the process when malloc fails.
+        let mut out = Vec::new();
+        let room = chunk.data().len().saturating_mul(2).saturating_add(4096);
+        out.try_reserve(room).map_err(|e| FlushError::Retry(Error::new(format!("{e}"))))?;
         for event in chunk.events() {
             let event = event?;
             out.extend_from_slice(tag.as_bytes());
