@@ -144,6 +144,18 @@
 #define FLB_CONFIG_MAP_MULT 1
 
 /*
+ Size of the emergency reserve.
+ */
+#define RESERVE_BYTES (1 << 20)
+
+/*
+ The largest block the reserve serves. It is for the small allocations of a callback's own
+ bookkeeping; a larger request is an input-sized buffer, which must take a fallible path
+ (`try_reserve`) that fails the callback cleanly instead of filling the reserve.
+ */
+#define RESERVE_MAX_BLOCK (64 << 10)
+
+/*
  `struct mk_list`: a node of Fluent Bit's intrusive doubly linked lists.
  */
 struct mk_list {

@@ -117,7 +117,8 @@ static void stop_instances(struct pipeline *pl)
         retries_run_due(pl, !reload || first); /* pending retries are expedited at shutdown */
         pthread_mutex_lock(&pl->mu);
         pending = pl->pending;
-        if (pending > 0 && now_mono() < grace_end && (reload || pl->retries == NULL)) {
+        /* retries that failed again wait here too: a forced pass per wake-up, not a busy loop */
+        if (pending > 0 && now_mono() < grace_end) {
             double until = now_mono() + 0.05 < grace_end ? now_mono() + 0.05 : grace_end;
             struct timespec ts;
             if (retries_next_due(pl) < until) {

@@ -118,21 +118,42 @@ int retry_schedule(struct pipeline *pl, struct task *t)
     return 0;
 }
 
+/* The earliest-due task of *list that is due at `now` (any, when force), taken off the list. */
+static struct task *take_due(struct task **list, double now, int force)
+{
+    struct task *t, **pp, **best = NULL;
+    for (pp = list; *pp; pp = &(*pp)->next) {
+        if ((force || (*pp)->due <= now) && (best == NULL || (*pp)->due < (*best)->due)) {
+            best = pp;
+        }
+    }
+    if (best == NULL) {
+        return NULL;
+    }
+    t = *best;
+    *best = t->next;
+    return t;
+}
+
 void retries_run_due(struct pipeline *pl, int force)
 {
-    for (;;) {
-        struct task *t = NULL, **pp, **best = NULL;
-        double now = now_mono();
+    struct task *batch = NULL, *t;
+    if (force) {
+        /* Each pending retry runs once per forced pass: one that fails again goes back on the list
+         * for the next pass. Taking the list first keeps an output that always answers FLB_RETRY
+         * (with no retry limit) from holding this loop, and the shutdown past its grace, for ever. */
         pthread_mutex_lock(&pl->mu);
-        for (pp = &pl->retries; *pp; pp = &(*pp)->next) {
-            if ((force || (*pp)->due <= now) && (best == NULL || (*pp)->due < (*best)->due)) {
-                best = pp;
-            }
+        batch = pl->retries;
+        pl->retries = NULL;
+        pthread_mutex_unlock(&pl->mu);
+        while ((t = take_due(&batch, 0, 1)) != NULL) {
+            dispatch(pl, t);
         }
-        if (best) {
-            t = *best;
-            *best = t->next;
-        }
+        return;
+    }
+    for (;;) {
+        pthread_mutex_lock(&pl->mu);
+        t = take_due(&pl->retries, now_mono(), 0);
         pthread_mutex_unlock(&pl->mu);
         if (t == NULL) {
             return;

@@ -437,3 +437,44 @@ fn fail_malloc_options_are_checked() {
     assert_eq!(asan.code, Some(2), "{}", asan.all());
     assert!(asan.stderr.contains("--fail-malloc needs the counting build"), "{}", asan.all());
 }
+
+/// An output that answers FLB_RETRY to every flush, with no retry limit (`Retry_Limit no_limits`),
+/// must not keep the host from stopping: the shutdown's expedited retries run each pending chunk
+/// once per pass, and the grace period ends it. (Defect found by this file's sweeps: the forced pass
+/// took the retry it had just re-queued again at once, for ever, past the grace and SIGTERM.)
+#[test]
+fn an_output_that_always_retries_with_no_limit_stops_at_the_grace() {
+    let (i, o) = (s(&test_plugin("in_trules")), s(&test_plugin("out_tout")));
+    let args = [
+        "-e",
+        &i,
+        "-e",
+        &o,
+        "-i",
+        "trules",
+        "-o",
+        "tout",
+        "-p",
+        "ret=2",
+        "--retry-limit",
+        "-1",
+        "--retry-wait",
+        "0.1",
+        "--grace",
+        "1",
+        "--interval",
+        "0.1",
+        "--flush",
+        "0.2",
+        "--duration",
+        "1",
+    ];
+    let run = run_with(&host_bin(), &args, &[], Duration::from_secs(60));
+    assert!(!run.timed_out, "the shutdown never ended\n{}", run.all());
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    let out = summary_fields(&run.stderr, "tout.0");
+    assert!(field(&out, "chunks") > 0 && field(&out, "retries") > 0, "{}", run.all());
+    // every chunk retried until the grace ended, then dropped, none delivered
+    assert_eq!(field(&out, "dropped"), field(&out, "chunks"), "{}", run.all());
+    assert_eq!(field(&out, "records_ok"), 0, "{}", run.all());
+}
