@@ -338,7 +338,9 @@ impl TailFile {
         let line = trim_cr(self.encoding.decode(&rb.buf[pre..got], &mut rb.text));
         let shape = RecordShape::new(cfg, &self.path);
         let mut sw = batch.source(self.id, &self.tag)?;
-        shape.emit(sw.events(), EventTime::now(), line, self.read_pos)?;
+        if !(cfg.skip_empty_lines && line.is_empty()) {
+            shape.emit(sw.events(), EventTime::now(), line, self.read_pos)?;
+        }
         let mark = self.read_pos + n as u64;
         let marker = Marker::of(&rb.buf[got.saturating_sub(MARKER_BYTES)..got]);
         sw.set_mark(mark);
@@ -408,5 +410,31 @@ mod tests {
         assert_eq!(marker, Marker::read_at(&file, 39).expect("marker"));
         assert_eq!(marker.size, 32);
         assert!(marker.matches(&file, mark).expect("matches"), "a restart resumes at the mark");
+    }
+
+    /// Found by the tail_lines fuzz target (fuzz/regressions/tail_lines/flush_partial_cr_only): a
+    /// last line of only "\r", recorded when the file closes, came out as an empty record although
+    /// skip_empty_lines was on (a complete line of only "\r" is skipped, as natively).
+    #[test]
+    fn flush_partial_skips_an_empty_last_line_with_skip_empty_lines() {
+        let pairs = [("path", "/x"), ("skip_empty_lines", "on")];
+        let cfg = TailConfig::from(&Config::from_pairs(&pairs).with_keys(crate::keys::KEYS)).expect("config");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, b"one\r\n\r\n\r").expect("write");
+        let mut tf = TailFile::new(1, path.display().to_string(), Vec::new(), File::open(&path).expect("open"), 0, 0);
+        let mut rb = ReadBuf::new(1 << 16);
+        let log = Logger::stderr(InstanceKind::Input, "gtail");
+        let mut batch = Batch::detached(1 << 20, RecordForm::Modern);
+        tf.read_into(&mut rb, &mut batch, &cfg, u64::MAX, &log).expect("read");
+        assert_eq!(tf.flush_partial(&mut rb, &mut batch, &cfg), Ok(true));
+        let lines: Vec<Vec<u8>> = flb_plugin_sdk::events::EventReader::new(batch.written())
+            .map(|ev| {
+                let body = ev.expect("record").body.as_map().expect("map");
+                body.get(b"log").expect("get").and_then(|v| v.as_bytes()).expect("log").to_vec()
+            })
+            .collect();
+        assert_eq!(lines, [b"one".to_vec()], "the empty lines, the last one too, are skipped");
+        assert_eq!(tf.pending.back().map(|p| p.1), Some(8), "the offset still moves past the last line");
     }
 }
