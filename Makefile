@@ -5,6 +5,9 @@
 #   make test      every test (Rust, C host, sanitizers, bench smoke run)
 #   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer, and
 #                  the worker test plugin through a ThreadSanitizer flb-host
+#   make fuzz      each libFuzzer target of fuzz/ (nightly) for FUZZ_SECONDS (60) on a copy of its seed
+#                  corpus, stopping at the first crash; FUZZ_TARGETS=decoder picks targets,
+#                  FUZZ_SECONDS=600 is the long run (README "Fuzzing")
 #   make headers   regenerate include/flb_plugin.h with cbindgen (tools/gen-header; cargo test -p gen-header,
 #                  part of make test, fails while the checked-in header is stale)
 #   make bench     benchmarks: Rust against Go against C floor, and against native plugins inside the
@@ -18,7 +21,7 @@ TEST_PLUGIN_DIR := target/test-plugins
 PLUGINS := in-gdummy:in_gdummy out-gstdout:out_gstdout in-gtail:in_gtail
 TEST_PLUGINS := in-sdktest:in_sdktest out-sdktest:out_sdktest in-sdkworker:in_sdkworker
 
-.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint sanitize
+.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint sanitize fuzz
 
 all: plugins
 
@@ -87,6 +90,34 @@ sanitize:
 	RUSTFLAGS="-Zsanitizer=address -Cunsafe-allow-abi-mismatch=sanitizer" \
 	ASAN_OPTIONS="detect_leaks=1" \
 		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/asan -- --test-threads=1
+
+# The flags cargo-fuzz passes (sanitizer coverage for libFuzzer, AddressSanitizer, debug assertions
+# and overflow checks, --cfg fuzzing), built for an explicit --target so build scripts stay
+# uninstrumented. std is not rebuilt with ASan (no rust-src here), hence the ABI-mismatch allowance,
+# as in `make sanitize`. Each target runs on target/fuzz/corpus/<target> (new inputs land there;
+# fuzz/corpus/ keeps the small checked-in seeds, fuzz/regressions/ the crashes found, both read
+# too); a crash stops `make fuzz` with libFuzzer's report and the input in target/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= decoder gstdout_formats config_getters gdummy_json tail_lines tail_db_resume
+FUZZ_FLAGS ?=
+FUZZ_DIR := $(CURDIR)/target/fuzz
+FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+	-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+	-Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Zsanitizer=address \
+	-Cunsafe-allow-abi-mismatch=sanitizer -Cdebug-assertions -Coverflow-checks
+fuzz:
+	@if ! $(CARGO) +nightly --version >/dev/null 2>&1; then \
+		echo "make fuzz needs the nightly toolchain (rustup toolchain install nightly)"; exit 1; fi
+	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" $(CARGO) +nightly build --release --bins \
+		--target $(SAN_TARGET) --target-dir $(FUZZ_DIR)/build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t fuzz/regressions/$$t; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+		ASAN_OPTIONS=detect_leaks=1 $(FUZZ_DIR)/build/$(SAN_TARGET)/release/$$t \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=60 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_FLAGS) \
+			$(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t fuzz/regressions/$$t || exit 1; \
+	done
 
 headers:
 	$(CARGO) run -q -p gen-header
