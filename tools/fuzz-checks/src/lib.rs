@@ -14,8 +14,11 @@ pub mod input;
 pub mod tail_db_resume;
 pub mod tail_lines;
 
+/// A target's property: panics when it does not hold for this input.
+pub type Check = fn(&[u8]);
+
 /// Every target by name, as the `fuzz/` binaries and corpus directories are named.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Check)] = &[
     ("decoder", decoder::decoder),
     ("gstdout_formats", gstdout_formats::gstdout_formats),
     ("config_getters", config_getters::config_getters),

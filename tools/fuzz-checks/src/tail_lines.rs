@@ -179,11 +179,8 @@ fn expected_line(
         if rest.len() <= line_max {
             let l = trim_cr(rest);
             // An unfinished last line is recorded when the file closes (if anything is left of it).
-            let keep = if complete {
-                !(skip_empty && l.is_empty())
-            } else {
-                !rest.is_empty() && !(skip_empty && l.is_empty())
-            };
+            let empty_skipped = skip_empty && l.is_empty();
+            let keep = if complete { !empty_skipped } else { !(rest.is_empty() || empty_skipped) };
             if keep {
                 out.push(((at + k) as u64, l.to_vec()));
             }
