@@ -6,6 +6,9 @@
 #   make sanitize  the SDK's lifetime and boundary tests under ThreadSanitizer and AddressSanitizer, and
 #                  the worker test plugin, gdummy -> gstdout (4 workers) and gtail under rotation with
 #                  pause/resume through a ThreadSanitizer flb-host (c-host/tsan/run.sh)
+#   make fuzz      each libFuzzer target of fuzz/ (nightly) for FUZZ_SECONDS (60) on a copy of its seed
+#                  corpus, stopping at the first crash; FUZZ_TARGETS=decoder picks targets,
+#                  FUZZ_SECONDS=600 is the long run (README "Fuzzing")
 #   make miri      the SDK's host-free code (decoder, cursor, encoder, buffers, instance registry) under Miri
 #                  (nightly's miri component; .ci/run runs it after make test where the toolchain has it)
 #   make headers   regenerate include/flb_plugin.h with cbindgen (tools/gen-header; cargo test -p gen-header,
@@ -21,7 +24,7 @@ TEST_PLUGIN_DIR := target/test-plugins
 PLUGINS := in-gdummy:in_gdummy out-gstdout:out_gstdout in-gtail:in_gtail
 TEST_PLUGINS := in-sdktest:in_sdktest out-sdktest:out_sdktest in-sdkworker:in_sdkworker
 
-.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint sanitize miri
+.PHONY: all plugins test-plugins host demo test headers bench bench-quick clean lint sanitize fuzz miri
 
 all: plugins
 
@@ -97,16 +100,46 @@ sanitize:
 	ASAN_OPTIONS="detect_leaks=1" \
 		$(CARGO) +nightly test $(SAN_TESTS) --target $(SAN_TARGET) --target-dir target/asan -- --test-threads=1
 
+# The flags cargo-fuzz passes (sanitizer coverage for libFuzzer, AddressSanitizer, debug assertions
+# and overflow checks, --cfg fuzzing), built for an explicit --target so build scripts stay
+# uninstrumented. std is not rebuilt with ASan (no rust-src here), hence the ABI-mismatch allowance,
+# as in `make sanitize`. Each target runs on target/fuzz/corpus/<target> (new inputs land there;
+# fuzz/corpus/ keeps the small checked-in seeds, fuzz/regressions/ the crashes found, both read
+# too); a crash stops `make fuzz` with libFuzzer's report and the input in target/fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= decoder gstdout_formats config_getters gdummy_json tail_lines tail_db_resume
+FUZZ_FLAGS ?=
+FUZZ_DIR := $(CURDIR)/target/fuzz
+FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+	-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+	-Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Zsanitizer=address \
+	-Cunsafe-allow-abi-mismatch=sanitizer -Cdebug-assertions -Coverflow-checks
+fuzz:
+	@if ! $(CARGO) +nightly --version >/dev/null 2>&1; then \
+		echo "make fuzz needs the nightly toolchain (rustup toolchain install nightly)"; exit 1; fi
+	cd fuzz && RUSTFLAGS="$(FUZZ_RUSTFLAGS)" $(CARGO) +nightly build --release --bins \
+		--target $(SAN_TARGET) --target-dir $(FUZZ_DIR)/build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t fuzz/regressions/$$t; \
+		echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+		ASAN_OPTIONS=detect_leaks=1 $(FUZZ_DIR)/build/$(SAN_TARGET)/release/$$t \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=60 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_FLAGS) \
+			$(FUZZ_DIR)/corpus/$$t fuzz/corpus/$$t fuzz/regressions/$$t || exit 1; \
+	done
+
 # Miri runs the SDK code that needs no host: the event decoder, cursor and encoder, the buffers
 # handed to the host (MallocBuf, malloc/free), the instance registry's lock-free slots with threads,
 # the config map. What calls into C (the fake host of the boundary and lifetime tests, the
 # process_vm_readv read of instance tags) cannot run under Miri: the ASan, TSan and valgrind runs of
-# flb-host and the SDK's sanitizer tests cover it. Isolation off: the tests read the clock.
+# flb-host and the SDK's sanitizer tests cover it. Isolation off: the tests read the clock. The
+# every-prefix tests are skipped (quadratic: an hour interpreted; the native run has them), and the
+# property tests run 4 cases each under Miri.
 MIRI_TESTS := -p flb-plugin-sdk --lib --test codec_cursor --test codec_garbage --test codec_roundtrip
 miri:
 	@if ! $(CARGO) +nightly miri --version >/dev/null 2>&1; then \
 		echo "skipped: make miri needs nightly's miri component (rustup component add miri --toolchain nightly)"; exit 0; fi; \
-	MIRIFLAGS="-Zmiri-disable-isolation" $(CARGO) +nightly miri test $(MIRI_TESTS) --target-dir target/miri
+	MIRIFLAGS="-Zmiri-disable-isolation" $(CARGO) +nightly miri test $(MIRI_TESTS) --target-dir target/miri -- --skip every_prefix
 
 headers:
 	$(CARGO) run -q -p gen-header

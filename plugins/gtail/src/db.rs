@@ -176,6 +176,16 @@ pub struct FileRow {
     pub marker: Marker,
 }
 
+impl FileRow {
+    /// Where a file of `size` bytes open as `file` resumes from this row: its offset and marker
+    /// when the file is at least that long and its bytes before the offset still hash to the marker
+    /// (native's `set_file_position`), else `None` (read it from the start).
+    pub fn resume_at(&self, file: &std::fs::File, size: u64) -> Option<(u64, Marker)> {
+        (self.offset <= size && self.marker.matches(file, self.offset).unwrap_or(false))
+            .then_some((self.offset, self.marker))
+    }
+}
+
 /// What kind of failure a [`DbError`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DbErrorKind {

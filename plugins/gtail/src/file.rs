@@ -337,18 +337,24 @@ impl TailFile {
         if self.partial == 0 || self.skipping {
             return Ok(false);
         }
-        let len = self.partial as usize;
-        grow_zeroed(&mut rb.buf, len)?;
-        let n = read_full(file, &mut rb.buf[..len], self.read_pos).unwrap_or(0);
-        if n == 0 {
+        // The marker at the new mark hashes the 32 bytes before it, which for a last line shorter
+        // than that reach back into lines already recorded: those are read too.
+        let pre = self.read_pos.min(MARKER_BYTES as u64) as usize;
+        let want = pre + self.partial as usize;
+        grow_zeroed(&mut rb.buf, want)?;
+        let got = read_full(file, &mut rb.buf[..want], self.read_pos - pre as u64).unwrap_or(0);
+        if got <= pre {
             return Ok(false);
         }
-        let line = trim_cr(self.encoding.decode(&rb.buf[..n], &mut rb.text));
+        let n = got - pre;
+        let line = trim_cr(self.encoding.decode(&rb.buf[pre..got], &mut rb.text));
         let shape = RecordShape::new(cfg, &self.path);
         let mut sw = batch.source(self.id, &self.tag)?;
-        shape.emit(sw.events(), EventTime::now(), line, self.read_pos)?;
+        if !(cfg.skip_empty_lines && line.is_empty()) {
+            shape.emit(sw.events(), EventTime::now(), line, self.read_pos)?;
+        }
         let mark = self.read_pos + n as u64;
-        let marker = Marker::of(&rb.buf[n.saturating_sub(MARKER_BYTES)..n]);
+        let marker = Marker::of(&rb.buf[got.saturating_sub(MARKER_BYTES)..got]);
         sw.set_mark(mark);
         drop(sw);
         self.note_mark(batch.id(), mark, marker);
@@ -392,4 +398,65 @@ fn grow_zeroed(buf: &mut Vec<u8>, len: usize) -> Result<(), EncodeError> {
         buf.resize(len, 0);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flb_plugin_sdk::api::InstanceKind;
+    use std::io::Write;
+
+    /// Found by the tail_lines fuzz target (fuzz/regressions/tail_lines/flush_partial_marker): the
+    /// last line recorded when a file closes was marked with the hash of its own bytes only, not of
+    /// the 32 bytes before the offset, so that offset never matched again and a file found again
+    /// after rotation (or a restart with the db) was read again from the start.
+    #[test]
+    fn flush_partial_marks_the_32_bytes_before_the_offset() {
+        let cfg =
+            TailConfig::from(&Config::from_pairs(&[("path", "/x")]).with_keys(crate::keys::KEYS)).expect("config");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.log");
+        let mut w = File::create(&path).expect("create");
+        w.write_all(b"a first line of more than 32 bytes\nlast").expect("write");
+        let mut tf = TailFile::new(1, path.display().to_string(), Vec::new(), File::open(&path).expect("open"), 0, 0);
+        let mut rb = ReadBuf::new(1 << 16);
+        let log = Logger::stderr(InstanceKind::Input, "gtail");
+        let mut batch = Batch::detached(1 << 20, RecordForm::Modern);
+        let (read, _) = tf.read_into(&mut rb, &mut batch, &cfg, u64::MAX, &log).expect("read");
+        assert_eq!(read, Read::Eof);
+        assert_eq!((tf.read_pos, tf.partial), (35, 4), "the last line waits for its newline");
+        assert_eq!(tf.flush_partial(&mut rb, &mut batch, &cfg), Ok(true));
+        let &(_, mark, marker) = tf.pending.back().expect("a mark");
+        assert_eq!(mark, 39);
+        let file = File::open(&path).expect("open");
+        assert_eq!(marker, Marker::read_at(&file, 39).expect("marker"));
+        assert_eq!(marker.size, 32);
+        assert!(marker.matches(&file, mark).expect("matches"), "a restart resumes at the mark");
+    }
+
+    /// Found by the tail_lines fuzz target (fuzz/regressions/tail_lines/flush_partial_cr_only): a
+    /// last line of only "\r", recorded when the file closes, came out as an empty record although
+    /// skip_empty_lines was on (a complete line of only "\r" is skipped, as natively).
+    #[test]
+    fn flush_partial_skips_an_empty_last_line_with_skip_empty_lines() {
+        let pairs = [("path", "/x"), ("skip_empty_lines", "on")];
+        let cfg = TailConfig::from(&Config::from_pairs(&pairs).with_keys(crate::keys::KEYS)).expect("config");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, b"one\r\n\r\n\r").expect("write");
+        let mut tf = TailFile::new(1, path.display().to_string(), Vec::new(), File::open(&path).expect("open"), 0, 0);
+        let mut rb = ReadBuf::new(1 << 16);
+        let log = Logger::stderr(InstanceKind::Input, "gtail");
+        let mut batch = Batch::detached(1 << 20, RecordForm::Modern);
+        tf.read_into(&mut rb, &mut batch, &cfg, u64::MAX, &log).expect("read");
+        assert_eq!(tf.flush_partial(&mut rb, &mut batch, &cfg), Ok(true));
+        let lines: Vec<Vec<u8>> = flb_plugin_sdk::events::EventReader::new(batch.written())
+            .map(|ev| {
+                let body = ev.expect("record").body.as_map().expect("map");
+                body.get(b"log").expect("get").and_then(|v| v.as_bytes()).expect("log").to_vec()
+            })
+            .collect();
+        assert_eq!(lines, [b"one".to_vec()], "the empty lines, the last one too, are skipped");
+        assert_eq!(tf.pending.back().map(|p| p.1), Some(8), "the offset still moves past the last line");
+    }
 }

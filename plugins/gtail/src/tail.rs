@@ -321,8 +321,8 @@ impl Tail {
         if let (Some(db), Some(f)) = (self.db.as_ref(), file) {
             match db.find(tf.ino, &tf.path) {
                 Ok(Some(row)) => {
-                    if row.offset <= size && row.marker.matches(f, row.offset).unwrap_or(false) {
-                        return (row.offset, row.marker, Some(row.id));
+                    if let Some((pos, marker)) = row.resume_at(f, size) {
+                        return (pos, marker, Some(row.id));
                     }
                     flb_info!(
                         self.log,

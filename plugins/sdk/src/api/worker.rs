@@ -179,6 +179,23 @@ impl Batch {
         }
     }
 
+    /// A batch outside any worker (tests and fuzzing drive a source's reads with it): every record
+    /// goes into one buffer, read back with [`written`](Self::written).
+    #[doc(hidden)]
+    pub fn detached(limit: usize, form: RecordForm) -> Batch {
+        Batch::new(BatchId(1), &WorkerConfig::new().batch_limit(limit), false, form)
+    }
+
+    /// The records written so far, in order, when every record goes into one buffer (a
+    /// [`detached`](Self::detached) batch, or a host without direct append).
+    #[doc(hidden)]
+    pub fn written(&self) -> &[u8] {
+        match self.writers.first() {
+            Some(w) if self.active_writers > 0 && !self.direct => w.events.as_bytes(),
+            _ => &[],
+        }
+    }
+
     /// This batch's number.
     pub fn id(&self) -> BatchId {
         self.id
