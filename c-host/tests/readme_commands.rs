@@ -27,7 +27,8 @@
 //! How each runs: `sh -c COMMAND` from the repository root, in a process group of its own, with
 //! `MAKEFLAGS`, `MFLAGS`, `MAKELEVEL` and `FLUENT_BIT_VERSION` taken out of the environment (a
 //! reader's shell has none of them; a command that needs the variable sets it itself), one command
-//! at a time. The only changes to the text: a `--duration N` above 1 becomes `--duration 1`, and
+//! at a time. The only changes to the text: a `--duration N` above 2 becomes `--duration 2` (gdummy's
+//! first collect comes one second in: a one-second run raced it on a loaded machine), and
 //! the word `fluent-bit` becomes `$FLUENT_BIT_BIN` (commands using it run only when that is set, in
 //! their own test). A command naming files the README tells the reader to copy or write first
 //! runs in a scratch directory holding them, with a `target` link to the repository's so that
@@ -264,14 +265,14 @@ fn extract_from(sources: &[(&'static str, String)]) -> (Vec<Cmd>, Files) {
 // ---------------------------------------------------------------------------------------------
 // Running
 
-/// The text actually run: `--duration N` (N > 1) shortened to 1, `fluent-bit` replaced by `fb`.
+/// The text actually run: `--duration N` (N > 2) shortened to 2, `fluent-bit` replaced by `fb`.
 fn as_run(text: &str, fb: Option<&Path>) -> String {
     let toks: Vec<&str> = text.split(' ').collect();
     let mut out = Vec::with_capacity(toks.len());
     for (k, t) in toks.iter().enumerate() {
         let prev = if k > 0 { toks[k - 1] } else { "" };
-        if prev == "--duration" && t.parse::<f64>().is_ok_and(|d| d > 1.0) {
-            out.push("1".to_string());
+        if prev == "--duration" && t.parse::<f64>().is_ok_and(|d| d > 2.0) {
+            out.push("2".to_string());
         } else if *t == "fluent-bit" {
             out.push(fb.map_or_else(|| t.to_string(), |p| format!("'{}'", p.display())));
         } else {
@@ -763,7 +764,7 @@ fn extraction_helpers() {
     assert_eq!(strip_comment("echo '# not' \"#nor\" a#b"), "echo '# not' \"#nor\" a#b");
     assert_eq!(
         as_run("x --duration 3 --duration 0.5 fluent-bit-y", None),
-        "x --duration 1 --duration 0.5 fluent-bit-y"
+        "x --duration 2 --duration 0.5 fluent-bit-y"
     );
     assert_eq!(as_run("A=1 fluent-bit -h", Some(Path::new("/fb"))), "A=1 '/fb' -h");
     assert_eq!(without_timestamp("[2026/11/30 03:11:07.039] [error] x"), "[error] x");
