@@ -18,13 +18,6 @@ fn p(name: &str) -> String {
 const K: u64 = 4;
 const TAGS: [&str; 3] = ["custom.file0", "custom.file1", "custom.file2"];
 
-/// No sanitizer report (AddressSanitizer, LeakSanitizer, UBSan) in the run; the report otherwise.
-fn assert_sanitizer_clean(run: &Run, what: &str) {
-    if let Some(r) = sanitizer_report(&run.stderr) {
-        panic!("{what}: sanitizer report:\n{r}\n\n{}", run.all());
-    }
-}
-
 /// tappend (K records per tag, plus `in_props`) into three tout instances: `all` matching
 /// `custom.*`, `one` matching `custom.file1` only, `own` matching the instance tag `tappend.0`.
 fn tappend_args(in_props: &[&str], extra: &[&str]) -> Vec<String> {
@@ -223,7 +216,7 @@ fn asan_build_runs_direct_append_clean() {
         (&["misuse=init"][..], &[][..]),
     ] {
         let run = run_tappend_asan(props, extra);
-        assert_sanitizer_clean(&run, &format!("{props:?}"));
+        assert_no_sanitizer_report(&run, &format!("{props:?}"));
         assert_direct(&run);
     }
     for (props, extra) in [
@@ -233,7 +226,7 @@ fn asan_build_runs_direct_append_clean() {
         (&["legacy=on"][..], &["--abi", "1.9"][..]),
     ] {
         let run = run_tappend_asan(props, extra);
-        assert_sanitizer_clean(&run, &format!("{extra:?}"));
+        assert_no_sanitizer_report(&run, &format!("{extra:?}"));
         assert_handed_over(&run, &extra.join(" "));
     }
 }

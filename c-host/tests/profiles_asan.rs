@@ -12,36 +12,9 @@ fn p(name: &str) -> String {
     s(&test_plugin(name))
 }
 
-/// No sanitizer report (AddressSanitizer, LeakSanitizer, UBSan) in the run; the report otherwise.
-fn assert_sanitizer_clean(run: &Run, what: &str) {
-    if let Some(r) = sanitizer_report(&run.stderr) {
-        panic!("{what}: sanitizer report:\n{r}\n\n{}", run.all());
-    }
-}
-
-/// Whether LeakSanitizer runs here: a test plugin leaking 16 bytes per flush, through the host with
-/// the suppressions in effect, must be reported. `Err` says why it cannot run (it needs ptrace-like
-/// rights); a run that should have been reported and was not, for any other reason (a suppression
-/// hiding a plugin's leak, say), fails.
-fn lsan_works() -> Result<(), String> {
-    let (i, o) = (p("in_trules"), p("out_tout"));
-    let run =
-        run_asan_v(&host_args(&[&i, &o], "-i trules -o tout -p leak=16 --interval 0.05 --flush 0.1 --duration 0.3"));
-    if run.stderr.contains("ERROR: LeakSanitizer: detected memory leaks") {
-        assert_eq!(run.code, Some(23), "a leak report ends the host with ASAN_OPTIONS' exitcode: {}", run.all());
-        assert!(!run.stderr.contains("Suppressions used:"), "the plugin's leak matched a suppression: {}", run.all());
-        return Ok(());
-    }
-    let cannot = ["LeakSanitizer has encountered a fatal error", "LeakSanitizer does not work under ptrace"];
-    if let Some(why) = cannot.iter().find(|m| run.stderr.contains(*m)) {
-        return Err(format!("LeakSanitizer cannot run here ({why}; it needs ptrace-like rights)"));
-    }
-    panic!("a plugin leaking 16 bytes per flush was not reported by LeakSanitizer: {}", run.all());
-}
-
 #[test]
 fn every_profile_is_clean_under_asan() {
-    if let Err(why) = lsan_works() {
+    if let Err(why) = lsan_probe() {
         // Outside CI the run still checks ASan and UBSan; in CI a missing LeakSanitizer fails.
         missing_tool(&format!("{why}: leak detection off, ASan and UBSan errors still checked"));
     }
@@ -57,7 +30,7 @@ fn every_profile_is_clean_under_asan() {
                  --interval 0.05 --flush 0.1 --duration 0.6 --abi {abi} --pause-after 0.2 --resume-after 0.3"
             ),
         ));
-        assert_sanitizer_clean(&run, &format!("abi {abi}"));
+        assert_no_sanitizer_report(&run, &format!("abi {abi}"));
         assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
         let ev = tp_events(&run.stderr);
         let hooks = ev.iter().any(|e| e.contains("pause") || e.contains("preexit"));
@@ -75,13 +48,13 @@ fn every_profile_is_clean_under_asan() {
 
 #[test]
 fn leaking_plugin_is_reported_by_lsan() {
-    if let Err(why) = lsan_works() {
+    if let Err(why) = lsan_probe() {
         missing_tool(&why);
         return;
     }
-    // lsan_works() itself asserts the report on a leaking plugin; the clean run must not have one
+    // lsan_probe() itself asserts the report on a leaking plugin; the clean run must not have one
     let run = run_asan_v(&tp_pipe_args("trules", "tout", "0.3", ""));
-    assert_sanitizer_clean(&run, "the same run without the leak");
+    assert_no_sanitizer_report(&run, "the same run without the leak");
     assert_eq!(run.code, Some(0), "{}", run.all());
 }
 
@@ -99,7 +72,7 @@ fn event_type_write_is_caught_under_abi_1_9() {
                 run.all()
             );
         } else {
-            assert_sanitizer_clean(&run, &format!("abi {abi}"));
+            assert_no_sanitizer_report(&run, &format!("abi {abi}"));
             assert_eq!(run.code, Some(0), "abi {abi}: {}", run.all());
         }
     }
@@ -119,7 +92,7 @@ fn valgrind_finds_no_errors_or_leaks() {
 /// c-host/lsan.supp follows its rules: each entry `leak:<pattern>` has a comment right above it, and
 /// no pattern names a plugin (a plugin library, an ABI entry point, any Rust path: the host is C) or
 /// a host function that calls into plugins, under which a plugin's leak would show (its frames are
-/// `<unknown module>` once dlclose'd). lsan_works() checks the other half: a leaking plugin is still
+/// `<unknown module>` once dlclose'd). lsan_probe() checks the other half: a leaking plugin is still
 /// reported with the file in effect.
 #[test]
 fn lsan_suppressions_never_name_a_plugin() {
