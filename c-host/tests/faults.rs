@@ -32,6 +32,21 @@ fn timeout() -> Duration {
     Duration::from_secs(120)
 }
 
+/// Runs every `(what, args)` through the host, a few at a time (a run mostly waits on its timers,
+/// so a sweep of a hundred runs one after another took most of this file's time), and returns the
+/// runs in the order given.
+fn run_host_all(jobs: &[(String, Vec<String>)]) -> Vec<Run> {
+    const AT_ONCE: usize = 4;
+    let mut runs = Vec::with_capacity(jobs.len());
+    for batch in jobs.chunks(AT_ONCE) {
+        std::thread::scope(|sc| {
+            let started: Vec<_> = batch.iter().map(|(_, args)| sc.spawn(move || run_host_v(args))).collect();
+            runs.extend(started.into_iter().map(|h| h.join().expect("a host run's thread panicked")));
+        });
+    }
+    runs
+}
+
 /// What a run under injection must always show: it ended by itself with 0 (ran) or 1 (an init
 /// failed), no abort, signal or Rust allocation-failure message, and nothing of the plugins'
 /// allocations left after unload.
@@ -206,7 +221,7 @@ fn null_properties_under_the_asan_host_reports_nothing() {
 #[test]
 fn fail_malloc_gdummy_to_gstdout_never_aborts_or_leaks() {
     let libs = [so(GDUMMY), so(GSTDOUT)];
-    let mut injected = 0;
+    let mut jobs = Vec::new();
     for phase in PHASES {
         for n in SWEEP {
             let what = format!("gdummy->gstdout --fail-malloc {n} --fail-malloc-in {phase}");
@@ -227,18 +242,21 @@ fn fail_malloc_gdummy_to_gstdout_never_aborts_or_leaks() {
                 &libs,
                 pipeline_args("gdummy", &["rate=20"], &[("gstdout", &["format=json_lines"])], &extra),
             );
-            let run = run_host_v(&args);
-            assert_survived(&run, &what);
-            let c = fail_counts(&run);
-            injected += c.get("failed_init").copied().unwrap_or(0)
-                + c.get("failed_collect").copied().unwrap_or(0)
-                + c.get("failed_flush").copied().unwrap_or(0);
-            if run.code == Some(0) {
-                let out = summary_fields(&run.stderr, "gstdout.0");
-                assert_eq!(field(&out, "errors"), 0, "{what}: a flush returned FLB_ERROR\n{}", run.all());
-                let printed = json_lines(&run.stdout).len() as u64;
-                assert_eq!(printed, field(&out, "records_ok"), "{what}: acknowledged but not printed\n{}", run.all());
-            }
+            jobs.push((what, args));
+        }
+    }
+    let mut injected = 0;
+    for ((what, _), run) in jobs.iter().zip(run_host_all(&jobs)) {
+        assert_survived(&run, what);
+        let c = fail_counts(&run);
+        injected += c.get("failed_init").copied().unwrap_or(0)
+            + c.get("failed_collect").copied().unwrap_or(0)
+            + c.get("failed_flush").copied().unwrap_or(0);
+        if run.code == Some(0) {
+            let out = summary_fields(&run.stderr, "gstdout.0");
+            assert_eq!(field(&out, "errors"), 0, "{what}: a flush returned FLB_ERROR\n{}", run.all());
+            let printed = json_lines(&run.stdout).len() as u64;
+            assert_eq!(printed, field(&out, "records_ok"), "{what}: acknowledged but not printed\n{}", run.all());
         }
     }
     assert!(injected > 100, "the sweep injected only {injected} failures: the injection does not reach the plugins");
@@ -251,6 +269,7 @@ fn fail_malloc_gtail_to_gstdout_loses_no_line() {
     let file = log_file("faults-gtail", 300);
     let path = format!("path={}", file.display());
     let libs = [so(GTAIL), so(GSTDOUT)];
+    let mut jobs = Vec::new();
     for phase in PHASES {
         for n in [1u32, 2, 3, 5, 11] {
             let what = format!("gtail->gstdout --fail-malloc {n} --fail-malloc-in {phase} --fail-malloc-first 12");
@@ -279,17 +298,19 @@ fn fail_malloc_gtail_to_gstdout_loses_no_line() {
                 &libs,
                 pipeline_args("gtail", &[&path, "read_from_head=on"], &[("gstdout", &["format=json_lines"])], &extra),
             );
-            let run = run_host_v(&args);
-            assert_survived(&run, &what);
-            if run.code == Some(0) {
-                let mut lines: Vec<String> = json_lines(&run.stdout)
-                    .iter()
-                    .filter_map(|v| v.get("log").and_then(|l| l.as_str()).map(str::to_string))
-                    .collect();
-                lines.sort();
-                let want: Vec<String> = (0..300).map(|i| format!("line {i:05}")).collect();
-                assert_eq!(lines, want, "{what}: lines lost or doubled\n{}", run.stderr);
-            }
+            jobs.push((what, args));
+        }
+    }
+    let want: Vec<String> = (0..300).map(|i| format!("line {i:05}")).collect();
+    for ((what, _), run) in jobs.iter().zip(run_host_all(&jobs)) {
+        assert_survived(&run, what);
+        if run.code == Some(0) {
+            let mut lines: Vec<String> = json_lines(&run.stdout)
+                .iter()
+                .filter_map(|v| v.get("log").and_then(|l| l.as_str()).map(str::to_string))
+                .collect();
+            lines.sort();
+            assert_eq!(lines, want, "{what}: lines lost or doubled\n{}", run.stderr);
         }
     }
 }
@@ -298,6 +319,7 @@ fn fail_malloc_gtail_to_gstdout_loses_no_line() {
 #[test]
 fn fail_malloc_sdk_test_plugins_never_abort_or_leak() {
     let (it, ot, iw) = (so(IN_SDKTEST), so(OUT_SDKTEST), so(IN_SDKWORKER));
+    let mut jobs = Vec::new();
     for (lib, input) in [(&it, "sdktest_in"), (&iw, "sdkworker_in")] {
         for phase in PHASES {
             for n in [1u32, 2, 3, 5, 11, 47] {
@@ -319,10 +341,12 @@ fn fail_malloc_sdk_test_plugins_never_abort_or_leak() {
                     &[lib.clone(), ot.clone()],
                     pipeline_args(input, &[], &[("sdktest_out", &[])], &extra),
                 );
-                let run = run_host_v(&args);
-                assert_survived(&run, &what);
+                jobs.push((what, args));
             }
         }
+    }
+    for ((what, _), run) in jobs.iter().zip(run_host_all(&jobs)) {
+        assert_survived(&run, what);
     }
 }
 
