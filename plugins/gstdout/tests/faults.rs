@@ -3,8 +3,10 @@
 //! Neither may kill the process, hang a flush or its shutdown, print a record twice or lose one
 //! that is retried.
 
+mod host_common;
+
 use flb_host::{field, host_bin, rust_plugin, s, summary_fields};
-use std::collections::BTreeMap;
+use host_common::{gstdout, pipe_queued, pipeline_args, summary};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -12,24 +14,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-fn gstdout() -> String {
-    s(&rust_plugin("out-gstdout", "out_gstdout"))
-}
-
-/// sdktest_in (`records` per collect, tag `t`) into gstdout (`props`), then the host options.
-fn pipeline_args(records: u64, props: &[&str], extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = vec!["-e".into(), s(&rust_plugin("in-sdktest", "in_sdktest")), "-e".into(), gstdout()];
-    a.extend(["-i", "sdktest_in", "-t", "t", "-p"].map(String::from));
-    a.push(format!("records={records}"));
-    a.extend(["-o", "gstdout", "-m", "t"].map(String::from));
-    for kv in props {
-        a.push("-p".into());
-        a.push((*kv).into());
-    }
-    a.extend(extra.iter().map(|x| x.to_string()));
-    a
-}
 
 /// A started program with stdout piped; stderr is read by a thread that sends each line on
 /// `lines` as it comes and returns all of it at the end.
@@ -94,12 +78,6 @@ impl Running {
         };
         (st, self.err.join().expect("stderr reader"))
     }
-}
-
-fn summary(stderr: &str, instance: &str) -> BTreeMap<String, String> {
-    let m = summary_fields(stderr, instance);
-    assert!(m.contains_key("records"), "no summary line for {instance}:\n{stderr}");
-    m
 }
 
 fn epipe_lines(stderr: &str) -> Vec<&str> {
@@ -191,18 +169,6 @@ fn stalled_stdout_does_not_hang_the_shutdown() {
 
 // ---------------------------------------------------------------------------------------------
 // stdout stalled: its reader stops reading, then reads again
-
-/// Bytes waiting in the pipe behind `fd`.
-fn pipe_queued(fd: i32) -> i64 {
-    let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD stores one int through a valid pointer; fd is our open pipe end.
-    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n as *mut libc::c_int) };
-    if r == 0 {
-        i64::from(n)
-    } else {
-        -1
-    }
-}
 
 /// With `Workers 4` and `write_timeout 0.2s`, the reader of stdout reads nothing until gstdout
 /// reports the stall, and then for a while longer (flushes keep coming: each worker either times

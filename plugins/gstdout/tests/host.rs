@@ -2,36 +2,16 @@
 //! the way Fluent Bit 5.1.1's proxy does: `Workers 4` flush threads, records nested 10,000 deep on the 64 KiB guard-paged coroutine stack, `check` under every
 //! ABI profile, and a bad `format`.
 
-use flb_host::{field, host_bin, run_host, rust_plugin, s, summary_fields, test_plugin, Run, EXIT_CORO_OVERFLOW};
-use std::collections::BTreeMap;
+mod host_common;
+
+use flb_host::{field, host_bin, run_host, s, summary_fields, test_plugin, Run, EXIT_CORO_OVERFLOW};
+use host_common::{gstdout, pipe_queued, pipeline_args, summary};
 use std::io::Read;
 use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-fn gstdout() -> String {
-    s(&rust_plugin("out-gstdout", "out_gstdout"))
-}
-
-fn sdktest_in() -> String {
-    s(&rust_plugin("in-sdktest", "in_sdktest"))
-}
-
-/// sdktest_in (`records` per collect, tag `t`) into gstdout (`props`), then the host options.
-fn pipeline_args(records: u64, props: &[&str], extra: &[&str]) -> Vec<String> {
-    let mut a: Vec<String> = vec!["-e".into(), sdktest_in(), "-e".into(), gstdout()];
-    a.extend(["-i", "sdktest_in", "-t", "t", "-p"].map(String::from));
-    a.push(format!("records={records}"));
-    a.extend(["-o", "gstdout", "-m", "t"].map(String::from));
-    for kv in props {
-        a.push("-p".into());
-        a.push((*kv).into());
-    }
-    a.extend(extra.iter().map(|x| x.to_string()));
-    a
-}
 
 /// The host started with stdout and stderr piped; stderr is drained by a thread at once (so a
 /// chatty run never blocks on it), stdout is left to the caller.
@@ -70,30 +50,12 @@ fn wait(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
     }
 }
 
-fn summary(stderr: &str, instance: &str) -> BTreeMap<String, String> {
-    let m = summary_fields(stderr, instance);
-    assert!(m.contains_key("records"), "no summary line for {instance}:\n{stderr}");
-    m
-}
-
 fn tmp_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("gstdout-host-{}-{name}", std::process::id()))
 }
 
 // ---------------------------------------------------------------------------------------------
 // 1. Workers 4, 10,000+ chunks
-
-/// Bytes waiting in the pipe behind `fd` (-1 when unknown).
-fn pipe_queued(fd: i32) -> i64 {
-    let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD stores one int through a valid pointer; fd is our open pipe end.
-    let r = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n as *mut libc::c_int) };
-    if r == 0 {
-        i64::from(n)
-    } else {
-        -1
-    }
-}
 
 struct WorkersRun {
     stdout: Vec<u8>,
