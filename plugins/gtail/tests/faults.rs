@@ -9,8 +9,8 @@
 
 mod common;
 
-use common::{open_files, TempDir, PATIENCE};
-use flb_host::{host_bin, missing_tool, rust_plugin, s};
+use common::{gstdout_so, gtail_so, open_files, TempDir, PATIENCE};
+use flb_host::{host_bin, missing_tool, s};
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
 use std::io::Write;
@@ -102,14 +102,8 @@ impl Done {
 impl Run {
     fn start(dir: &Path, name: &str, props: &[String], env: &[(&str, String)], extra: &[&str]) -> Run {
         let (out, err) = (dir.join(format!("{name}.out")), dir.join(format!("{name}.err")));
-        let mut args: Vec<String> = vec![
-            "-e".into(),
-            s(&rust_plugin("in-gtail", "in_gtail")),
-            "-e".into(),
-            s(&rust_plugin("out-gstdout", "out_gstdout")),
-            "-i".into(),
-            "gtail".into(),
-        ];
+        let mut args: Vec<String> =
+            vec!["-e".into(), gtail_so(), "-e".into(), gstdout_so(), "-i".into(), "gtail".into()];
         for p in props {
             args.extend(["-p".to_string(), p.clone()]);
         }
