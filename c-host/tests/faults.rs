@@ -468,18 +468,8 @@ fn fail_malloc_options_are_checked() {
 /// took the retry it had just re-queued again at once, for ever, past the grace and SIGTERM.)
 #[test]
 fn an_output_that_always_retries_with_no_limit_stops_at_the_grace() {
-    let (i, o) = (s(&test_plugin("in_trules")), s(&test_plugin("out_tout")));
-    let args = [
-        "-e",
-        &i,
-        "-e",
-        &o,
-        "-i",
-        "trules",
-        "-o",
-        "tout",
-        "-p",
-        "ret=2",
+    let libs = [s(&test_plugin("in_trules")), s(&test_plugin("out_tout"))];
+    let extra = [
         "--retry-limit",
         "-1",
         "--retry-wait",
@@ -493,7 +483,8 @@ fn an_output_that_always_retries_with_no_limit_stops_at_the_grace() {
         "--duration",
         "1",
     ];
-    let run = run_with(&host_bin(), &args, &[], Duration::from_secs(60));
+    let args = with_plugins(&libs, pipeline_args("trules", &[], &[("tout", &["ret=2"])], &extra));
+    let run = run_host_v(&args);
     assert!(!run.timed_out, "the shutdown never ended\n{}", run.all());
     assert_eq!(run.code, Some(0), "{}", run.all());
     let out = summary_fields(&run.stderr, "tout.0");
