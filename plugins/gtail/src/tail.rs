@@ -147,6 +147,7 @@ impl Tail {
                 self.write_db();
             }
             let progressed = self.read_round(&w);
+            self.flush_joins(&w);
             self.close_finished(&w);
             self.exit_on_eof(&w);
             if progressed {
@@ -155,6 +156,9 @@ impl Tail {
             let mut next = self.next_refresh.min(self.next_sweep);
             if self.db_failing.is_some() {
                 next = next.min(self.next_db_retry);
+            }
+            if let Some(due) = self.files.values().filter_map(|f| f.joins_due(&self.cfg)).min() {
+                next = next.min(due);
             }
             let until = next.saturating_duration_since(Instant::now());
             let tick = if self.watch.is_some() { WATCH_TICK } else { until };
@@ -288,6 +292,9 @@ impl Tail {
         let mut tf = TailFile::new(id, f.path.clone(), tag, file, ident.0, ident.1);
         tf.encoding = encoding;
         tf.bom = bom;
+        if !self.cfg.multiline.is_empty() {
+            tf.ml = Some(Box::default());
+        }
         let (pos, marker, from) = self.start_position(&tf, size);
         tf.seek(pos, marker);
         tf.db_id = from;
@@ -537,6 +544,22 @@ impl Tail {
         progressed
     }
 
+    /// `multiline.parser`: joins whose next part did not come within `multiline.flush_ms` are
+    /// emitted as they are.
+    fn flush_joins(&mut self, w: &Worker) {
+        let now = Instant::now();
+        for f in self.files.values_mut() {
+            if f.joins_due(&self.cfg).is_some_and(|due| due <= now) {
+                let cfg = &self.cfg;
+                match w.fill(|b| f.flush_joins(b, cfg, now, false)) {
+                    None => return, // paused, stopping or full: next turn
+                    Some(Err(e)) => flb_error!(self.log, "{}: cannot encode a record: {e}; retrying", f.path),
+                    Some(Ok(_)) => {}
+                }
+            }
+        }
+    }
+
     /// Acknowledgements: offsets advance for taken records only, all in one db transaction.
     fn handle_acks(&mut self, w: &Worker) {
         let files = &mut self.files;
@@ -698,11 +721,16 @@ impl Tail {
                 continue;
             }
             if why != Leaving::Idle && f.partial > 0 {
-                let (rb, cfg) = (&mut self.rb, &self.cfg);
-                match w.fill(|b| f.flush_partial(rb, b, cfg)) {
+                let (rb, cfg, log) = (&mut self.rb, &self.cfg, &self.log);
+                match w.fill(|b| f.flush_partial(rb, b, cfg, log)) {
                     Some(Ok(_)) => {}
                     _ => continue, // paused or full: try again later
                 }
+            }
+            // Joins still waiting for their end: it will not come from a file that is closing.
+            let cfg = &self.cfg;
+            if !matches!(w.fill(|b| f.flush_joins(b, cfg, now, true)), Some(Ok(_))) {
+                continue;
             }
             flb_debug!(self.log, "{}: closed ({why:?})", f.path);
             self.retired.insert((f.dev, f.ino), (f.read_pos, f.pos_marker));
@@ -746,13 +774,18 @@ impl Tail {
         if !all_read {
             return;
         }
-        // Unfinished last lines are records too.
+        // Unfinished last lines are records too, and so are joins still waiting for their end.
+        let now = Instant::now();
         for f in self.files.values_mut() {
             if f.partial > 0 && f.file.is_some() {
-                let (rb, cfg) = (&mut self.rb, &self.cfg);
-                if !matches!(w.fill(|b| f.flush_partial(rb, b, cfg)), Some(Ok(_))) {
+                let (rb, cfg, log) = (&mut self.rb, &self.cfg, &self.log);
+                if !matches!(w.fill(|b| f.flush_partial(rb, b, cfg, log)), Some(Ok(_))) {
                     return;
                 }
+            }
+            let cfg = &self.cfg;
+            if !matches!(w.fill(|b| f.flush_joins(b, cfg, now, true)), Some(Ok(_))) {
+                return;
             }
         }
         let batch_empty = w.fill(|b| b.is_empty()).unwrap_or(false);
