@@ -61,11 +61,17 @@ pub struct TailConfig {
 const UNSUPPORTED: &[(Key, &str)] = &[
     (k::PARSER, "Fluent Bit's parsers are not reachable from a proxy plugin; use a parser filter"),
     (k::PARSER_FIRSTLINE, "needs Fluent Bit's multiline engine; use the multiline filter"),
-    (k::MULTILINE, "needs Fluent Bit's multiline engine; use the multiline filter"),
-    (k::MULTILINE_FLUSH, "needs Fluent Bit's multiline engine; use the multiline filter"),
-    (k::DOCKER_MODE, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
-    (k::DOCKER_MODE_FLUSH, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
-    (k::DOCKER_MODE_PARSER, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
+    (
+        k::MULTILINE,
+        "needs Fluent Bit's multiline engine; use the multiline filter (gtail's multiline.parser has docker and cri)",
+    ),
+    (
+        k::MULTILINE_FLUSH,
+        "needs Fluent Bit's multiline engine; use the multiline filter (or multiline.flush_ms with multiline.parser)",
+    ),
+    (k::DOCKER_MODE, "use 'multiline.parser docker', gtail's own, which joins Docker's split lines"),
+    (k::DOCKER_MODE_FLUSH, "use 'multiline.parser docker' with 'multiline.flush_ms'"),
+    (k::DOCKER_MODE_PARSER, "use 'multiline.parser docker', then a parser filter"),
     (k::PROGRESS_CHECK_INTERVAL_NSEC, "use progress_check_interval with a fraction, e.g. 0.5"),
 ];
 

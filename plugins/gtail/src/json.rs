@@ -34,8 +34,18 @@ pub struct Object {
 pub struct NotAnObject;
 
 /// Writes the pairs of the JSON object `src` (whitespace around it allowed) at the end of `out`.
-/// On error `out` is left as it was.
+/// On error `out` is left as it was. Bytes that are not UTF-8 become U+FFFD, as Fluent Bit's
+/// reader (yyjson with `REPLACE_INVALID_UNICODE`) makes them, rather than failing the line.
 pub fn object(src: &[u8], out: &mut Vec<u8>) -> Result<Object, NotAnObject> {
+    match object_utf8(src, out) {
+        Err(NotAnObject) if std::str::from_utf8(src).is_err() => {
+            object_utf8(String::from_utf8_lossy(src).as_bytes(), out)
+        }
+        res => res,
+    }
+}
+
+fn object_utf8(src: &[u8], out: &mut Vec<u8>) -> Result<Object, NotAnObject> {
     let start = out.len();
     let first = src.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
@@ -344,6 +354,8 @@ mod tests {
             assert_eq!(out, [1, 2, 3], "{src:?}");
         }
         let mut out = Vec::new();
-        assert!(object(b"{\"a\":\"\xff\"}", &mut out).is_err(), "not UTF-8");
+        let o = object(b"{\"a\":\"x\xffy\"}", &mut out).expect("not UTF-8 is replaced");
+        assert_eq!(o.pairs, 1);
+        assert_eq!(out, [&[0xa1, b'a', 0xa5, b'x'][..], "\u{fffd}".as_bytes(), b"y"].concat());
     }
 }

@@ -42,7 +42,7 @@ pub const ROTATE_WAIT: Key = Key::time("rotate_wait").default("5").desc(
      is flushed.",
 );
 pub const DOCKER_MODE: Key = Key::bool("docker_mode").default("false").desc(
-    "Not supported by gtail (needs Fluent Bit's parsers; use the multiline filter with the docker parser). \
+    "Not supported by gtail (use multiline.parser docker). \
      If enabled, the plugin will recombine split Docker log lines before passing them to any parser.",
 );
 pub const DOCKER_MODE_FLUSH: Key = Key::int("docker_mode_flush")

@@ -59,6 +59,8 @@ pub struct Tail {
     next_db_retry: Instant,
     /// The files of the current read round.
     round: Vec<u64>,
+    /// `format json`: lines of closed files that were not JSON objects.
+    not_json_closed: u64,
 }
 
 impl Tail {
@@ -121,6 +123,7 @@ impl Tail {
             db_failing: None,
             next_db_retry: now,
             round: Vec::new(),
+            not_json_closed: 0,
         })
     }
 
@@ -166,6 +169,14 @@ impl Tail {
         }
         w.settle(SETTLE);
         self.handle_acks(&w);
+        let not_json = self.not_json_closed + self.files.values().map(|f| f.not_json).sum::<u64>();
+        if not_json > 0 {
+            flb_info!(
+                self.log,
+                "format json: {not_json} line(s) were not a JSON object and were kept whole under '{}'",
+                self.cfg.key
+            );
+        }
         if self.db_failing.is_some() {
             self.write_db();
         }
@@ -743,6 +754,7 @@ impl Tail {
         let removed = !done.is_empty();
         for id in done {
             let Some(f) = self.files.remove(&id) else { continue };
+            self.not_json_closed += f.not_json;
             if f.leaving.map(|l| l.0) == Some(Leaving::Deleted) {
                 self.retired.remove(&(f.dev, f.ino));
                 if let Some(row) = f.db_id.filter(|_| self.db.is_some()) {

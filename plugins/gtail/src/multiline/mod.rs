@@ -364,3 +364,189 @@ fn docker_part<'a>(line: &'a [u8], out: &'a mut Vec<u8>) -> Option<Part<'a>> {
         last: text.ends_with(b"\n"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TailConfig;
+    use flb_plugin_sdk::api::Config;
+    use flb_plugin_sdk::events::{EventReader, RecordForm};
+
+    const NOW: EventTime = EventTime::new(1_000, 0);
+
+    /// The records written: time seconds and each pair as text (strings only in these tests).
+    fn records(w: &EventWriter) -> Vec<(i64, Vec<(String, String)>)> {
+        EventReader::new(w.as_bytes())
+            .map(|ev| {
+                let ev = ev.expect("record");
+                let body = ev.body.as_map().expect("map");
+                let pairs = body
+                    .iter()
+                    .map(|kv| {
+                        let (k, v) = kv.expect("pair");
+                        let text = |x: Value| match x.as_bytes() {
+                            Some(b) => String::from_utf8_lossy(b).into_owned(),
+                            None => format!("{x:?}"),
+                        };
+                        (text(k), text(v))
+                    })
+                    .collect();
+                (ev.time.secs, pairs)
+            })
+            .collect()
+    }
+    use flb_plugin_sdk::events::Value;
+
+    fn kv(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    struct Run {
+        cfg: TailConfig,
+        ml: Multiline,
+        w: EventWriter,
+        offset: u64,
+    }
+
+    impl Run {
+        fn new(pairs: &[(&str, &str)]) -> Run {
+            let mut all = vec![("path", "/x")];
+            all.extend_from_slice(pairs);
+            let cfg = TailConfig::from(&Config::from_pairs(&all).with_keys(crate::keys::KEYS)).expect("config");
+            Run { cfg, ml: Multiline::new(), w: EventWriter::new(RecordForm::Modern), offset: 0 }
+        }
+
+        fn lines(&mut self, lines: &[&str], now: Instant) {
+            for l in lines {
+                let shape = RecordShape::new(&self.cfg, "/x");
+                let mut sink = Sink { w: &mut self.w, shape: &shape, now: NOW };
+                let at = self.offset;
+                let marker = move || Marker { hash: at as i64, size: 1 };
+                self.ml
+                    .line(&self.cfg.multiline, self.cfg.line_max, &mut sink, l.as_bytes(), at, &marker, now)
+                    .expect("line");
+                self.offset += l.len() as u64 + 1;
+            }
+        }
+
+        fn flush(&mut self, due: impl FnMut(Instant) -> bool) -> usize {
+            let shape = RecordShape::new(&self.cfg, "/x");
+            let mut sink = Sink { w: &mut self.w, shape: &shape, now: NOW };
+            self.ml.flush(&self.cfg.multiline, &mut sink, self.offset, due).expect("flush")
+        }
+    }
+
+    const T1: &str = "2024-03-05T06:07:08.5Z";
+    const SEC1: i64 = 1_709_618_828;
+
+    #[test]
+    fn cri_parts_join_per_stream_with_the_first_parts_keys_and_time() {
+        let mut r = Run::new(&[("multiline.parser", "cri")]);
+        let now = Instant::now();
+        r.lines(
+            &[
+                &format!("{T1} stdout P one "),
+                "2024-03-05T06:07:09.5Z stderr P err ",
+                "2024-03-05T06:07:10.5Z stdout P two ",
+                "2024-03-05T06:07:11.5Z stdout F three",
+                "2024-03-05T06:07:12.5Z stderr F done",
+            ],
+            now,
+        );
+        assert_eq!(
+            records(&r.w),
+            [
+                (SEC1, kv(&[("time", T1), ("stream", "stdout"), ("_p", "P"), ("log", "one two three")])),
+                (
+                    SEC1 + 1,
+                    kv(&[("time", "2024-03-05T06:07:09.5Z"), ("stream", "stderr"), ("_p", "P"), ("log", "err done")])
+                ),
+            ]
+        );
+        assert_eq!(r.ml.pending_start(), None);
+    }
+
+    #[test]
+    fn a_line_no_parser_takes_ends_every_join_and_is_a_record_of_its_own() {
+        let mut r = Run::new(&[("multiline.parser", "cri"), ("offset_key", "off")]);
+        let now = Instant::now();
+        r.lines(
+            &[&format!("{T1} stdout P a"), &format!("{T1} stderr P b"), "junk", "", &format!("{T1} stdout F c")],
+            now,
+        );
+        let recs = records(&r.w);
+        let logs: Vec<(&str, &str)> =
+            recs.iter().map(|(_, p)| (p[p.len() - 2].1.as_str(), p[p.len() - 1].1.as_str())).collect();
+        // Offsets: the joins and "junk" at the line that ended them (34 + 34 = 68); the empty line
+        // gives no record; "c" at its own line (68 + 5 + 1 = 74).
+        assert_eq!(logs, [("a", "Int(68)"), ("b", "Int(68)"), ("junk", "Int(68)"), ("c", "Int(74)")]);
+        assert_eq!(recs[2], (NOW.secs, kv(&[("log", "junk"), ("off", "Int(68)")])), "the time it was read");
+    }
+
+    #[test]
+    fn a_join_is_emitted_before_it_would_pass_buffer_max_size() {
+        let mut r = Run::new(&[("multiline.parser", "cri"), ("buffer_chunk_size", "10"), ("buffer_max_size", "10")]);
+        r.lines(&["t stdout P aaaaaa", "t stdout P bbbbbb", "t stdout F c"], Instant::now());
+        let logs: Vec<String> = records(&r.w).into_iter().map(|(_, p)| p[3].1.clone()).collect();
+        assert_eq!(logs, ["aaaaaa", "bbbbbbc"]);
+        assert!(logs.iter().all(|l| l.len() <= 10));
+    }
+
+    #[test]
+    fn a_join_without_a_new_part_for_flush_ms_is_emitted_and_the_offset_waits_for_it() {
+        let mut r = Run::new(&[("multiline.parser", "docker")]);
+        let t0 = Instant::now();
+        r.lines(&[r#"{"log":"first\n","stream":"stdout"}"#, r#"{"log":"half ","stream":"stdout"}"#], t0);
+        assert_eq!(
+            r.ml.pending_start(),
+            Some((36, Marker { hash: 36, size: 1 })),
+            "where the join's first line starts"
+        );
+        let flush = r.cfg.multiline_flush;
+        assert_eq!(r.ml.next_due(flush), Some(t0 + flush));
+        assert_eq!(r.flush(|last| t0 + Duration::from_millis(10) >= last + flush), 0, "not due yet");
+        r.lines(&[r#"{"log":"more","stream":"stdout"}"#], t0 + Duration::from_secs(3));
+        assert_eq!(r.ml.next_due(flush), Some(t0 + Duration::from_secs(3) + flush), "each part restarts the wait");
+        assert_eq!(r.flush(|last| t0 + Duration::from_secs(8) >= last + flush), 1);
+        let recs = records(&r.w);
+        assert_eq!(recs[1].1, kv(&[("log", "half more"), ("stream", "stdout")]));
+        assert_eq!(r.ml.pending_start(), None);
+    }
+
+    #[test]
+    fn docker_lines_keep_their_fields_and_an_empty_log_is_not_taken() {
+        let mut r = Run::new(&[("multiline.parser", "docker"), ("path_key", "file")]);
+        r.lines(
+            &[
+                r#"{"log":"a","stream":"stdout","time":"2024-03-05T06:07:08.5Z"}"#,
+                r#"{"log":"b\n","stream":"stdout","x":1,"time":"2024-03-05T06:07:09Z"}"#,
+                r#"{"log":"","stream":"stdout"}"#,
+                r#"{"stream":"stdout"}"#,
+            ],
+            Instant::now(),
+        );
+        let recs = records(&r.w);
+        assert_eq!(
+            recs[0],
+            (SEC1, kv(&[("log", "ab\n"), ("stream", "stdout"), ("time", "2024-03-05T06:07:08.5Z"), ("file", "/x")])),
+            "the first part's fields and time"
+        );
+        assert_eq!(recs[1].1, kv(&[("log", r#"{"log":"","stream":"stdout"}"#), ("file", "/x")]));
+        assert_eq!(recs[2].1, kv(&[("log", r#"{"stream":"stdout"}"#), ("file", "/x")]));
+        assert_eq!(recs.len(), 3);
+    }
+
+    #[test]
+    fn the_parser_that_took_the_files_last_line_is_tried_first() {
+        // This JSON line is also a CRI line (time `{"log":"q`): native gives it to whichever parser
+        // took the file's previous line, and so does gtail.
+        let both = r#"{"log":"q stdout F z\n"}"#;
+        let mut r = Run::new(&[("multiline.parser", "docker, cri")]);
+        r.lines(&["t stdout F a", both], Instant::now());
+        let recs = records(&r.w);
+        assert_eq!(recs[1].1[0], ("time".to_string(), r#"{"log":"q"#.to_string()), "read as CRI after a CRI line");
+        let mut r = Run::new(&[("multiline.parser", "docker, cri")]);
+        r.lines(&[both], Instant::now());
+        assert_eq!(records(&r.w)[0].1, kv(&[("log", "q stdout F z\n")]), "else the order named: docker");
+    }
+}
