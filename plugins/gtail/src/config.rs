@@ -4,6 +4,7 @@
 use crate::db::{DbOptions, SyncMode};
 use crate::encoding::Encoding;
 use crate::keys as k;
+use crate::multiline::Parser;
 use flb_plugin_sdk::api::config::parse_bool;
 use flb_plugin_sdk::api::{Config, Error, Key, KeyType, Result};
 use std::path::PathBuf;
@@ -47,6 +48,12 @@ pub struct TailConfig {
     pub encoding: Encoding,
     /// The cap on records read but not yet taken by Fluent Bit.
     pub batch_max_size: usize,
+    /// `multiline.parser`: the built-in parsers, in the order tried; empty: off.
+    pub multiline: Vec<Parser>,
+    /// `multiline.flush_ms`: how long a join waits for its next part.
+    pub multiline_flush: Duration,
+    /// `format json`: each line a JSON object.
+    pub format_json: bool,
 }
 
 /// Keys that need Fluent Bit's parsers or multiline engine, which a proxy plugin cannot call.
@@ -54,12 +61,17 @@ pub struct TailConfig {
 const UNSUPPORTED: &[(Key, &str)] = &[
     (k::PARSER, "Fluent Bit's parsers are not reachable from a proxy plugin; use a parser filter"),
     (k::PARSER_FIRSTLINE, "needs Fluent Bit's multiline engine; use the multiline filter"),
-    (k::MULTILINE, "needs Fluent Bit's multiline engine; use the multiline filter"),
-    (k::MULTILINE_FLUSH, "needs Fluent Bit's multiline engine; use the multiline filter"),
-    (k::MULTILINE_PARSER, "needs Fluent Bit's multiline engine; use the multiline filter"),
-    (k::DOCKER_MODE, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
-    (k::DOCKER_MODE_FLUSH, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
-    (k::DOCKER_MODE_PARSER, "needs Fluent Bit's parsers; use the multiline filter with the docker parser"),
+    (
+        k::MULTILINE,
+        "needs Fluent Bit's multiline engine; use the multiline filter (gtail's multiline.parser has docker and cri)",
+    ),
+    (
+        k::MULTILINE_FLUSH,
+        "needs Fluent Bit's multiline engine; use the multiline filter (or multiline.flush_ms with multiline.parser)",
+    ),
+    (k::DOCKER_MODE, "use 'multiline.parser docker', gtail's own, which joins Docker's split lines"),
+    (k::DOCKER_MODE_FLUSH, "use 'multiline.parser docker' with 'multiline.flush_ms'"),
+    (k::DOCKER_MODE_PARSER, "use 'multiline.parser docker', then a parser filter"),
     (k::PROGRESS_CHECK_INTERVAL_NSEC, "use progress_check_interval with a fraction, e.g. 0.5"),
 ];
 
@@ -137,6 +149,32 @@ impl TailConfig {
         let opt_key =
             |key: &Key| -> Result<Option<String>> { Ok(cfg.value(key)?.filter(|v| !v.is_empty()).map(String::from)) };
         let batch_max = size(cfg, &k::BATCH_MAX_SIZE, 1 << 40)?;
+        let mut multiline = Vec::new();
+        for name in list(cfg.value(&k::MULTILINE_PARSER)?.unwrap_or("")) {
+            let p = Parser::from_name(&name).ok_or_else(|| {
+                Error::config(
+                    "multiline.parser",
+                    &name,
+                    "gtail has the built-in 'docker' and 'cri' parsers (e.g. multiline.parser docker, cri); for \
+                     others use the multiline filter",
+                )
+            })?;
+            if !multiline.contains(&p) {
+                multiline.push(p);
+            }
+        }
+        let format_json = match cfg.string(&k::FORMAT)?.trim().to_ascii_lowercase().as_str() {
+            "none" | "" => false,
+            "json" => true,
+            other => return Err(Error::config("format", other, "expected none or json")),
+        };
+        if format_json && !multiline.is_empty() {
+            return Err(Error::new(
+                "'format json' and 'multiline.parser' cannot be used together: the docker parser already reads \
+                 Docker's JSON lines",
+            ));
+        }
+        let flush_ms = cfg.int(&k::MULTILINE_FLUSH_MS, 100..=3_600_000)?;
         Ok(TailConfig {
             paths,
             exclude,
@@ -167,6 +205,9 @@ impl TailConfig {
             db,
             encoding,
             batch_max_size: usize::try_from(batch_max).unwrap_or(usize::MAX),
+            multiline,
+            multiline_flush: Duration::from_millis(flush_ms as u64),
+            format_json,
         })
     }
 }

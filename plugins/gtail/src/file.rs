@@ -8,9 +8,11 @@
 
 use crate::config::TailConfig;
 use crate::encoding::Encoding;
+use crate::json;
 use crate::lines::{trim_cr, RecordShape};
 use crate::marker::{Marker, MARKER_BYTES};
-use flb_plugin_sdk::events::{AllocError, EncodeError, MapHead};
+use crate::multiline::{Multiline, Sink};
+use flb_plugin_sdk::events::{AllocError, EncodeError, EventWriter, MapHead};
 use flb_plugin_sdk::prelude::*;
 use std::collections::VecDeque;
 use std::fs::File;
@@ -68,6 +70,13 @@ pub struct TailFile {
     /// offset 0.
     pub encoding: Encoding,
     pub bom: &'static [u8],
+    /// `multiline.parser`: the joins in progress.
+    pub ml: Option<Box<Multiline>>,
+    /// Where the last whole line ended (and its marker): the mark, unless a join pending
+    /// started before it.
+    pub line_end: (u64, Marker),
+    /// `format json`: lines that were not a JSON object (kept whole under `key`).
+    pub not_json: u64,
 }
 
 /// What one read did.
@@ -88,12 +97,83 @@ pub struct ReadBuf {
     text: String,
     /// The start every record of the current read shares.
     head: MapHead,
+    /// `format json`: the current line's pairs.
+    json: Vec<u8>,
     size: usize,
 }
 
 impl ReadBuf {
     pub fn new(size: usize) -> Self {
-        ReadBuf { buf: Vec::new(), text: String::new(), head: MapHead::new(), size }
+        ReadBuf { buf: Vec::new(), text: String::new(), head: MapHead::new(), json: Vec::new(), size }
+    }
+}
+
+/// How the lines of a file become records.
+enum Form<'a> {
+    /// `{key: line}`
+    Plain,
+    /// `format json`
+    Json(&'a mut Vec<u8>, &'a mut u64),
+    /// `multiline.parser`
+    Multiline(&'a mut Multiline),
+}
+
+/// Everything one line needs to become records.
+struct LineOut<'a, 'b> {
+    form: Form<'b>,
+    cfg: &'a TailConfig,
+    shape: &'a RecordShape<'a>,
+    head: &'a MapHead,
+    time: EventTime,
+    now: Instant,
+    path: &'a str,
+    log: &'a Logger,
+}
+
+impl LineOut<'_, '_> {
+    /// The records of one line that starts at `offset`; `marker()` is the marker there.
+    #[inline(always)]
+    fn line(
+        &mut self,
+        w: &mut EventWriter,
+        line: &[u8],
+        offset: u64,
+        marker: &dyn Fn() -> Marker,
+    ) -> Result<(), EncodeError> {
+        match &mut self.form {
+            Form::Plain => self.shape.emit_with(w, self.head, line, offset),
+            Form::Json(scratch, count) => {
+                scratch.clear();
+                match json::object(line, scratch) {
+                    Ok(o) => {
+                        let shape = self.shape;
+                        w.append_with(self.time, b"", |b| {
+                            rmp::encode::write_map_len(b, o.pairs + shape.extra_pairs())?;
+                            b.extend_from_slice(scratch)?;
+                            shape.write_extras(b, offset)
+                        })?;
+                        Ok(())
+                    }
+                    Err(_) => {
+                        if **count == 0 {
+                            flb_warn!(
+                                self.log,
+                                "{}: the line at offset {offset} is not a JSON object: kept whole under '{}' (format \
+                                 json); later ones in this file are counted, not logged",
+                                self.path,
+                                self.cfg.key
+                            );
+                        }
+                        **count += 1;
+                        self.shape.emit_with(w, self.head, line, offset)
+                    }
+                }
+            }
+            Form::Multiline(ml) => {
+                let mut sink = Sink { w, shape: self.shape, now: self.time };
+                ml.line(&self.cfg.multiline, self.cfg.line_max, &mut sink, line, offset, marker, self.now)
+            }
+        }
     }
 }
 
@@ -123,6 +203,18 @@ impl TailFile {
             read_failed: false,
             encoding: Encoding::Raw,
             bom: b"",
+            ml: None,
+            line_end: (0, Marker::default()),
+            not_json: 0,
+        }
+    }
+
+    /// The offset to save: the end of the last whole line, or the start of the oldest join still
+    /// pending if that is before it.
+    fn mark(&self) -> (u64, Marker) {
+        match self.ml.as_ref().and_then(|m| m.pending_start()) {
+            Some(s) if s.0 < self.line_end.0 => s,
+            _ => self.line_end,
         }
     }
 
@@ -135,6 +227,10 @@ impl TailFile {
         self.skipping = false;
         self.partial = 0;
         self.pending.clear();
+        self.line_end = (pos, marker);
+        if let Some(ml) = self.ml.as_mut() {
+            ml.clear();
+        }
     }
 
     /// The host did not take records of this file: read again from the last offset it took. Marks
@@ -148,6 +244,11 @@ impl TailFile {
         self.at_eof = false;
         self.dirty = true;
         self.pending.clear();
+        // Joins pending started at or after the committed offset: they are read again.
+        self.line_end = (self.committed, self.committed_marker);
+        if let Some(ml) = self.ml.as_mut() {
+            ml.clear();
+        }
     }
 
     /// Records `mark` as where this file stands at the end of `batch`.
@@ -176,6 +277,34 @@ impl TailFile {
     /// Returns what happened and the bytes consumed. A file that shrank or whose bytes before
     /// `read_pos` changed (copytruncate, a rewritten file) is read again from 0; that is logged.
     pub fn read_into(
+        &mut self,
+        rb: &mut ReadBuf,
+        batch: &mut Batch,
+        cfg: &TailConfig,
+        budget: u64,
+        log: &Logger,
+    ) -> Result<(Read, u64), EncodeError> {
+        let res = self.read_lines(rb, batch, cfg, budget, log);
+        if res.is_err() {
+            // Out of memory part way: joins may hold parts of lines past read_pos. They are
+            // dropped and read again from the oldest one's first line (lines may repeat, none is
+            // lost).
+            if let Some(ml) = self.ml.as_mut().filter(|m| m.pending_start().is_some()) {
+                let (pos, marker) = match ml.pending_start() {
+                    Some(s) if s.0 < self.line_end.0 => s,
+                    _ => self.line_end,
+                };
+                ml.clear();
+                self.read_pos = pos;
+                self.pos_marker = marker;
+                self.skipping = false;
+                self.partial = 0;
+            }
+        }
+        res
+    }
+
+    fn read_lines(
         &mut self,
         rb: &mut ReadBuf,
         batch: &mut Batch,
@@ -218,13 +347,16 @@ impl TailFile {
                 if size < self.read_pos { "truncated" } else { "rewritten" },
                 self.read_pos
             );
+            // Joins pending hold lines read before: they are records.
+            self.flush_joins(batch, cfg, Instant::now(), true)?;
             self.read_pos = 0;
             self.pos_marker = Marker::default();
             self.skipping = false;
             self.pending.clear();
+            self.line_end = (0, Marker::default());
             return Ok((Read::More, 0));
         }
-        let ReadBuf { buf, text, head, .. } = rb;
+        let ReadBuf { buf, text, head, json, .. } = rb;
         let data = &buf[pre..n];
         let enc = self.encoding;
         let got_all = n < want;
@@ -236,6 +368,12 @@ impl TailFile {
         let mut outcome = Read::More;
         let mut sw = batch.source(self.id, &self.tag)?;
         shape.set_head(sw.events(), head, time)?;
+        let form = match (self.ml.as_deref_mut(), cfg.format_json) {
+            (Some(ml), _) => Form::Multiline(ml),
+            (None, true) => Form::Json(json, &mut self.not_json),
+            (None, false) => Form::Plain,
+        };
+        let mut out = LineOut { form, cfg, shape: &shape, head, time, now: Instant::now(), path: &self.path, log };
         while done < data.len() && (done as u64) < budget {
             let rest = &data[done..];
             if self.skipping {
@@ -260,7 +398,9 @@ impl TailFile {
                 Some((i, nl)) if i <= cfg.line_max => {
                     let line = trim_cr(enc.decode(&rest[..i], text));
                     if !(cfg.skip_empty_lines && line.is_empty()) {
-                        shape.emit_with(sw.events(), head, line, base + done as u64)?;
+                        let at = pre + done;
+                        let marker = || Marker::of(&buf[at.saturating_sub(MARKER_BYTES)..at]);
+                        out.line(sw.events(), line, base + done as u64, &marker)?;
                     }
                     done += i + nl;
                     mark_at = Some(done);
@@ -284,7 +424,9 @@ impl TailFile {
                         continue;
                     }
                     let cut = enc.cut(rest, cfg.line_max);
-                    shape.emit_with(sw.events(), head, enc.decode(&rest[..cut], text), at)?;
+                    let start = pre + done;
+                    let marker = || Marker::of(&buf[start.saturating_sub(MARKER_BYTES)..start]);
+                    out.line(sw.events(), enc.decode(&rest[..cut], text), at, &marker)?;
                     if cfg.truncate_long_lines {
                         warn_long(&mut self.warned_long, &self.path, log, at, "truncated (truncate_long_lines)");
                         self.skipping = true;
@@ -303,10 +445,11 @@ impl TailFile {
         }
         if let Some(m) = mark_at {
             let end = pre + m;
-            let marker = Marker::of(&buf[end.saturating_sub(MARKER_BYTES)..end]);
-            sw.set_mark(base + m as u64);
+            self.line_end = (base + m as u64, Marker::of(&buf[end.saturating_sub(MARKER_BYTES)..end]));
+            let (mark, marker) = self.mark();
+            sw.set_mark(mark);
             drop(sw);
-            self.note_mark(batch.id(), base + m as u64, marker);
+            self.note_mark(batch.id(), mark, marker);
         } else {
             drop(sw);
         }
@@ -326,12 +469,46 @@ impl TailFile {
         Ok((outcome, done as u64))
     }
 
+    /// When the next join of this file falls due.
+    pub fn joins_due(&self, cfg: &TailConfig) -> Option<Instant> {
+        self.ml.as_ref().and_then(|m| m.next_due(cfg.multiline_flush))
+    }
+
+    /// Emits the joins that got no new part for `multiline.flush_ms` (all of them with `all`: the
+    /// file closes), and moves the mark past them. True when any was emitted.
+    pub fn flush_joins(
+        &mut self,
+        batch: &mut Batch,
+        cfg: &TailConfig,
+        now: Instant,
+        all: bool,
+    ) -> Result<bool, EncodeError> {
+        let Some(ml) = self.ml.as_deref_mut() else { return Ok(false) };
+        if ml.pending_start().is_none() {
+            return Ok(false);
+        }
+        let shape = RecordShape::new(cfg, &self.path);
+        let mut sw = batch.source(self.id, &self.tag)?;
+        let mut sink = Sink { w: sw.events(), shape: &shape, now: EventTime::now() };
+        let flush = cfg.multiline_flush;
+        let n = ml.flush(&cfg.multiline, &mut sink, self.read_pos, |last| all || now.duration_since(last) >= flush)?;
+        if n == 0 {
+            return Ok(false);
+        }
+        let (mark, marker) = self.mark();
+        sw.set_mark(mark);
+        drop(sw);
+        self.note_mark(batch.id(), mark, marker);
+        Ok(true)
+    }
+
     /// A rotated or deleted file closes with an unfinished last line: record it rather than lose it.
     pub fn flush_partial(
         &mut self,
         rb: &mut ReadBuf,
         batch: &mut Batch,
         cfg: &TailConfig,
+        log: &Logger,
     ) -> Result<bool, EncodeError> {
         let Some(file) = self.file.as_ref() else { return Ok(false) };
         if self.partial == 0 || self.skipping {
@@ -347,14 +524,25 @@ impl TailFile {
             return Ok(false);
         }
         let n = got - pre;
-        let line = trim_cr(self.encoding.decode(&rb.buf[pre..got], &mut rb.text));
+        let ReadBuf { buf, text, head, json, .. } = rb;
+        let line = trim_cr(self.encoding.decode(&buf[pre..got], text));
         let shape = RecordShape::new(cfg, &self.path);
         let mut sw = batch.source(self.id, &self.tag)?;
+        let time = EventTime::now();
         if !(cfg.skip_empty_lines && line.is_empty()) {
-            shape.emit(sw.events(), EventTime::now(), line, self.read_pos)?;
+            shape.set_head(sw.events(), head, time)?;
+            let form = match (self.ml.as_deref_mut(), cfg.format_json) {
+                (Some(ml), _) => Form::Multiline(ml),
+                (None, true) => Form::Json(json, &mut self.not_json),
+                (None, false) => Form::Plain,
+            };
+            let mut out = LineOut { form, cfg, shape: &shape, head, time, now: Instant::now(), path: &self.path, log };
+            let marker = || Marker::of(&buf[pre.saturating_sub(MARKER_BYTES)..pre]);
+            out.line(sw.events(), line, self.read_pos, &marker)?;
         }
         let mark = self.read_pos + n as u64;
-        let marker = Marker::of(&rb.buf[got.saturating_sub(MARKER_BYTES)..got]);
+        self.line_end = (mark, Marker::of(&buf[got.saturating_sub(MARKER_BYTES)..got]));
+        let (mark, marker) = self.mark();
         sw.set_mark(mark);
         drop(sw);
         self.note_mark(batch.id(), mark, marker);
@@ -425,7 +613,7 @@ mod tests {
         let (read, _) = tf.read_into(&mut rb, &mut batch, &cfg, u64::MAX, &log).expect("read");
         assert_eq!(read, Read::Eof);
         assert_eq!((tf.read_pos, tf.partial), (35, 4), "the last line waits for its newline");
-        assert_eq!(tf.flush_partial(&mut rb, &mut batch, &cfg), Ok(true));
+        assert_eq!(tf.flush_partial(&mut rb, &mut batch, &cfg, &log), Ok(true));
         let &(_, mark, marker) = tf.pending.back().expect("a mark");
         assert_eq!(mark, 39);
         let file = File::open(&path).expect("open");
@@ -449,7 +637,7 @@ mod tests {
         let log = Logger::stderr(InstanceKind::Input, "gtail");
         let mut batch = Batch::detached(1 << 20, RecordForm::Modern);
         tf.read_into(&mut rb, &mut batch, &cfg, u64::MAX, &log).expect("read");
-        assert_eq!(tf.flush_partial(&mut rb, &mut batch, &cfg), Ok(true));
+        assert_eq!(tf.flush_partial(&mut rb, &mut batch, &cfg, &log), Ok(true));
         let lines: Vec<Vec<u8>> = flb_plugin_sdk::events::EventReader::new(batch.written())
             .map(|ev| {
                 let body = ev.expect("record").body.as_map().expect("map");

@@ -1,7 +1,8 @@
 //! gtail's config keys: every key of the native tail input (Fluent Bit 5.1.1 on Linux, `fluent-bit
-//! -i tail -h`) with its name, type, default and description, plus `batch_max_size`, ours. Keys
-//! that need Fluent Bit's parsers or multiline engine are declared too, so Fluent Bit accepts a
-//! native config and gtail's init says what to use instead (see `config.rs`).
+//! -i tail -h`) with its name, type, default and description, plus `multiline.flush_ms`, `format`
+//! and `batch_max_size`, ours. Keys that need Fluent Bit's parsers or multiline engine are declared
+//! too, so Fluent Bit accepts a native config and gtail's init says what to use instead (see
+//! `config.rs`); `multiline.parser` takes gtail's own built-in `docker` and `cri`.
 
 use flb_plugin_sdk::api::Key;
 
@@ -41,7 +42,7 @@ pub const ROTATE_WAIT: Key = Key::time("rotate_wait").default("5").desc(
      is flushed.",
 );
 pub const DOCKER_MODE: Key = Key::bool("docker_mode").default("false").desc(
-    "Not supported by gtail (needs Fluent Bit's parsers; use the multiline filter with the docker parser). \
+    "Not supported by gtail (use multiline.parser docker). \
      If enabled, the plugin will recombine split Docker log lines before passing them to any parser.",
 );
 pub const DOCKER_MODE_FLUSH: Key = Key::int("docker_mode_flush")
@@ -124,8 +125,8 @@ pub const PARSER_N: Key = Key::prefix("parser_").desc(
      entries, e.g: Parser_1 ab1, Parser_2 ab2, Parser_N abN.",
 );
 pub const MULTILINE_PARSER: Key = Key::comma_list("multiline.parser").multiple().desc(
-    "Not supported by gtail (needs Fluent Bit's multiline engine; use the multiline filter). specify one or \
-     multiple multiline parsers: docker, cri, go, java, etc.",
+    "specify one or multiple multiline parsers: gtail has the built-in docker and cri (container logs, \
+     tried in the order given, e.g. 'docker, cri'); several values go in one comma-separated entry.",
 );
 pub const UNICODE_ENCODING: Key = Key::str("unicode.encoding").desc(
     "specify the preferred input encoding for converting to UTF-8. Currently, UTF-16LE, UTF-16BE, auto are \
@@ -135,6 +136,14 @@ pub const GENERIC_ENCODING: Key = Key::str("generic.encoding").desc(
     "specify the preferred input encoding for converting to UTF-8. Currently, the following encodings are \
      supported: ShiftJIS, UHC, GBK, GB18030, Big5, Win866, Win874, Win1250, Win1251, Win1252, Win2513, \
      Win1254, Win1255, WIn1256",
+);
+pub const MULTILINE_FLUSH_MS: Key = Key::int("multiline.flush_ms").default("4000").desc(
+    "gtail only. With multiline.parser: a join (CRI P parts, Docker partial lines) that gets no new part \
+     for this many milliseconds is emitted as it is (native's built-in parsers use 4000).",
+);
+pub const FORMAT: Key = Key::str("format").default("none").desc(
+    "gtail only. 'json': each line is parsed as a JSON object into the record; a line that is not one is \
+     kept whole under 'key' and counted. 'none': the line under 'key'.",
 );
 pub const BATCH_MAX_SIZE: Key = Key::size("batch_max_size").default("32M").desc(
     "gtail only. The most record bytes read but not yet taken by Fluent Bit; reading pauses at this size and \
@@ -184,6 +193,8 @@ pub const KEYS: &[Key] = &[
     MULTILINE_PARSER,
     UNICODE_ENCODING,
     GENERIC_ENCODING,
+    MULTILINE_FLUSH_MS,
+    FORMAT,
     BATCH_MAX_SIZE,
 ];
 

@@ -2,7 +2,7 @@
 //! `{key: line, path_key: path, offset_key: offset}` (the native record, fields in native order).
 
 use crate::config::TailConfig;
-use flb_plugin_sdk::events::{EncodeError, MapBody, MapHead};
+use flb_plugin_sdk::events::{BodyBuf, EncodeError, MapBody, MapHead};
 use flb_plugin_sdk::prelude::*;
 
 /// The fields every record of a file shares.
@@ -22,12 +22,18 @@ impl<'a> RecordShape<'a> {
     }
 
     fn pairs(&self) -> u32 {
-        1 + u32::from(self.path_key.is_some()) + u32::from(self.offset_key.is_some())
+        1 + self.extra_pairs()
     }
 
+    /// How many fields every record of the file ends with (`path_key`, `offset_key`).
     #[inline(always)]
-    fn body(&self, m: &mut MapBody<'_>, line: &[u8], offset: u64) -> Result<(), EncodeError> {
-        m.bytes(self.key.as_bytes(), line)?;
+    pub fn extra_pairs(&self) -> u32 {
+        u32::from(self.path_key.is_some()) + u32::from(self.offset_key.is_some())
+    }
+
+    /// The fields every record of the file ends with; `offset` is the line's.
+    #[inline(always)]
+    pub fn extras(&self, m: &mut MapBody<'_>, offset: u64) -> Result<(), EncodeError> {
         if let Some((k, p)) = self.path_key {
             m.str(k, p)?;
         }
@@ -35,6 +41,25 @@ impl<'a> RecordShape<'a> {
             m.uint(k, offset)?;
         }
         Ok(())
+    }
+
+    /// [`extras`](Self::extras) into a body written as raw msgpack.
+    pub fn write_extras(&self, b: &mut BodyBuf<'_>, offset: u64) -> Result<(), EncodeError> {
+        if let Some((k, p)) = self.path_key {
+            rmp::encode::write_str(b, k)?;
+            rmp::encode::write_str(b, p)?;
+        }
+        if let Some(k) = self.offset_key {
+            rmp::encode::write_str(b, k)?;
+            rmp::encode::write_uint(b, offset)?;
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn body(&self, m: &mut MapBody<'_>, line: &[u8], offset: u64) -> Result<(), EncodeError> {
+        m.bytes(self.key.as_bytes(), line)?;
+        self.extras(m, offset)
     }
 
     /// Appends one record; `offset` is where the line starts in the file (native's `offset_key`).

@@ -59,6 +59,8 @@ pub struct Tail {
     next_db_retry: Instant,
     /// The files of the current read round.
     round: Vec<u64>,
+    /// `format json`: lines of closed files that were not JSON objects.
+    not_json_closed: u64,
 }
 
 impl Tail {
@@ -121,6 +123,7 @@ impl Tail {
             db_failing: None,
             next_db_retry: now,
             round: Vec::new(),
+            not_json_closed: 0,
         })
     }
 
@@ -147,6 +150,7 @@ impl Tail {
                 self.write_db();
             }
             let progressed = self.read_round(&w);
+            self.flush_joins(&w);
             self.close_finished(&w);
             self.exit_on_eof(&w);
             if progressed {
@@ -156,12 +160,23 @@ impl Tail {
             if self.db_failing.is_some() {
                 next = next.min(self.next_db_retry);
             }
+            if let Some(due) = self.files.values().filter_map(|f| f.joins_due(&self.cfg)).min() {
+                next = next.min(due);
+            }
             let until = next.saturating_duration_since(Instant::now());
             let tick = if self.watch.is_some() { WATCH_TICK } else { until };
             w.wait(until.min(tick).max(Duration::from_millis(1)));
         }
         w.settle(SETTLE);
         self.handle_acks(&w);
+        let not_json = self.not_json_closed + self.files.values().map(|f| f.not_json).sum::<u64>();
+        if not_json > 0 {
+            flb_info!(
+                self.log,
+                "format json: {not_json} line(s) were not a JSON object and were kept whole under '{}'",
+                self.cfg.key
+            );
+        }
         if self.db_failing.is_some() {
             self.write_db();
         }
@@ -288,6 +303,9 @@ impl Tail {
         let mut tf = TailFile::new(id, f.path.clone(), tag, file, ident.0, ident.1);
         tf.encoding = encoding;
         tf.bom = bom;
+        if !self.cfg.multiline.is_empty() {
+            tf.ml = Some(Box::default());
+        }
         let (pos, marker, from) = self.start_position(&tf, size);
         tf.seek(pos, marker);
         tf.db_id = from;
@@ -537,6 +555,22 @@ impl Tail {
         progressed
     }
 
+    /// `multiline.parser`: joins whose next part did not come within `multiline.flush_ms` are
+    /// emitted as they are.
+    fn flush_joins(&mut self, w: &Worker) {
+        let now = Instant::now();
+        for f in self.files.values_mut() {
+            if f.joins_due(&self.cfg).is_some_and(|due| due <= now) {
+                let cfg = &self.cfg;
+                match w.fill(|b| f.flush_joins(b, cfg, now, false)) {
+                    None => return, // paused, stopping or full: next turn
+                    Some(Err(e)) => flb_error!(self.log, "{}: cannot encode a record: {e}; retrying", f.path),
+                    Some(Ok(_)) => {}
+                }
+            }
+        }
+    }
+
     /// Acknowledgements: offsets advance for taken records only, all in one db transaction.
     fn handle_acks(&mut self, w: &Worker) {
         let files = &mut self.files;
@@ -698,11 +732,16 @@ impl Tail {
                 continue;
             }
             if why != Leaving::Idle && f.partial > 0 {
-                let (rb, cfg) = (&mut self.rb, &self.cfg);
-                match w.fill(|b| f.flush_partial(rb, b, cfg)) {
+                let (rb, cfg, log) = (&mut self.rb, &self.cfg, &self.log);
+                match w.fill(|b| f.flush_partial(rb, b, cfg, log)) {
                     Some(Ok(_)) => {}
                     _ => continue, // paused or full: try again later
                 }
+            }
+            // Joins still waiting for their end: it will not come from a file that is closing.
+            let cfg = &self.cfg;
+            if !matches!(w.fill(|b| f.flush_joins(b, cfg, now, true)), Some(Ok(_))) {
+                continue;
             }
             flb_debug!(self.log, "{}: closed ({why:?})", f.path);
             self.retired.insert((f.dev, f.ino), (f.read_pos, f.pos_marker));
@@ -715,6 +754,7 @@ impl Tail {
         let removed = !done.is_empty();
         for id in done {
             let Some(f) = self.files.remove(&id) else { continue };
+            self.not_json_closed += f.not_json;
             if f.leaving.map(|l| l.0) == Some(Leaving::Deleted) {
                 self.retired.remove(&(f.dev, f.ino));
                 if let Some(row) = f.db_id.filter(|_| self.db.is_some()) {
@@ -746,13 +786,18 @@ impl Tail {
         if !all_read {
             return;
         }
-        // Unfinished last lines are records too.
+        // Unfinished last lines are records too, and so are joins still waiting for their end.
+        let now = Instant::now();
         for f in self.files.values_mut() {
             if f.partial > 0 && f.file.is_some() {
-                let (rb, cfg) = (&mut self.rb, &self.cfg);
-                if !matches!(w.fill(|b| f.flush_partial(rb, b, cfg)), Some(Ok(_))) {
+                let (rb, cfg, log) = (&mut self.rb, &self.cfg, &self.log);
+                if !matches!(w.fill(|b| f.flush_partial(rb, b, cfg, log)), Some(Ok(_))) {
                     return;
                 }
+            }
+            let cfg = &self.cfg;
+            if !matches!(w.fill(|b| f.flush_joins(b, cfg, now, true)), Some(Ok(_))) {
+                return;
             }
         }
         let batch_empty = w.fill(|b| b.is_empty()).unwrap_or(false);

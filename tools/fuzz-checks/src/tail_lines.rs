@@ -98,7 +98,7 @@ pub fn tail_lines(data: &[u8]) {
         }
     }
     let mut batch = Batch::detached(1 << 30, RecordForm::Modern);
-    if let Err(e) = tf.flush_partial(&mut rb, &mut batch, &cfg) {
+    if let Err(e) = tf.flush_partial(&mut rb, &mut batch, &cfg, &log) {
         panic!("flush_partial failed: {e}");
     }
     records(batch.written(), &mut got);
