@@ -185,6 +185,18 @@ fn docker_and_cri_in_one_file_match_native() {
     check_golden("mixed", "mixed.log", &["multiline.parser=docker, cri"], "mixed");
 }
 
+/// A last line without its newline is not a line yet: native emits nothing for it (not at the
+/// flush timeout, not at stop), and the join it would have ended comes out alone at the timeout.
+#[test]
+fn cri_last_line_without_newline_matches_native() {
+    check_golden("cri-unterminated", "cri-unterminated.log", &["multiline.parser=cri"], "cri-unterminated");
+}
+
+#[test]
+fn docker_last_line_without_newline_matches_native() {
+    check_golden("docker-unterminated", "docker-unterminated.log", &["multiline.parser=docker"], "docker-unterminated");
+}
+
 /// Native loses a record whose `time` does not parse and prepends its text to the next record of
 /// its stream (README, "Native bugs"): these pin that behaviour.
 #[test]
@@ -293,6 +305,8 @@ fn native_tail_and_gtail_give_the_same_records_in_fluent_bit() {
             Pair { name: "cri", sample: "cri.log", keys: &["multiline.parser=cri"] },
             Pair { name: "docker", sample: "docker.log", keys: &["multiline.parser=docker"] },
             Pair { name: "mixed", sample: "mixed.log", keys: &["multiline.parser=docker, cri"] },
+            Pair { name: "cri-unterminated", sample: "cri-unterminated.log", keys: &["multiline.parser=cri"] },
+            Pair { name: "docker-unterminated", sample: "docker-unterminated.log", keys: &["multiline.parser=docker"] },
         ],
     );
 }

@@ -32,3 +32,5 @@ run mixed mixed.log 'docker, cri'
 run cri-keys cri.log cri -p path_key=file -p offset_key=off
 run cri-bad-time cri-bad-time.log cri
 run docker-bad-time docker-bad-time.log docker
+run cri-unterminated cri-unterminated.log cri
+run docker-unterminated docker-unterminated.log docker
