@@ -185,6 +185,18 @@ fn docker_and_cri_in_one_file_match_native() {
     check_golden("mixed", "mixed.log", &["multiline.parser=docker, cri"], "mixed");
 }
 
+/// Times as Fluent Bit's non-strict `strptime` reads them: zones, fraction lengths, and the
+/// forms it half reads (a space for `T`, a comma for the dot) without an error.
+#[test]
+fn cri_time_forms_match_native() {
+    check_golden("cri-times", "cri-times.log", &["multiline.parser=cri"], "cri-times");
+}
+
+#[test]
+fn docker_time_forms_match_native() {
+    check_golden("docker-times", "docker-times.log", &["multiline.parser=docker"], "docker-times");
+}
+
 /// A last line without its newline is not a line yet: native emits nothing for it (not at the
 /// flush timeout, not at stop), and the join it would have ended comes out alone at the timeout.
 #[test]
@@ -305,6 +317,8 @@ fn native_tail_and_gtail_give_the_same_records_in_fluent_bit() {
             Pair { name: "cri", sample: "cri.log", keys: &["multiline.parser=cri"] },
             Pair { name: "docker", sample: "docker.log", keys: &["multiline.parser=docker"] },
             Pair { name: "mixed", sample: "mixed.log", keys: &["multiline.parser=docker, cri"] },
+            Pair { name: "cri-times", sample: "cri-times.log", keys: &["multiline.parser=cri"] },
+            Pair { name: "docker-times", sample: "docker-times.log", keys: &["multiline.parser=docker"] },
             Pair { name: "cri-unterminated", sample: "cri-unterminated.log", keys: &["multiline.parser=cri"] },
             Pair { name: "docker-unterminated", sample: "docker-unterminated.log", keys: &["multiline.parser=docker"] },
         ],

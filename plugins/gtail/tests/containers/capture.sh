@@ -33,4 +33,6 @@ run cri-keys cri.log cri -p path_key=file -p offset_key=off
 run cri-bad-time cri-bad-time.log cri
 run docker-bad-time docker-bad-time.log docker
 run cri-unterminated cri-unterminated.log cri
+run cri-times cri-times.log cri
+run docker-times docker-times.log docker
 run docker-unterminated docker-unterminated.log docker
