@@ -1,9 +1,9 @@
 //! Optional: gtail in a real Fluent Bit (`FLUENT_BIT_BIN`, e.g. a 5.1.1 built outside the checkout),
 //! next to the native `tail`: per-file tags identical to native's and routed by `Match`, rename
-//! rotation under load, restart with `db` after a clean stop, and the offset database shared with the
-//! native tail in both directions, and a stop while a `multiline.parser` join waits. Records are read from the native `stdout` output
-//! (`[N] tag: [[time, {}], {"log"=>"seq=N ..."}]`), so nothing of ours sits between. Prints `skipped`
-//! when the variable is unset.
+//! rotation under load, restart with `db` after a clean stop, the offset database shared with the
+//! native tail in both directions, and a stop while a `multiline.parser` join waits. Records are
+//! read from the native `stdout` output (`[N] tag: [[time, {}], {"log"=>"seq=N ..."}]`), so nothing
+//! of ours sits between. Prints `skipped` when the variable is unset.
 
 mod common;
 
