@@ -18,8 +18,8 @@ const GTAIL_ALLOWED: &str = "path, exclude_path, key, read_from_head, read_newly
      ignore_active_older_files, buffer_chunk_size, buffer_max_size, static_batch_size, event_batch_size, \
      skip_long_lines, exit_on_eof, skip_empty_lines, truncate_long_lines, file_cache_advise, inotify_watcher, \
      parser, tag_regex, db, db.sync, db.locking, db.journal_mode, db.compare_filename, multiline, \
-     multiline_flush, parser_firstline, parser_, multiline.parser, unicode.encoding, generic.encoding, and \
-     batch_max_size.";
+     multiline_flush, parser_firstline, parser_, multiline.parser, unicode.encoding, generic.encoding, \
+     multiline.flush_ms, format, and batch_max_size.";
 
 fn gdummy() -> String {
     s(&rust_plugin("in-gdummy", "in_gdummy"))

@@ -1,9 +1,9 @@
 //! Optional: gtail in a real Fluent Bit (`FLUENT_BIT_BIN`, e.g. a 5.1.1 built outside the checkout),
 //! next to the native `tail`: per-file tags identical to native's and routed by `Match`, rename
-//! rotation under load, restart with `db` after a clean stop, and the offset database shared with the
-//! native tail in both directions. Records are read from the native `stdout` output
-//! (`[N] tag: [[time, {}], {"log"=>"seq=N ..."}]`), so nothing of ours sits between. Prints `skipped`
-//! when the variable is unset.
+//! rotation under load, restart with `db` after a clean stop, the offset database shared with the
+//! native tail in both directions, and a stop while a `multiline.parser` join waits. Records are
+//! read from the native `stdout` output (`[N] tag: [[time, {}], {"log"=>"seq=N ..."}]`), so nothing
+//! of ours sits between. Prints `skipped` when the variable is unset.
 
 mod common;
 
@@ -275,4 +275,48 @@ fn mem_buf_limit_pauses_gtail_and_loses_nothing() {
     assert_exactly(&recs, 0..TOTAL, &format!("mem_buf_limit 1M: {err}"));
     assert!(err.contains("gtail.0 paused (mem buf overlimit"), "the limit was never reached:\n{err}");
     assert!(!err.contains("[error]"), "{err}");
+}
+
+/// `multiline.parser cri` with `db`: Fluent Bit stopped while a join waits for its `F` part stops
+/// cleanly (native 5.1.1's tail crashes there: README, container logs), and the next start reads
+/// the join again from its first part and emits it whole, once, repeating nothing before it.
+#[test]
+fn a_stop_mid_join_is_clean_and_the_next_start_emits_the_join_whole() {
+    let Some(fb) = fb() else { return };
+    let d = logs_dir("ml-stop");
+    let log = d.path().join("logs/c.log");
+    let cri = |p: &str, text: &str| format!("2024-03-05T06:07:08.5Z stdout {p} {text}\n");
+    let mut text: String = (0..100).map(|n| cri("F", &format!("seq={n} whole"))).collect();
+    text.push_str(&cri("P", "seq=100 part-a "));
+    std::fs::write(&log, text).expect("write log");
+    let so = gtail_so();
+    let (path, db) = (format!("path={}", log.display()), format!("db={}", d.file("gtail.db")));
+    let extra = [
+        "-p",
+        &db,
+        "-p",
+        "multiline.parser=cri",
+        "-p",
+        "multiline.flush_ms=3600000",
+        "-o",
+        "stdout",
+        "-m",
+        "*",
+        "-f",
+        "1",
+    ];
+    let args = tail_args(&so, "gtail", &path, &extra);
+    let first = Fb::start(&fb, &args, d.path().join("out1"));
+    first.wait_for(100);
+    let (recs1, err1) = first.stop();
+    assert!(!err1.contains("caught signal (SIGSEGV)") && !err1.contains("panicked"), "{err1}");
+    assert_exactly(&recs1, 0..100, &format!("the P part waits: {err1}"));
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).expect("open log");
+    f.write_all(cri("F", "part-b").as_bytes()).expect("append");
+    let second = Fb::start(&fb, &args, d.path().join("out2"));
+    second.wait_for(1);
+    let (recs2, err2) = second.stop();
+    assert_exactly(&recs2, 100..101, &format!("the join once, nothing before it: {err2}"));
+    let out2 = std::fs::read_to_string(d.path().join("out2")).unwrap_or_default();
+    assert!(out2.contains("\"_p\"=>\"P\", \"log\"=>\"seq=100 part-a part-b\""), "{out2}");
 }

@@ -13,6 +13,7 @@ pub mod gstdout_formats;
 pub mod input;
 pub mod tail_db_resume;
 pub mod tail_lines;
+pub mod tail_multiline;
 
 /// A target's property: panics when it does not hold for this input.
 pub type Check = fn(&[u8]);
@@ -25,4 +26,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("gdummy_json", gdummy_json::gdummy_json),
     ("tail_lines", tail_lines::tail_lines),
     ("tail_db_resume", tail_db_resume::tail_db_resume),
+    ("tail_multiline", tail_multiline::tail_multiline),
 ];

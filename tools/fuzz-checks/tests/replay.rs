@@ -54,7 +54,18 @@ fn run_target(name: &str) {
 #[test]
 fn every_target_has_a_test_here() {
     let names: Vec<&str> = fuzz_checks::TARGETS.iter().map(|(n, _)| *n).collect();
-    assert_eq!(names, ["decoder", "gstdout_formats", "config_getters", "gdummy_json", "tail_lines", "tail_db_resume"]);
+    assert_eq!(
+        names,
+        [
+            "decoder",
+            "gstdout_formats",
+            "config_getters",
+            "gdummy_json",
+            "tail_lines",
+            "tail_db_resume",
+            "tail_multiline"
+        ]
+    );
     // Each target is a binary of the fuzz crate, under the same name.
     let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).unwrap_or_default();
     for n in names {
@@ -91,4 +102,9 @@ fn tail_lines() {
 #[test]
 fn tail_db_resume() {
     run_target("tail_db_resume");
+}
+
+#[test]
+fn tail_multiline() {
+    run_target("tail_multiline");
 }

@@ -76,12 +76,13 @@ fn subseconds(s: &[u8]) -> Option<(f64, usize)> {
         return None;
     }
     // Only the digits count: strtod would also read an exponent ("1e5"), which no runtime writes.
-    let mut buf = [0u8; 11];
-    buf[..2].copy_from_slice(b"0.");
-    buf[2..2 + digits].copy_from_slice(&take[..digits]);
-    let text = std::str::from_utf8(&buf[..2 + digits]).ok()?;
-    Some((text.parse::<f64>().ok()?, digits))
+    // n / 10^k is what strtod gives for "0.<k digits>": both are exact doubles (n < 10^9) and IEEE
+    // division rounds correctly, as strtod does.
+    let n = take[..digits].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    Some((f64::from(n) / POW10[digits], digits))
 }
+
+const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
 
 /// `%z` as flb_strptime reads it (Z, UT, UTC, GMT, +hh, +hhmm, +hh:mm; whitespace before).
 fn zone(s: &[u8], tm: &mut Tm) -> Option<()> {
@@ -167,6 +168,29 @@ mod tests {
         assert_eq!(t("2024-03-05T04:37:08.5-0130", Format::Cri), Some((1_709_618_828, 500_000_000)));
         assert_eq!(t("2024-03-05T06:07:08.000000001Z", Format::Docker), Some((1_709_618_828, 1)));
         assert_eq!(t("2024-03-05T06:07:08.25+02:00", Format::Docker), Some((1_709_618_828, 250_000_000)), "no %z");
+    }
+
+    /// The fraction as strtod reads it, through the double and back, for every count of digits:
+    /// the reference is Rust's own correctly rounded parse of the same text.
+    #[test]
+    fn fractions_round_trip_as_strtod_reads_them() {
+        for text in
+            ["5", "53412", "534123456", "999999999", "000000001", "123456789", "1", "0", "100000001", "987654321"]
+        {
+            for k in 1..=text.len() {
+                let digits = &text[..k];
+                let (f, used) = subseconds(digits.as_bytes()).expect("digits");
+                let reference: f64 = format!("0.{digits}").parse().expect("f64");
+                assert_eq!((f.to_bits(), used), (reference.to_bits(), k), "0.{digits}");
+            }
+        }
+        for n in (0..1_000_000_000u32).step_by(999_983) {
+            let digits = format!("{n:09}");
+            let reference: f64 = format!("0.{digits}").parse().expect("f64");
+            assert_eq!(subseconds(digits.as_bytes()).map(|s| s.0.to_bits()), Some(reference.to_bits()), "0.{digits}");
+        }
+        assert_eq!(subseconds(b"1234567891").map(|s| s.1), Some(9), "at most 9 digits");
+        assert_eq!(subseconds(b"Z"), None);
     }
 
     #[test]
