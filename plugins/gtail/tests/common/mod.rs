@@ -544,6 +544,11 @@ impl Host {
         }
     }
 
+    /// The Raw output so far.
+    pub fn raw_now(&self) -> Vec<u8> {
+        self.shared.raw.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Waits until the Raw output contains `needle`.
     pub fn wait_raw_contains(&self, needle: &[u8], timeout: Duration) -> bool {
         let end = Instant::now() + timeout;
@@ -601,7 +606,8 @@ impl Host {
         wait_for(timeout, || self.open_files().iter().any(|p| p == path))
     }
 
-    fn exited(&self) -> bool {
+    /// True once the host has exited (a zombie not yet waited for included).
+    pub fn exited(&self) -> bool {
         // The pipes close when the host exits; try_wait needs &mut, so look at /proc instead.
         !Path::new(&format!("/proc/{}/fd", self.pid)).exists()
             || std::fs::read_to_string(format!("/proc/{}/stat", self.pid))
