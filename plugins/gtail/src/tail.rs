@@ -79,8 +79,14 @@ impl Tail {
                  file, set path_key and use the rewrite_tag filter (README)"
             );
         }
-        if instance_tag.is_none() && cfg.tag_regex.is_some() {
-            flb_warn!(log, "the instance Tag could not be read from this Fluent Bit: tag_regex is not applied");
+        if instance_tag.is_none() {
+            // A Tag with `*` (Kubernetes' `kube.*`) would silently go out as written: say so.
+            flb_warn!(
+                log,
+                "the instance Tag could not be read from this Fluent Bit: a '*' in Tag is not expanded per file{}; \
+                 to route by file, set path_key and use the rewrite_tag filter (README)",
+                if cfg.tag_regex.is_some() { " and tag_regex is not applied" } else { "" }
+            );
         }
         let rule = TagRule::new(&tag, cfg.tag_regex.clone());
         let per_file_tags = direct && rule.per_file();
