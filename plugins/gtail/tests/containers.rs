@@ -189,6 +189,13 @@ fn docker_and_cri_in_one_file_match_native() {
     check_golden("mixed", "mixed.log", &["multiline.parser=docker, cri"], "mixed");
 }
 
+/// CRI lines the pattern just takes or just refuses (separators, case), empty and blank parts, and
+/// joins cut across streams.
+#[test]
+fn cri_edges_match_native() {
+    check_golden("cri-edges", "cri-edges.log", &["multiline.parser=cri"], "cri-edges");
+}
+
 /// JSON as Fluent Bit's own reader takes it: what it accepts around and after the object, escapes
 /// it replaces, numbers past 64 bits, duplicate keys.
 #[test]
@@ -335,7 +342,7 @@ fn native_tail_and_gtail_give_the_same_records_in_fluent_bit() {
 }
 
 #[test]
-fn native_tail_and_gtail_read_times_and_json_alike_in_fluent_bit() {
+fn native_tail_and_gtail_read_times_json_and_cri_edges_alike_in_fluent_bit() {
     let Some(fb) = fb() else { return };
     side_by_side(
         &fb,
@@ -344,6 +351,7 @@ fn native_tail_and_gtail_read_times_and_json_alike_in_fluent_bit() {
             Pair { name: "cri-times", sample: "cri-times.log", keys: &["multiline.parser=cri"] },
             Pair { name: "docker-times", sample: "docker-times.log", keys: &["multiline.parser=docker"] },
             Pair { name: "docker-json", sample: "docker-json.log", keys: &["multiline.parser=docker"] },
+            Pair { name: "cri-edges", sample: "cri-edges.log", keys: &["multiline.parser=cri"] },
         ],
     );
 }

@@ -37,6 +37,7 @@ run cri-bad-time cri-bad-time.log cri
 run docker-bad-time docker-bad-time.log docker
 run cri-unterminated cri-unterminated.log cri
 run cri-times cri-times.log cri
+run cri-edges cri-edges.log cri
 run docker-times docker-times.log docker
 run docker-json docker-json.log docker
 run docker-unterminated docker-unterminated.log docker
