@@ -34,25 +34,106 @@ pub struct Object {
 pub struct NotAnObject;
 
 /// Writes the pairs of the JSON object `src` (whitespace around it allowed) at the end of `out`.
-/// On error `out` is left as it was. Bytes that are not UTF-8 become U+FFFD, as Fluent Bit's
-/// reader (yyjson with `REPLACE_INVALID_UNICODE`) makes them, rather than failing the line.
+/// On error `out` is left as it was.
+///
+/// What Fluent Bit's reader (yyjson, `flb_pack_json_recs`) also takes, tried only when the strict
+/// read fails, so a well-formed line pays nothing for them: bytes that are not UTF-8 and lone
+/// surrogate escapes become U+FFFD (`ALLOW_INVALID_UNICODE | REPLACE_INVALID_UNICODE`), and
+/// anything after the object that does not start another JSON value is ignored (it reads values
+/// until one fails, and wants exactly one).
 pub fn object(src: &[u8], out: &mut Vec<u8>) -> Result<Object, NotAnObject> {
-    match object_utf8(src, out) {
-        Err(NotAnObject) if std::str::from_utf8(src).is_err() => {
-            object_utf8(String::from_utf8_lossy(src).as_bytes(), out)
+    if let Ok(o) = object_strict(src, out) {
+        return Ok(o);
+    }
+    let mut fixed = std::borrow::Cow::Borrowed(src);
+    if std::str::from_utf8(src).is_err() {
+        fixed = std::borrow::Cow::Owned(String::from_utf8_lossy(src).into_owned().into_bytes());
+    }
+    if let Some(f) = replace_lone_surrogates(&fixed) {
+        fixed = std::borrow::Cow::Owned(f);
+    }
+    if let Some(end) = end_of_first_value(&fixed) {
+        if next_value_fails(&fixed[end..]) {
+            return object_strict(&fixed[..end], out);
         }
-        res => res,
+        return Err(NotAnObject);
+    }
+    object_strict(&fixed, out)
+}
+
+/// Where the first JSON value of `src` ends, when it is followed by more than whitespace.
+fn end_of_first_value(src: &[u8]) -> Option<usize> {
+    let mut it = serde_json::Deserializer::from_slice(src).into_iter::<de::IgnoredAny>();
+    match it.next() {
+        Some(Ok(_)) => {
+            let end = it.byte_offset();
+            src[end..].iter().any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')).then_some(end)
+        }
+        _ => None,
     }
 }
 
-fn object_utf8(src: &[u8], out: &mut Vec<u8>) -> Result<Object, NotAnObject> {
+/// True when what follows the first value is not another value (yyjson fails on it).
+fn next_value_fails(rest: &[u8]) -> bool {
+    !matches!(serde_json::Deserializer::from_slice(rest).into_iter::<de::IgnoredAny>().next(), Some(Ok(_)))
+}
+
+/// `src` with every `\uXXXX` escape of a surrogate that is not part of a pair replaced by
+/// `\ufffd`; None when there is none.
+fn replace_lone_surrogates(src: &[u8]) -> Option<Vec<u8>> {
+    fn hex4(b: &[u8]) -> Option<u16> {
+        let s = std::str::from_utf8(b.get(..4)?).ok()?;
+        u16::from_str_radix(s, 16).ok()
+    }
+    let mut out: Option<Vec<u8>> = None;
+    let (mut i, mut copied, mut in_str) = (0, 0, false);
+    while i < src.len() {
+        match src[i] {
+            b'"' => in_str = !in_str,
+            b'\\' if in_str => {
+                if src.get(i + 1) == Some(&b'u') {
+                    if let Some(u) = hex4(&src[i + 2..]) {
+                        let high = (0xD800..0xDC00).contains(&u);
+                        let paired = high
+                            && src.get(i + 6..i + 8) == Some(b"\\u")
+                            && hex4(&src[i + 8..]).is_some_and(|l| (0xDC00..0xE000).contains(&l));
+                        if paired {
+                            i += 12;
+                            continue;
+                        }
+                        if (0xD800..0xE000).contains(&u) {
+                            let o = out.get_or_insert_with(|| Vec::with_capacity(src.len()));
+                            o.extend_from_slice(&src[copied..i]);
+                            o.extend_from_slice(b"\\ufffd");
+                            copied = i + 6;
+                        }
+                        i += 6;
+                        continue;
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut o = out?;
+    o.extend_from_slice(&src[copied..]);
+    Some(o)
+}
+
+fn object_strict(src: &[u8], out: &mut Vec<u8>) -> Result<Object, NotAnObject> {
     let start = out.len();
     let first = src.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         return Err(NotAnObject);
     }
+    // yyjson reads `-0` as the integer 0; serde_json as the float -0.0. Tracked only when the
+    // line has a `-0` at all.
+    let mut negs = NegZeros::scan(src);
     let mut de = serde_json::Deserializer::from_slice(src);
-    let res = de.deserialize_map(TopVisitor { out, start }).and_then(|o| de.end().map(|_| o));
+    let res = de.deserialize_map(TopVisitor { out, start, negs: &mut negs }).and_then(|o| de.end().map(|_| o));
     match res {
         Ok(o) => Ok(o),
         Err(_) => {
@@ -62,9 +143,59 @@ fn object_utf8(src: &[u8], out: &mut Vec<u8>) -> Result<Object, NotAnObject> {
     }
 }
 
+/// The negative number tokens of a line, in order, and which of them are the integer `-0`.
+#[derive(Default)]
+struct NegZeros {
+    /// Bit k: the k-th negative number is `-0` (an integer). Empty when the line has no `-0`.
+    int_zero: u64,
+    count: u32,
+    next: u32,
+    on: bool,
+}
+
+impl NegZeros {
+    fn scan(src: &[u8]) -> NegZeros {
+        let mut n = NegZeros::default();
+        if memchr::memmem::find(src, b"-0").is_none() {
+            return n;
+        }
+        n.on = true;
+        let (mut i, mut in_str) = (0, false);
+        while i < src.len() {
+            match src[i] {
+                b'"' => in_str = !in_str,
+                b'\\' if in_str => i += 1,
+                // A '-' after an 'e' is an exponent's sign, not a number's.
+                b'-' if !in_str && !matches!(i.checked_sub(1).map(|k| src[k]), Some(b'e' | b'E')) => {
+                    let int_zero = src.get(i + 1) == Some(&b'0')
+                        && !matches!(src.get(i + 2), Some(b'.' | b'e' | b'E' | b'0'..=b'9'));
+                    if n.count < 64 && int_zero {
+                        n.int_zero |= 1 << n.count;
+                    }
+                    n.count += 1;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        n
+    }
+
+    /// A negative number was read: true when it was the integer `-0`.
+    fn take(&mut self) -> bool {
+        if !self.on {
+            return false;
+        }
+        let k = self.next;
+        self.next += 1;
+        k < 64 && self.int_zero & (1 << k) != 0
+    }
+}
+
 struct TopVisitor<'o> {
     out: &'o mut Vec<u8>,
     start: usize,
+    negs: &'o mut NegZeros,
 }
 
 impl<'de> Visitor<'de> for TopVisitor<'_> {
@@ -78,7 +209,7 @@ impl<'de> Visitor<'de> for TopVisitor<'_> {
         let mut o = Object::default();
         while let Some(key) = map.next_key_seed(KeySeed { out: self.out })? {
             let at = self.out.len();
-            let is_str = map.next_value_seed(Value { out: self.out })?;
+            let is_str = map.next_value_seed(Value { out: self.out, negs: self.negs })?;
             o.pairs = o.pairs.checked_add(1).ok_or_else(|| de::Error::custom("too many keys"))?;
             if !is_str {
                 continue;
@@ -147,6 +278,7 @@ impl<'de> Visitor<'de> for KeyVisitor<'_> {
 /// Any value: written as msgpack; returns whether it was a string.
 struct Value<'o> {
     out: &'o mut Vec<u8>,
+    negs: &'o mut NegZeros,
 }
 
 impl<'de> DeserializeSeed<'de> for Value<'_> {
@@ -170,6 +302,9 @@ impl<'de> Visitor<'de> for Value<'_> {
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        if v < 0 {
+            self.negs.take();
+        }
         // Vec<u8> as io::Write cannot fail (allocation failure aborts, as for any Vec growth).
         let _ = rmp::encode::write_sint(self.out, v);
         Ok(false)
@@ -181,6 +316,10 @@ impl<'de> Visitor<'de> for Value<'_> {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
+        if v.is_sign_negative() && self.negs.take() {
+            self.out.push(0);
+            return Ok(false);
+        }
         let _ = rmp::encode::write_f64(self.out, v);
         Ok(false)
     }
@@ -198,7 +337,7 @@ impl<'de> Visitor<'de> for Value<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
         let head = open_container(self.out);
         let mut n = 0u32;
-        while seq.next_element_seed(Value { out: self.out })?.is_some() {
+        while seq.next_element_seed(Value { out: self.out, negs: self.negs })?.is_some() {
             n = n.checked_add(1).ok_or_else(|| de::Error::custom("array too long"))?;
         }
         close_container(self.out, head, n, false);
@@ -209,7 +348,7 @@ impl<'de> Visitor<'de> for Value<'_> {
         let head = open_container(self.out);
         let mut n = 0u32;
         while map.next_key_seed(KeySeed { out: self.out })?.is_some() {
-            map.next_value_seed(Value { out: self.out })?;
+            map.next_value_seed(Value { out: self.out, negs: self.negs })?;
             n = n.checked_add(1).ok_or_else(|| de::Error::custom("object too large"))?;
         }
         close_container(self.out, head, n, true);
@@ -345,10 +484,39 @@ mod tests {
         assert_eq!(log.value.len(), 303);
     }
 
+    /// What Fluent Bit's yyjson reader takes beyond strict JSON (tests/containers/docker-json.log
+    /// holds the same lines, against native's output).
+    #[test]
+    fn what_fluent_bits_reader_also_takes() {
+        let (out, o) = pairs(r#"{"log":"a\n"} garbage"#);
+        assert_eq!((o.pairs, out), (1, expected(r#"{"log":"a\n"}"#)), "garbage after the object");
+        let (out, _) = pairs(r#"{"log":"x"}   {"cut":"#);
+        assert_eq!(out, expected(r#"{"log":"x"}"#), "a second value that does not parse");
+        let mut out = Vec::new();
+        assert!(object(br#"{"a":1}{"b":2}"#, &mut out).is_err(), "two objects");
+        assert!(object(br#"{"a":1} 5"#, &mut out).is_err(), "an object and a number");
+        let (out, _) = pairs(r#"{"s":"lone \ud800 high, lone \udc00 low, pair \ud83d\ude00, escaped \\ud800"}"#);
+        assert_eq!(out, expected(r#"{"s":"lone \ufffd high, lone \ufffd low, pair \ud83d\ude00, escaped \\ud800"}"#));
+        let (out, _) = pairs(r#"{"a":-0,"b":-0.0,"c":[-1,-0,-0e1,-1e-400,-0],"d":"-0"}"#);
+        let mut want = Vec::new();
+        for (k, v) in [("a", &[0u8][..]), ("b", &[0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0][..])] {
+            rmp::encode::write_str(&mut want, k).expect("k");
+            want.extend_from_slice(v);
+        }
+        rmp::encode::write_str(&mut want, "c").expect("c");
+        want.extend_from_slice(&[0x95, 0xff, 0x00]);
+        for _ in 0..2 {
+            rmp::encode::write_f64(&mut want, -0.0).expect("f");
+        }
+        want.push(0x00);
+        rmp::encode::write_str(&mut want, "d").expect("d");
+        rmp::encode::write_str(&mut want, "-0").expect("-0");
+        assert_eq!(out, want, "-0 is the integer 0, -0.0 and what rounds to it stay floats");
+    }
+
     #[test]
     fn anything_but_one_object_is_refused_and_leaves_the_buffer_alone() {
-        for src in ["", "  ", "[1,2]", "\"s\"", "12", "null", "{", "{\"a\":1} x", "{\"a\":}", "{\"a\":1}{}", "not json"]
-        {
+        for src in ["", "  ", "[1,2]", "\"s\"", "12", "null", "{", "{\"a\":}", "{\"a\":1}{}", "not json"] {
             let mut out = vec![1, 2, 3];
             assert!(object(src.as_bytes(), &mut out).is_err(), "{src:?}");
             assert_eq!(out, [1, 2, 3], "{src:?}");

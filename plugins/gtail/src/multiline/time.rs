@@ -149,6 +149,12 @@ pub fn parse(s: &[u8], format: Format) -> Option<EventTime> {
     if sec == 0 && nsec == 0 {
         return None;
     }
+    // A record time holds 32-bit seconds from 1970. Fluent Bit's encoder refuses a time before
+    // (what an unparsable string gives), losing the record and gluing its text to the stream's
+    // next one; gtail keeps the record, with the time it was read, as for a line without a time.
+    if !(0..=i64::from(u32::MAX)).contains(&sec) {
+        return None;
+    }
     Some(EventTime::new(sec, nsec))
 }
 
@@ -199,7 +205,11 @@ mod tests {
         assert_eq!(t("2024-03-05T06:07:08.5 junk", Format::Cri), Some((1_709_618_828, 500_000_000)));
         // Only the date: 2024-03-05T00:00:00Z.
         assert_eq!(t("2024-03-05 06:07", Format::Cri), Some((1_709_596_800, 0)));
-        // Nothing read: the zero struct tm is 1899-12-31T00:00:00Z.
-        assert_eq!(t("notatime", Format::Cri), Some((-2_209_075_200, 0)));
+        // Nothing read: the zero struct tm is 1899-12-31T00:00:00Z, which no record time holds:
+        // the time the line was read instead (native loses the record).
+        assert_eq!(t("notatime", Format::Cri), None);
+        assert_eq!(t("20XX", Format::Docker), None, "year 20");
+        assert_eq!(t("9999-12-31T23:59:59.5Z", Format::Cri), None, "past 2106");
+        assert_eq!(t("1970-01-01T00:00:00.5Z", Format::Cri), Some((0, 500_000_000)));
     }
 }
