@@ -14,7 +14,7 @@
 #   make headers   regenerate include/flb_plugin.h with cbindgen (tools/gen-header; cargo test -p gen-header,
 #                  part of make test, fails while the checked-in header is stale)
 #   make bench     benchmarks: Rust against Go against C floor, and against native plugins inside the
-#                  Fluent Bit FLUENT_BIT_BIN names (about 14 minutes, 22 with FLUENT_BIT_BIN; it prints
+#                  Fluent Bit FLUENT_BIT_BIN names (about 15 minutes, 25 with FLUENT_BIT_BIN; it prints
 #                  its estimate first), rewrites README.md's benchmark section and bench/results/latest.*
 #   make clean
 CARGO ?= cargo

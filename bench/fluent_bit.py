@@ -11,6 +11,10 @@ worker, output workers) and nothing of this script.
 
 The workloads, all with one pre-written file of ~100-byte lines read from its head:
 - tail -> null with `exit_on_eof`: ours (`gtail`) against native (`tail`).
+- the same with `multiline.parser cri` over a file of CRI lines (containerd's format, every tenth
+  line a `P` part joined with the `F` after it): issue 15's container logs. A first run of each
+  prints its records through a pipe (`stdout`, `json_lines`) and must print one line per message
+  (a run that lost or split records fails); the timed runs go to `null`.
 - native tail -> gstdout against native tail -> stdout, json_lines and msgpack formats. A first run
   prints through a pipe this script reads and counts the lines (a run that lost a record is a
   failed row, not a fast one); the timed runs print to /dev/null. The output's own cost is the
@@ -50,8 +54,9 @@ HOW_TO = ("set FLUENT_BIT_BIN to a Fluent Bit 5.1.1 binary to get these rows, e.
           "`FLUENT_BIT_BIN=/usr/local/bin/fluent-bit make bench` (the fluent/fluent-bit:5.1.1-debug image "
           "has one at /fluent-bit/bin/fluent-bit; or build v5.1.1 from Fluent Bit's source with its cmake build)")
 
-# Seconds the full set takes here (2-core VM, 2026-11-30), for bench/run.py's estimate.
-T_FULL = 500
+# Seconds the full set takes here (2-core VM, 2026-11-30), for bench/run.py's estimate; the
+# multiline.parser cri rows take 100 of them (a counted and 5 timed runs each, native's 9 s apiece).
+T_FULL = 600
 
 
 def log(msg):
@@ -84,6 +89,38 @@ def write_lines(path, n):
                 f.write("".join(chunk))
                 chunk = []
         f.write("".join(chunk))
+
+
+def cri_stream(i):
+    """Line i's stream: a quarter of the messages on stderr, both parts of a split one on the same."""
+    msg = i - 1 if i > 0 and cri_split(i - 1) else i
+    return "stderr" if msg % 4 == 3 else "stdout"
+
+
+def cri_split(i):
+    """Line i is the `P` part of a message split in two (its `F` is line i + 1): every tenth line."""
+    return i % 10 == 8
+
+
+def write_cri_lines(path, n):
+    """n CRI lines of exactly LINE_BYTES bytes (newline included), as containerd writes a container's
+    log: `<time> <stream> <P|F> <log>`, every tenth line a `P` part whose `F` follows it. Returns the
+    records a `multiline.parser cri` tail makes of them: one per message."""
+    pad = "x" * LINE_BYTES
+    records = 0
+    with open(path, "w") as f:
+        chunk = []
+        for i in range(n):
+            part = "P" if cri_split(i) and i + 1 < n else "F"
+            records += part == "F"
+            head = (f"2026-11-30T{i // 3_600_000 % 24:02d}:{i // 60_000 % 60:02d}:{i // 1000 % 60:02d}."
+                    f"{i % 1000:03d}456789Z {cri_stream(i)} {part} level=info seq={i:09d} msg=")
+            chunk.append(head + pad[: LINE_BYTES - 1 - len(head)] + "\n")
+            if len(chunk) == 10000:
+                f.write("".join(chunk))
+                chunk = []
+        f.write("".join(chunk))
+    return records
 
 
 class Run:
@@ -187,16 +224,17 @@ def config(work, name, inp, out, plugin_paths=()):
     return path
 
 
-def best(binary, runs, conf, work, label, expect_lines=None, **kw):
+def best(binary, runs, conf, work, label, expect_lines=None, count_conf=None, **kw):
     """Best of `runs` runs by CPU; None (with the reason logged) when any run failed or lost lines.
 
     With `expect_lines`, one run first prints through a pipe this script reads, and must print
     exactly that many lines; it is not timed. The timed runs print to /dev/null, as the native
     figures the targets were set from were taken: a pipe adds the same kernel copy to ours and
-    native (0.1-0.2 CPU-s for 2M lines), which would move the ratio towards 1."""
+    native (0.1-0.2 CPU-s for 2M lines), which would move the ratio towards 1. `count_conf` is the
+    counted run's config when the timed one does not print (an output to `null`)."""
     results = []
     if expect_lines is not None:
-        r = run_fluent_bit(binary, conf, work, count_stdout=True, **kw)
+        r = run_fluent_bit(binary, count_conf or conf, work, count_stdout=True, **kw)
         if r.error is None and r.lines != expect_lines:
             r.error = f"{r.lines} lines printed, {expect_lines} expected"
         if r.error:
@@ -258,6 +296,19 @@ def run(quick=False):
             rows[f"{key}_ours"] = best(binary, p["runs"],
                                        config(work, f"gtail-null-{n}", tail_input("gtail", files[n]), null, [gtail]),
                                        work, f"gtail -> null, {n:,} lines")
+
+        # tail -> null with multiline.parser cri: container logs, ours against native. The records
+        # are counted first through stdout: a join that lost or split a message fails the row.
+        cri_path = os.path.join(work, f"cri-{p['lines']}.log")
+        cri_records = write_cri_lines(cri_path, p["lines"])
+        lines_out = [("Name", "stdout"), ("Match", "*"), ("Format", "json_lines")]
+        for key, name, paths in (("cri_null_native", "tail", []), ("cri_null_ours", "gtail", [gtail])):
+            inp = tail_input(name, cri_path) + [("multiline.parser", "cri")]
+            rows[key] = best(binary, p["runs"], config(work, f"{name}-cri-null", inp, null, paths), work,
+                             f"{name} multiline.parser cri -> null, {p['lines']:,} lines ({cri_records:,} records)",
+                             expect_lines=cri_records,
+                             count_conf=config(work, f"{name}-cri-stdout", inp, lines_out, paths))
+        os.unlink(cri_path)
 
         # native tail -> gstdout / stdout: the output's cost above native tail -> null of the same file.
         def output_rows(n, tag):
@@ -353,6 +404,9 @@ def table(res):
     if None not in (su_o, su_n, cpu(r.get("tail_null_ours")), cpu(r.get("tail_null_native"))):
         line(f"  the same above start-up and exit (a 1-line file: {su_o:.2f} / {su_n:.2f})",
              cpu(r["tail_null_ours"]) - su_o, cpu(r["tail_null_native"]) - su_n)
+    if "cri_null_ours" in r or "cri_null_native" in r:
+        line(f"tail → null with `multiline.parser cri`, {n:,} CRI lines, 1 in 10 a P part (gtail vs tail)",
+             cpu(r.get("cri_null_ours")), cpu(r.get("cri_null_native")), 0.5)
     base = cpu(r.get("in_out"))
     for fmt in ("json_lines", "msgpack"):
         g, s = cpu(r.get(f"gstdout_{fmt}")), cpu(r.get(f"stdout_{fmt}"))
@@ -363,7 +417,8 @@ def table(res):
          cpu(r.get(f"dummy_{RATE_HIGH}")), 0.1)
     line(f"gdummy vs dummy, rate 1, {p['dummy_s']} s (idle cost)", cpu(r.get("gdummy_1")), cpu(r.get("dummy_1")))
     rss = [f"{k} {v['rss_kb'] // 1024} MiB" for k, v in sorted(r.items()) if v and k in (
-        "tail_null_ours", "tail_null_native", "gstdout_json_lines", "stdout_json_lines")]
+        "tail_null_ours", "tail_null_native", "cri_null_ours", "cri_null_native", "gstdout_json_lines",
+        "stdout_json_lines")]
     if rss:
         out.append(f"\nPeak RSS: {', '.join(rss)}.")
     go = res.get("go") or {}

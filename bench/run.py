@@ -8,7 +8,7 @@ prints one markdown table per plugin kind. Raw numbers go to bench/results/lates
 counts, one run, no criterion; it checks the harness works, never a speed. gtail's rows (a 1 GiB file
 read to its last line, the idle cost of 1,000 quiet files) come from bench/tail_rows.py.
 
-A full run takes about 14 minutes on a 2-core machine (22 with FLUENT_BIT_BIN set: bench/fluent_bit.py's
+A full run takes about 15 minutes on a 2-core machine (25 with FLUENT_BIT_BIN set: bench/fluent_bit.py's
 real Fluent Bit rows), more the first time (see `estimate`); it says
 so before it starts (`--estimate` prints only that) and, at the end, names the files it rewrote:
 bench/results/latest.{json,svg,md} and README.md's section between the bench markers (the tables and
@@ -46,7 +46,7 @@ T_HOST_OUTPUT = 10        # one output row (5 runs of 2 s, with warm-up)
 T_HOST_GO_OUTPUT_10K = 42  # the Go gstdout's 10,000-record row: each chunk takes a quarter second
 T_CRITERION = 420         # the criterion benches, once compiled (21 benches)
 T_CRITERION_BUILD = 330   # compiling them with the bench profile (first run, or after a change)
-T_CRITERION_TAIL = 90     # the gtail criterion benches (bench/benches/tail.rs, 8 benches)
+T_CRITERION_TAIL = 160    # the gtail criterion benches (bench/benches/tail.rs, 14 benches)
 T_GO_BUILD = 90           # building the Go baselines with an empty Go build cache
 T_PLUGINS_BUILD = 240     # `make plugins host` from scratch
 

@@ -48,9 +48,10 @@ CRIT_LINES = 1000
 
 def criterion_units(name):
     """(records, bytes) one iteration of a criterion bench handles, for the tail benches; None for
-    the others. tail_split|encode|lines/<size>: CRIT_LINES lines of <size> (100B, 1KiB);
-    tail_db_commit/<n>: one commit covering n files (records = files)."""
-    m = re.match(r"tail_(split|encode|lines)/(\d+)(B|KiB)$", name)
+    the others. tail_split|encode|lines|cri|docker|json/<size>: CRIT_LINES lines of <size> (100B,
+    1KiB; for cri and docker, lines, not the fewer records their joins make); tail_db_commit/<n>:
+    one commit covering n files (records = files)."""
+    m = re.match(r"tail_(split|encode|lines|cri|docker|json)/(\d+)(B|KiB)$", name)
     if m:
         size = int(m.group(2)) * (1024 if m.group(3) == "KiB" else 1)
         return CRIT_LINES, CRIT_LINES * size
