@@ -86,8 +86,6 @@ fn subseconds(s: &[u8]) -> Option<(f64, usize)> {
     Some((f64::from(n) / POW10[digits], digits))
 }
 
-const POW10: [f64; 10] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
-
 /// `%z` as flb_strptime reads it (Z, UT, UTC, GMT, +hh, +hhmm, +hh:mm; whitespace before).
 fn zone(s: &[u8], tm: &mut Tm) -> Option<()> {
     let mut at = s.iter().take_while(|b| b.is_ascii_whitespace()).count();
