@@ -1,13 +1,23 @@
-//! JSON text to msgpack, as Fluent Bit's JSON parser packs it (objects to maps, integers to the
-//! shortest int, numbers with a fraction or exponent to float64, strings unescaped), written
-//! straight into a reused buffer: serde_json reads, a visitor writes msgpack, and no JSON value is
-//! built in between (no allocation once the buffer has grown).
+//! JSON text to msgpack as Fluent Bit packs a line its JSON parser reads (yyjson, then
+//! `yyjson_val_to_msgpack` in `flb_pack.c`): objects to maps (duplicate keys kept), negative
+//! integers to int64, others to uint64, integers past 64 bits and numbers with a fraction or an
+//! exponent to float64 (`-0` is the integer 0), strings unescaped, written straight into a reused
+//! buffer in one pass (no allocation once the buffer has grown).
+//!
+//! What yyjson takes beyond strict JSON with the flags Fluent Bit gives it
+//! (`STOP_WHEN_DONE | ALLOW_INVALID_UNICODE | REPLACE_INVALID_UNICODE`), this reader takes too:
+//! bytes that are not UTF-8 and lone surrogate escapes become U+FFFD, and text after the object
+//! is ignored unless it starts another JSON value (Fluent Bit reads values until one fails, and
+//! wants exactly one). A number too large for a double (`1e400`) fails the line, as in yyjson.
+//!
+//! Hand-written rather than serde_json: serde_json allocates a buffer per string with an escape
+//! (every Docker line ends in `\n`), and reads `-0`, lone surrogates and trailing text otherwise.
+//! The unit tests check it against serde_json on standard JSON, and the `tail_multiline` fuzz
+//! target exercises it.
 //!
 //! Used by `format json` (the whole line is the record) and the `docker` multiline parser (the
 //! line's `log`, `stream` and `time` are located while the object is written).
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::fmt;
 use std::ops::Range;
 
 /// A top-level string field of the object: where its encoded value (header included) and its text
@@ -33,203 +43,351 @@ pub struct Object {
 #[derive(Debug)]
 pub struct NotAnObject;
 
-/// Writes the pairs of the JSON object `src` (whitespace around it allowed) at the end of `out`.
-/// On error `out` is left as it was.
-///
-/// What Fluent Bit's reader (yyjson, `flb_pack_json_recs`) also takes, tried only when the strict
-/// read fails, so a well-formed line pays nothing for them: bytes that are not UTF-8 and lone
-/// surrogate escapes become U+FFFD (`ALLOW_INVALID_UNICODE | REPLACE_INVALID_UNICODE`), and
-/// anything after the object that does not start another JSON value is ignored (it reads values
-/// until one fails, and wants exactly one).
+/// Containers nested deeper than this fail the line (the reader recurses).
+const MAX_DEPTH: u32 = 512;
+
+/// Writes the pairs of the JSON object `src` (whitespace around it allowed) at the end of `out`;
+/// ranges in the result are relative to where `out` ended. On error `out` is left as it was.
 pub fn object(src: &[u8], out: &mut Vec<u8>) -> Result<Object, NotAnObject> {
-    if let Ok(o) = object_strict(src, out) {
-        return Ok(o);
-    }
-    let mut fixed = std::borrow::Cow::Borrowed(src);
-    if std::str::from_utf8(src).is_err() {
-        fixed = std::borrow::Cow::Owned(String::from_utf8_lossy(src).into_owned().into_bytes());
-    }
-    if let Some(f) = replace_lone_surrogates(&fixed) {
-        fixed = std::borrow::Cow::Owned(f);
-    }
-    if let Some(end) = end_of_first_value(&fixed) {
-        if next_value_fails(&fixed[end..]) {
-            return object_strict(&fixed[..end], out);
-        }
-        return Err(NotAnObject);
-    }
-    object_strict(&fixed, out)
-}
-
-/// Where the first JSON value of `src` ends, when it is followed by more than whitespace.
-fn end_of_first_value(src: &[u8]) -> Option<usize> {
-    let mut it = serde_json::Deserializer::from_slice(src).into_iter::<de::IgnoredAny>();
-    match it.next() {
-        Some(Ok(_)) => {
-            let end = it.byte_offset();
-            src[end..].iter().any(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')).then_some(end)
-        }
-        _ => None,
-    }
-}
-
-/// True when what follows the first value is not another value (yyjson fails on it).
-fn next_value_fails(rest: &[u8]) -> bool {
-    !matches!(serde_json::Deserializer::from_slice(rest).into_iter::<de::IgnoredAny>().next(), Some(Ok(_)))
-}
-
-/// `src` with every `\uXXXX` escape of a surrogate that is not part of a pair replaced by
-/// `\ufffd`; None when there is none.
-fn replace_lone_surrogates(src: &[u8]) -> Option<Vec<u8>> {
-    fn hex4(b: &[u8]) -> Option<u16> {
-        let s = std::str::from_utf8(b.get(..4)?).ok()?;
-        u16::from_str_radix(s, 16).ok()
-    }
-    let mut out: Option<Vec<u8>> = None;
-    let (mut i, mut copied, mut in_str) = (0, 0, false);
-    while i < src.len() {
-        match src[i] {
-            b'"' => in_str = !in_str,
-            b'\\' if in_str => {
-                if src.get(i + 1) == Some(&b'u') {
-                    if let Some(u) = hex4(&src[i + 2..]) {
-                        let high = (0xD800..0xDC00).contains(&u);
-                        let paired = high
-                            && src.get(i + 6..i + 8) == Some(b"\\u")
-                            && hex4(&src[i + 8..]).is_some_and(|l| (0xDC00..0xE000).contains(&l));
-                        if paired {
-                            i += 12;
-                            continue;
-                        }
-                        if (0xD800..0xE000).contains(&u) {
-                            let o = out.get_or_insert_with(|| Vec::with_capacity(src.len()));
-                            o.extend_from_slice(&src[copied..i]);
-                            o.extend_from_slice(b"\\ufffd");
-                            copied = i + 6;
-                        }
-                        i += 6;
-                        continue;
-                    }
-                }
-                i += 2;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    let mut o = out?;
-    o.extend_from_slice(&src[copied..]);
-    Some(o)
-}
-
-fn object_strict(src: &[u8], out: &mut Vec<u8>) -> Result<Object, NotAnObject> {
     let start = out.len();
-    let first = src.iter().find(|b| !b.is_ascii_whitespace());
-    if first != Some(&b'{') {
-        return Err(NotAnObject);
+    let mut r = Reader { src, at: 0, out, start };
+    let res = r.top();
+    if res.is_err() {
+        r.out.truncate(start);
     }
-    // yyjson reads `-0` as the integer 0; serde_json as the float -0.0. Tracked only when the
-    // line has a `-0` at all.
-    let mut negs = NegZeros::scan(src);
-    let mut de = serde_json::Deserializer::from_slice(src);
-    let res = de.deserialize_map(TopVisitor { out, start, negs: &mut negs }).and_then(|o| de.end().map(|_| o));
-    match res {
-        Ok(o) => Ok(o),
-        Err(_) => {
-            out.truncate(start);
-            Err(NotAnObject)
-        }
-    }
+    res.map_err(|_| NotAnObject)
 }
 
-/// The negative number tokens of a line, in order, and which of them are the integer `-0`.
-#[derive(Default)]
-struct NegZeros {
-    /// Bit k: the k-th negative number is `-0` (an integer). Empty when the line has no `-0`.
-    int_zero: u64,
-    count: u32,
-    next: u32,
-    on: bool,
-}
+struct Fail;
 
-impl NegZeros {
-    fn scan(src: &[u8]) -> NegZeros {
-        let mut n = NegZeros::default();
-        if memchr::memmem::find(src, b"-0").is_none() {
-            return n;
-        }
-        n.on = true;
-        let (mut i, mut in_str) = (0, false);
-        while i < src.len() {
-            match src[i] {
-                b'"' => in_str = !in_str,
-                b'\\' if in_str => i += 1,
-                // A '-' after an 'e' is an exponent's sign, not a number's.
-                b'-' if !in_str && !matches!(i.checked_sub(1).map(|k| src[k]), Some(b'e' | b'E')) => {
-                    let int_zero = src.get(i + 1) == Some(&b'0')
-                        && !matches!(src.get(i + 2), Some(b'.' | b'e' | b'E' | b'0'..=b'9'));
-                    if n.count < 64 && int_zero {
-                        n.int_zero |= 1 << n.count;
-                    }
-                    n.count += 1;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        n
-    }
-
-    /// A negative number was read: true when it was the integer `-0`.
-    fn take(&mut self) -> bool {
-        if !self.on {
-            return false;
-        }
-        let k = self.next;
-        self.next += 1;
-        k < 64 && self.int_zero & (1 << k) != 0
-    }
-}
-
-struct TopVisitor<'o> {
+struct Reader<'a, 'o> {
+    src: &'a [u8],
+    at: usize,
     out: &'o mut Vec<u8>,
     start: usize,
-    negs: &'o mut NegZeros,
 }
 
-impl<'de> Visitor<'de> for TopVisitor<'_> {
-    type Value = Object;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
+impl Reader<'_, '_> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.src.get(self.at) {
+            self.at += 1;
+        }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.at).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Result<(), Fail> {
+        if self.peek() == Some(c) {
+            self.at += 1;
+            Ok(())
+        } else {
+            Err(Fail)
+        }
+    }
+
+    fn top(&mut self) -> Result<Object, Fail> {
+        self.ws();
+        self.eat(b'{')?;
         let mut o = Object::default();
-        while let Some(key) = map.next_key_seed(KeySeed { out: self.out })? {
-            let at = self.out.len();
-            let is_str = map.next_value_seed(Value { out: self.out, negs: self.negs })?;
-            o.pairs = o.pairs.checked_add(1).ok_or_else(|| de::Error::custom("too many keys"))?;
-            if !is_str {
-                continue;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+        } else {
+            loop {
+                self.ws();
+                let key = self.string()?;
+                self.ws();
+                self.eat(b':')?;
+                self.ws();
+                let at = self.out.len();
+                let is_str = self.peek() == Some(b'"');
+                self.value(1)?;
+                o.pairs = o.pairs.checked_add(1).ok_or(Fail)?;
+                if is_str {
+                    let slot = match &self.out[key] {
+                        b"log" => &mut o.log,
+                        b"stream" => &mut o.stream,
+                        b"time" => &mut o.time,
+                        _ => &mut None,
+                    };
+                    if slot.is_none() {
+                        let h = str_header_len(self.out.len() - at);
+                        let (v, t) = (at - self.start, at + h - self.start);
+                        *slot = Some(StrField {
+                            value: v..self.out.len() - self.start,
+                            text: t..self.out.len() - self.start,
+                        });
+                    }
+                }
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.at += 1,
+                    Some(b'}') => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return Err(Fail),
+                }
             }
-            let slot = match &self.out[key.clone()] {
-                b"log" => &mut o.log,
-                b"stream" => &mut o.stream,
-                b"time" => &mut o.time,
-                _ => continue,
-            };
-            if slot.is_none() {
-                let h = str_header_len(self.out.len() - at);
-                *slot = Some(StrField {
-                    value: at - self.start..self.out.len() - self.start,
-                    text: at + h - self.start..self.out.len() - self.start,
-                });
+        }
+        self.ws();
+        if self.at < self.src.len() {
+            // Another value after this one makes two records, which Fluent Bit refuses; anything
+            // else it stops at, keeping the first.
+            let (at, len) = (self.at, self.out.len());
+            let second = self.value(1).is_ok();
+            self.at = at;
+            self.out.truncate(len);
+            if second {
+                return Err(Fail);
             }
         }
         Ok(o)
     }
+
+    fn value(&mut self, depth: u32) -> Result<(), Fail> {
+        match self.peek().ok_or(Fail)? {
+            b'"' => self.string().map(|_| ()),
+            b'{' => self.container(depth, true),
+            b'[' => self.container(depth, false),
+            b't' => self.literal(b"true", 0xc3),
+            b'f' => self.literal(b"false", 0xc2),
+            b'n' => self.literal(b"null", 0xc0),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => Err(Fail),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], byte: u8) -> Result<(), Fail> {
+        if !self.src[self.at..].starts_with(word) {
+            return Err(Fail);
+        }
+        self.at += word.len();
+        self.out.push(byte);
+        Ok(())
+    }
+
+    fn container(&mut self, depth: u32, map: bool) -> Result<(), Fail> {
+        if depth >= MAX_DEPTH {
+            return Err(Fail);
+        }
+        self.at += 1;
+        let head = open_container(self.out);
+        let close = if map { b'}' } else { b']' };
+        let mut n = 0u32;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.at += 1;
+        } else {
+            loop {
+                self.ws();
+                if map {
+                    self.string()?;
+                    self.ws();
+                    self.eat(b':')?;
+                    self.ws();
+                }
+                self.value(depth + 1)?;
+                n = n.checked_add(1).ok_or(Fail)?;
+                self.ws();
+                match self.peek() {
+                    Some(b',') => self.at += 1,
+                    Some(c) if c == close => {
+                        self.at += 1;
+                        break;
+                    }
+                    _ => return Err(Fail),
+                }
+            }
+        }
+        close_container(self.out, head, n, map);
+        Ok(())
+    }
+
+    /// A number: negative integers to int64, others to uint64, beyond 64 bits or with a fraction
+    /// or exponent to float64.
+    fn number(&mut self) -> Result<(), Fail> {
+        let start = self.at;
+        let neg = self.peek() == Some(b'-');
+        if neg {
+            self.at += 1;
+        }
+        let int_start = self.at;
+        match self.peek() {
+            Some(b'0') => self.at += 1,
+            Some(b'1'..=b'9') => self.digits(),
+            _ => return Err(Fail),
+        }
+        let int_end = self.at;
+        let mut float = false;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            self.need_digits()?;
+            float = true;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.need_digits()?;
+            float = true;
+        }
+        if !float {
+            let mag = self.src[int_start..int_end]
+                .iter()
+                .try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+            match (neg, mag) {
+                (false, Some(u)) => {
+                    let _ = rmp::encode::write_uint(self.out, u);
+                    return Ok(());
+                }
+                (true, Some(m)) if m <= 1 << 63 => {
+                    let _ = rmp::encode::write_sint(self.out, 0i64.wrapping_sub_unsigned(m));
+                    return Ok(());
+                }
+                _ => {} // past 64 bits: a double, as yyjson reads it
+            }
+        }
+        let text = std::str::from_utf8(&self.src[start..self.at]).map_err(|_| Fail)?;
+        let v: f64 = text.parse().map_err(|_| Fail)?;
+        if v.is_infinite() {
+            return Err(Fail);
+        }
+        let _ = rmp::encode::write_f64(self.out, v);
+        Ok(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn need_digits(&mut self) -> Result<(), Fail> {
+        let at = self.at;
+        self.digits();
+        if self.at == at {
+            Err(Fail)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A string at `"`: written as a msgpack string; returns where its text is in `out`.
+    fn string(&mut self) -> Result<Range<usize>, Fail> {
+        self.eat(b'"')?;
+        let body = &self.src[self.at..];
+        let end = memchr::memchr2(b'"', b'\\', body).ok_or(Fail)?;
+        let plain = &body[..end];
+        if body[end] == b'"' && !plain.iter().any(|&b| b < 0x20) && std::str::from_utf8(plain).is_ok() {
+            // No escape, all UTF-8: the common string, copied as it is.
+            self.at += end + 1;
+            write_str(self.out, plain);
+            return Ok(self.out.len() - plain.len()..self.out.len());
+        }
+        let head = self.out.len();
+        self.out.extend_from_slice(&[0; 5]);
+        let text_start = self.out.len();
+        loop {
+            let body = &self.src[self.at..];
+            let end = memchr::memchr2(b'"', b'\\', body).ok_or(Fail)?;
+            let run = &body[..end];
+            if run.iter().any(|&b| b < 0x20) {
+                return Err(Fail);
+            }
+            push_lossy(self.out, run);
+            self.at += end + 1;
+            if body[end] == b'"' {
+                break;
+            }
+            let c = self.peek().ok_or(Fail)?;
+            self.at += 1;
+            let byte = match c {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'/' => b'/',
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'u' => {
+                    let ch = self.unicode_escape()?;
+                    let mut buf = [0u8; 4];
+                    self.out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    continue;
+                }
+                _ => return Err(Fail),
+            };
+            self.out.push(byte);
+        }
+        // The header now that the length is known, moved up against the text.
+        let len = self.out.len() - text_start;
+        let mut hb = [0u8; 5];
+        let hl = str_header(&mut hb, len).ok_or(Fail)?;
+        self.out[head..head + hl].copy_from_slice(&hb[..hl]);
+        self.out.copy_within(text_start.., head + hl);
+        self.out.truncate(self.out.len() - (5 - hl));
+        Ok(head + hl..self.out.len())
+    }
+
+    /// After `\u`: a code point; a surrogate that is not half of a pair is U+FFFD.
+    fn unicode_escape(&mut self) -> Result<char, Fail> {
+        let hi = self.hex4()?;
+        if (0xD800..0xDC00).contains(&hi) && self.src[self.at..].starts_with(b"\\u") {
+            let save = self.at;
+            self.at += 2;
+            let lo = self.hex4()?;
+            if (0xDC00..0xE000).contains(&lo) {
+                let c = 0x10000 + ((u32::from(hi) - 0xD800) << 10) + (u32::from(lo) - 0xDC00);
+                return char::from_u32(c).ok_or(Fail);
+            }
+            self.at = save; // the next escape is read on its own
+        }
+        Ok(char::from_u32(u32::from(hi)).unwrap_or(char::REPLACEMENT_CHARACTER))
+    }
+
+    fn hex4(&mut self) -> Result<u16, Fail> {
+        let digits = self.src.get(self.at..self.at + 4).ok_or(Fail)?;
+        let text = std::str::from_utf8(digits).map_err(|_| Fail)?;
+        if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Fail);
+        }
+        self.at += 4;
+        u16::from_str_radix(text, 16).map_err(|_| Fail)
+    }
+}
+
+/// `bytes` as UTF-8, each sequence that is not UTF-8 replaced by U+FFFD.
+fn push_lossy(out: &mut Vec<u8>, bytes: &[u8]) {
+    for chunk in bytes.utf8_chunks() {
+        out.extend_from_slice(chunk.valid().as_bytes());
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{fffd}".as_bytes());
+        }
+    }
+}
+
+/// The shortest msgpack string header for `len` bytes, into `buf`; its length.
+fn str_header(buf: &mut [u8; 5], len: usize) -> Option<usize> {
+    Some(if len < 32 {
+        buf[0] = 0xa0 | len as u8;
+        1
+    } else if len < 256 {
+        buf[..2].copy_from_slice(&[0xd9, len as u8]);
+        2
+    } else if let Ok(n) = u16::try_from(len) {
+        buf[0] = 0xda;
+        buf[1..3].copy_from_slice(&n.to_be_bytes());
+        3
+    } else {
+        buf[0] = 0xdb;
+        buf[1..].copy_from_slice(&u32::try_from(len).ok()?.to_be_bytes());
+        5
+    })
 }
 
 /// The length of the msgpack header of a string of `total` encoded bytes (header included).
@@ -242,117 +400,6 @@ fn str_header_len(total: usize) -> usize {
         3
     } else {
         5
-    }
-}
-
-/// A key: written as a msgpack string; returns where its text is.
-struct KeySeed<'o> {
-    out: &'o mut Vec<u8>,
-}
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = Range<usize>;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Range<usize>, D::Error> {
-        d.deserialize_str(KeyVisitor { out: self.out })
-    }
-}
-
-struct KeyVisitor<'o> {
-    out: &'o mut Vec<u8>,
-}
-
-impl<'de> Visitor<'de> for KeyVisitor<'_> {
-    type Value = Range<usize>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a key")
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Range<usize>, E> {
-        write_str(self.out, v.as_bytes());
-        Ok(self.out.len() - v.len()..self.out.len())
-    }
-}
-
-/// Any value: written as msgpack; returns whether it was a string.
-struct Value<'o> {
-    out: &'o mut Vec<u8>,
-    negs: &'o mut NegZeros,
-}
-
-impl<'de> DeserializeSeed<'de> for Value<'_> {
-    type Value = bool;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Value<'_> {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
-        self.out.push(if v { 0xc3 } else { 0xc2 });
-        Ok(false)
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
-        if v < 0 {
-            self.negs.take();
-        }
-        // Vec<u8> as io::Write cannot fail (allocation failure aborts, as for any Vec growth).
-        let _ = rmp::encode::write_sint(self.out, v);
-        Ok(false)
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
-        let _ = rmp::encode::write_uint(self.out, v);
-        Ok(false)
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
-        if v.is_sign_negative() && self.negs.take() {
-            self.out.push(0);
-            return Ok(false);
-        }
-        let _ = rmp::encode::write_f64(self.out, v);
-        Ok(false)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
-        write_str(self.out, v.as_bytes());
-        Ok(true)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
-        self.out.push(0xc0);
-        Ok(false)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        let head = open_container(self.out);
-        let mut n = 0u32;
-        while seq.next_element_seed(Value { out: self.out, negs: self.negs })?.is_some() {
-            n = n.checked_add(1).ok_or_else(|| de::Error::custom("array too long"))?;
-        }
-        close_container(self.out, head, n, false);
-        Ok(false)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let head = open_container(self.out);
-        let mut n = 0u32;
-        while map.next_key_seed(KeySeed { out: self.out })?.is_some() {
-            map.next_value_seed(Value { out: self.out, negs: self.negs })?;
-            n = n.checked_add(1).ok_or_else(|| de::Error::custom("object too large"))?;
-        }
-        close_container(self.out, head, n, true);
-        Ok(false)
     }
 }
 
