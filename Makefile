@@ -107,7 +107,7 @@ sanitize:
 # fuzz/corpus/ keeps the small checked-in seeds, fuzz/regressions/ the crashes found, both read
 # too); a crash stops `make fuzz` with libFuzzer's report and the input in target/fuzz/artifacts/.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= decoder gstdout_formats config_getters gdummy_json tail_lines tail_db_resume tail_multiline
+FUZZ_TARGETS ?= decoder gstdout_formats config_getters gdummy_json tail_lines tail_db_resume tail_multiline json_object
 FUZZ_FLAGS ?=
 FUZZ_DIR := $(CURDIR)/target/fuzz
 FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \

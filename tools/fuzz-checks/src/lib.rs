@@ -11,6 +11,7 @@ pub mod decoder;
 pub mod gdummy_json;
 pub mod gstdout_formats;
 pub mod input;
+pub mod json_object;
 pub mod tail_db_resume;
 pub mod tail_lines;
 pub mod tail_multiline;
@@ -27,4 +28,5 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("tail_lines", tail_lines::tail_lines),
     ("tail_db_resume", tail_db_resume::tail_db_resume),
     ("tail_multiline", tail_multiline::tail_multiline),
+    ("json_object", json_object::json_object),
 ];

@@ -63,7 +63,8 @@ fn every_target_has_a_test_here() {
             "gdummy_json",
             "tail_lines",
             "tail_db_resume",
-            "tail_multiline"
+            "tail_multiline",
+            "json_object",
         ]
     );
     // Each target is a binary of the fuzz crate, under the same name.
@@ -107,4 +108,9 @@ fn tail_db_resume() {
 #[test]
 fn tail_multiline() {
     run_target("tail_multiline");
+}
+
+#[test]
+fn json_object() {
+    run_target("json_object");
 }
