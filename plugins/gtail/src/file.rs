@@ -118,6 +118,18 @@ enum Form<'a> {
     Multiline(&'a mut Multiline),
 }
 
+impl<'a> Form<'a> {
+    /// The file's form: its joins, or `format json` with the JSON buffer and its count of lines
+    /// that are not objects.
+    fn of(cfg: &TailConfig, ml: Option<&'a mut Multiline>, json: &'a mut Vec<u8>, not_json: &'a mut u64) -> Form<'a> {
+        match (ml, cfg.format_json) {
+            (Some(ml), _) => Form::Multiline(ml),
+            (None, true) => Form::Json(json, not_json),
+            (None, false) => Form::Plain,
+        }
+    }
+}
+
 /// Everything one line needs to become records.
 struct LineOut<'a, 'b> {
     form: Form<'b>,
@@ -368,11 +380,7 @@ impl TailFile {
         let mut outcome = Read::More;
         let mut sw = batch.source(self.id, &self.tag)?;
         shape.set_head(sw.events(), head, time)?;
-        let form = match (self.ml.as_deref_mut(), cfg.format_json) {
-            (Some(ml), _) => Form::Multiline(ml),
-            (None, true) => Form::Json(json, &mut self.not_json),
-            (None, false) => Form::Plain,
-        };
+        let form = Form::of(cfg, self.ml.as_deref_mut(), json, &mut self.not_json);
         let mut out = LineOut { form, cfg, shape: &shape, head, time, now: Instant::now(), path: &self.path, log };
         while done < data.len() && (done as u64) < budget {
             let rest = &data[done..];
@@ -531,11 +539,7 @@ impl TailFile {
         let time = EventTime::now();
         if !(cfg.skip_empty_lines && line.is_empty()) {
             shape.set_head(sw.events(), head, time)?;
-            let form = match (self.ml.as_deref_mut(), cfg.format_json) {
-                (Some(ml), _) => Form::Multiline(ml),
-                (None, true) => Form::Json(json, &mut self.not_json),
-                (None, false) => Form::Plain,
-            };
+            let form = Form::of(cfg, self.ml.as_deref_mut(), json, &mut self.not_json);
             let mut out = LineOut { form, cfg, shape: &shape, head, time, now: Instant::now(), path: &self.path, log };
             let marker = || Marker::of(&buf[pre.saturating_sub(MARKER_BYTES)..pre]);
             out.line(sw.events(), line, self.read_pos, &marker)?;

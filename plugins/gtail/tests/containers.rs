@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::{Host, Out, TempDir, PATIENCE};
+use common::{fb, Host, Out, TempDir, PATIENCE};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -246,14 +246,6 @@ fn docker_unparsable_times_keep_their_records_with_the_time_read() {
 
 // ---------------------------------------------------------------------------------------------
 // In a real Fluent Bit
-
-fn fb() -> Option<String> {
-    let fb = std::env::var("FLUENT_BIT_BIN").ok();
-    if fb.is_none() {
-        println!("skipped: FLUENT_BIT_BIN not set");
-    }
-    fb
-}
 
 /// One sample through native `tail` (tag `n.NAME`) and gtail (tag `g.NAME`).
 struct Pair {

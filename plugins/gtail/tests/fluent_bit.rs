@@ -7,25 +7,12 @@
 
 mod common;
 
-use common::{assert_each_once, TempDir};
-use flb_host::{rust_plugin, s};
+use common::{assert_each_once, fb, gtail_so, TempDir};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn fb() -> Option<String> {
-    let fb = std::env::var("FLUENT_BIT_BIN").ok();
-    if fb.is_none() {
-        println!("skipped: FLUENT_BIT_BIN not set");
-    }
-    fb
-}
-
-fn gtail_so() -> String {
-    s(&rust_plugin("in-gtail", "in_gtail"))
-}
 
 fn logs_dir(name: &str) -> TempDir {
     let d = TempDir::new(&format!("fb-{name}"));

@@ -20,7 +20,7 @@
 
 mod common;
 
-use common::{gstdout_so, gtail_so, TempDir};
+use common::{fb, gstdout_so, gtail_so, TempDir};
 use flb_host::{host_bin, workspace_root};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -168,14 +168,6 @@ fn with_native_tail(text: &str, yaml: bool) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // Fluent Bit
-
-fn fb() -> Option<String> {
-    let fb = std::env::var("FLUENT_BIT_BIN").ok();
-    if fb.is_none() {
-        println!("skipped: FLUENT_BIT_BIN not set");
-    }
-    fb
-}
 
 /// Whether this Fluent Bit build has the `kubernetes` filter (`-h` lists the plugins built in).
 fn has_kubernetes_filter(fb: &str) -> bool {

@@ -22,6 +22,16 @@ pub fn gtail_so() -> String {
     s(&rust_plugin("in-gtail", "in_gtail"))
 }
 
+/// The real Fluent Bit the optional tests run (`FLUENT_BIT_BIN`); None, after saying the test is
+/// skipped, when it is not set.
+pub fn fb() -> Option<String> {
+    let fb = std::env::var("FLUENT_BIT_BIN").ok();
+    if fb.is_none() {
+        println!("skipped: FLUENT_BIT_BIN not set");
+    }
+    fb
+}
+
 pub fn gstdout_so() -> String {
     s(&rust_plugin("out-gstdout", "out_gstdout"))
 }
