@@ -983,7 +983,8 @@ fn bench_rows_run_in_a_real_fluent_bit() {
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| workload")).collect();
-    assert_eq!(rows.len(), 8, "{stdout}");
+    assert_eq!(rows.len(), 9, "{stdout}");
     assert!(rows.iter().all(|r| !r.contains("failed")), "{stdout}\n{stderr}");
     assert!(stdout.contains("tail → gstdout vs stdout `json_lines`"), "{stdout}");
+    assert!(stdout.contains("tail → null with `multiline.parser cri`"), "{stdout}");
 }
