@@ -229,3 +229,44 @@ fn gtail_into_gstdout_every_line_once_and_resumes_from_its_db_under_asan() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// gtail's container-log paths under ASan: every sample of `plugins/gtail/tests/containers/` (CRI
+/// and Docker lines, joins, invalid lines, JSON edges, partial lines at the end) through
+/// `multiline.parser docker, cri` with a short `multiline.flush_ms`, and the Docker samples through
+/// `format json`: no sanitizer report, no leak, every record the input made printed.
+#[test]
+fn gtail_container_logs_and_format_json_under_asan() {
+    require_lsan();
+    let (i, o) = (so("in-gtail"), so("out-gstdout"));
+    let samples = workspace_root().join("plugins/gtail/tests/containers");
+    for (pattern, keys) in [
+        ("*.log", "-p multiline.parser=docker,cri -p multiline.flush_ms=200"),
+        ("docker*.log", "-p format=json -p path_key=file"),
+    ] {
+        let spec = format!(
+            "-i gtail -p path={}/{pattern} -p read_from_head=on {keys} -t c -o gstdout -m * -p format=msgpack \
+             --interval 0.05 --flush 0.1 --duration 3",
+            s(&samples)
+        );
+        let what = format!("gtail {keys} over {pattern}");
+        let run = asan_pipeline(&host_args(&[&i, &o], &spec), "gtail.0", "gstdout.0", &what);
+        let input = field(&summary_fields(&run.stderr, "gtail.0"), "records");
+        if keys.contains("format=json") {
+            // One record per line (an unfinished last line waits for its newline).
+            let lines: usize = std::fs::read_dir(&samples)
+                .expect("samples")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("docker") && n.ends_with(".log"))
+                })
+                .map(|p| std::fs::read(p).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()))
+                .sum();
+            assert_eq!(input as usize, lines, "{what}: {}", run.all());
+        } else {
+            assert!(input >= 100, "{what}: only {input} records\n{}", run.all());
+        }
+        assert_eq!(field(&summary_fields(&run.stderr, "gstdout.0"), "records_ok"), input, "{what}: {}", run.all());
+    }
+}
