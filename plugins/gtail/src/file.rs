@@ -297,21 +297,16 @@ impl TailFile {
         log: &Logger,
     ) -> Result<(Read, u64), EncodeError> {
         let res = self.read_lines(rb, batch, cfg, budget, log);
-        if res.is_err() {
+        if res.is_err() && self.ml.as_ref().is_some_and(|m| m.pending_start().is_some()) {
             // Out of memory part way: joins may hold parts of lines past read_pos. They are
             // dropped and read again from the oldest one's first line (lines may repeat, none is
             // lost).
-            if let Some(ml) = self.ml.as_mut().filter(|m| m.pending_start().is_some()) {
-                let (pos, marker) = match ml.pending_start() {
-                    Some(s) if s.0 < self.line_end.0 => s,
-                    _ => self.line_end,
-                };
+            (self.read_pos, self.pos_marker) = self.mark();
+            if let Some(ml) = self.ml.as_mut() {
                 ml.clear();
-                self.read_pos = pos;
-                self.pos_marker = marker;
-                self.skipping = false;
-                self.partial = 0;
             }
+            self.skipping = false;
+            self.partial = 0;
         }
         res
     }

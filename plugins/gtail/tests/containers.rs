@@ -14,7 +14,7 @@ mod common;
 
 use common::{fb, Host, Out, TempDir, PATIENCE};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Where capture.sh put the samples when it made the goldens (their `path_key` values).
@@ -280,16 +280,8 @@ fn side_by_side(fb: &str, test: &str, pairs: &[Pair]) {
     }
     args.extend(["-o", "stdout", "-m", "*", "-f", "1"].map(String::from));
     let out = d.path().join("stdout");
-    let file = std::fs::File::create(&out).expect("stdout file");
     let start = now_secs();
-    let mut child = Command::new(fb)
-        .args(&args)
-        .env("FLUENT_BIT_VERSION", "5.1.1")
-        .stdin(Stdio::null())
-        .stdout(file)
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start fluent-bit");
+    let mut child = common::spawn_fluent_bit(fb, &args, &out);
     let wants: Vec<Vec<Rec>> = pairs.iter().map(|p| golden(p.name, d.path())).collect();
     let ours_wants: Vec<Vec<Rec>> =
         pairs.iter().zip(&wants).map(|(p, w)| p.ours.map_or(w.clone(), |o| golden(o, d.path()))).collect();

@@ -7,11 +7,11 @@
 
 mod common;
 
-use common::{assert_each_once, fb, gtail_so, TempDir};
+use common::{assert_each_once, fb, gtail_so, spawn_fluent_bit, TempDir};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 fn logs_dir(name: &str) -> TempDir {
@@ -28,17 +28,8 @@ struct Fb {
 
 impl Fb {
     fn start(fb: &str, args: &[&str], out: PathBuf) -> Fb {
-        let file = std::fs::File::create(&out).expect("stdout file");
-        // As Fluent Bit's official 5.1.1 image does: gtail hands Fluent Bit its config_map, so
-        // every run here (the reloads included) has the host check and copy gtail's keys.
-        let child = Command::new(fb)
-            .args(args)
-            .env("FLUENT_BIT_VERSION", "5.1.1")
-            .stdin(Stdio::null())
-            .stdout(file)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start fluent-bit");
+        // Every run here (the reloads included) has the host check and copy gtail's keys.
+        let child = spawn_fluent_bit(fb, args, &out);
         Fb { child, out }
     }
 

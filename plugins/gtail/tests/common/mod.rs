@@ -32,6 +32,20 @@ pub fn fb() -> Option<String> {
     fb
 }
 
+/// Starts `fb` with `args`, its stdout into the file `out`, stderr piped, as Fluent Bit's official
+/// 5.1.1 image runs it (`FLUENT_BIT_VERSION` set: gtail hands Fluent Bit its config_map).
+pub fn spawn_fluent_bit<S: AsRef<std::ffi::OsStr>>(fb: &str, args: &[S], out: &Path) -> Child {
+    let file = File::create(out).unwrap_or_else(|e| panic!("{}: {e}", out.display()));
+    Command::new(fb)
+        .args(args)
+        .env("FLUENT_BIT_VERSION", "5.1.1")
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {fb}: {e}"))
+}
+
 pub fn gstdout_so() -> String {
     s(&rust_plugin("out-gstdout", "out_gstdout"))
 }
