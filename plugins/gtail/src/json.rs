@@ -102,10 +102,10 @@ impl Reader<'_, '_> {
                 self.eat(b':')?;
                 self.ws();
                 let at = self.out.len();
-                let is_str = self.peek() == Some(b'"');
-                self.value(1)?;
+                let text =
+                    if self.peek() == Some(b'"') { Some(self.string()?) } else { self.value(1).map(|_| None)? };
                 o.pairs = o.pairs.checked_add(1).ok_or(Fail)?;
-                if is_str {
+                if let Some(text) = text {
                     let slot = match &self.out[key] {
                         b"log" => &mut o.log,
                         b"stream" => &mut o.stream,
@@ -113,12 +113,8 @@ impl Reader<'_, '_> {
                         _ => &mut None,
                     };
                     if slot.is_none() {
-                        let h = str_header_len(self.out.len() - at);
-                        let (v, t) = (at - self.start, at + h - self.start);
-                        *slot = Some(StrField {
-                            value: v..self.out.len() - self.start,
-                            text: t..self.out.len() - self.start,
-                        });
+                        let rel = |r: Range<usize>| r.start - self.start..r.end - self.start;
+                        *slot = Some(StrField { value: rel(at..text.end), text: rel(text) });
                     }
                 }
                 self.ws();
@@ -325,9 +321,11 @@ impl Reader<'_, '_> {
             self.out.push(byte);
         }
         // The header now that the length is known, moved up against the text.
-        let len = self.out.len() - text_start;
+        let len = u32::try_from(self.out.len() - text_start).map_err(|_| Fail)?;
         let mut hb = [0u8; 5];
-        let hl = str_header(&mut hb, len).ok_or(Fail)?;
+        let mut w = &mut hb[..];
+        rmp::encode::write_str_len(&mut w, len).map_err(|_| Fail)?;
+        let hl = 5 - w.len();
         self.out[head..head + hl].copy_from_slice(&hb[..hl]);
         self.out.copy_within(text_start.., head + hl);
         self.out.truncate(self.out.len() - (5 - hl));
@@ -368,38 +366,6 @@ fn push_lossy(out: &mut Vec<u8>, bytes: &[u8]) {
         if !chunk.invalid().is_empty() {
             out.extend_from_slice("\u{fffd}".as_bytes());
         }
-    }
-}
-
-/// The shortest msgpack string header for `len` bytes, into `buf`; its length.
-fn str_header(buf: &mut [u8; 5], len: usize) -> Option<usize> {
-    Some(if len < 32 {
-        buf[0] = 0xa0 | len as u8;
-        1
-    } else if len < 256 {
-        buf[..2].copy_from_slice(&[0xd9, len as u8]);
-        2
-    } else if let Ok(n) = u16::try_from(len) {
-        buf[0] = 0xda;
-        buf[1..3].copy_from_slice(&n.to_be_bytes());
-        3
-    } else {
-        buf[0] = 0xdb;
-        buf[1..].copy_from_slice(&u32::try_from(len).ok()?.to_be_bytes());
-        5
-    })
-}
-
-/// The length of the msgpack header of a string of `total` encoded bytes (header included).
-fn str_header_len(total: usize) -> usize {
-    if total <= 32 {
-        1
-    } else if total <= 255 + 2 {
-        2
-    } else if total <= 65_535 + 3 {
-        3
-    } else {
-        5
     }
 }
 
