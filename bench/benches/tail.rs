@@ -222,9 +222,8 @@ fn multiline_read(ml: &mut Multiline, cfg: &TailConfig, shape: &RecordShape<'_>,
     }
 }
 
-/// One read of `data` with `format json`, as the reader's `LineOut` runs it: each line's object
-/// written behind the record's header; a line that is not one kept whole. Returns how many were
-/// not.
+/// One read of `data` with `format json`, as the reader runs it (`RecordShape::emit_json` per line,
+/// behind one head per read). Returns how many lines were not objects.
 fn json_read(shape: &RecordShape<'_>, w: &mut EventWriter, scratch: &mut Vec<u8>, data: &[u8]) -> usize {
     let mut not_json = 0;
     let mut head = MapHead::new();
@@ -233,20 +232,8 @@ fn json_read(shape: &RecordShape<'_>, w: &mut EventWriter, scratch: &mut Vec<u8>
     let mut done = 0;
     while let Some((i, nl)) = Encoding::Raw.find_newline(&data[done..]) {
         let line = trim_cr(&data[done..done + i]);
-        scratch.clear();
-        match in_gtail::json::object(line, scratch) {
-            Ok(o) => {
-                w.append_with(time, b"", |b| {
-                    rmp::encode::write_map_len(b, o.pairs + shape.extra_pairs())?;
-                    b.extend_from_slice(scratch)?;
-                    shape.write_extras(b, done as u64)
-                })
-                .expect("encode");
-            }
-            Err(_) => {
-                not_json += 1;
-                shape.emit_with(w, &head, line, done as u64).expect("encode")
-            }
+        if !shape.emit_json(w, &head, time, scratch, line, done as u64).expect("encode") {
+            not_json += 1;
         }
         done += i + nl;
     }

@@ -8,7 +8,6 @@
 
 use crate::config::TailConfig;
 use crate::encoding::Encoding;
-use crate::json;
 use crate::lines::{trim_cr, RecordShape};
 use crate::marker::{Marker, MARKER_BYTES};
 use crate::multiline::{Multiline, Sink};
@@ -155,31 +154,20 @@ impl LineOut<'_, '_> {
         match &mut self.form {
             Form::Plain => self.shape.emit_with(w, self.head, line, offset),
             Form::Json(scratch, count) => {
-                scratch.clear();
-                match json::object(line, scratch) {
-                    Ok(o) => {
-                        let shape = self.shape;
-                        w.append_with(self.time, b"", |b| {
-                            rmp::encode::write_map_len(b, o.pairs + shape.extra_pairs())?;
-                            b.extend_from_slice(scratch)?;
-                            shape.write_extras(b, offset)
-                        })?;
-                        Ok(())
-                    }
-                    Err(_) => {
-                        if **count == 0 {
-                            flb_warn!(
-                                self.log,
-                                "{}: the line at offset {offset} is not a JSON object: kept whole under '{}' (format \
-                                 json); later ones in this file are counted, not logged",
-                                self.path,
-                                self.cfg.key
-                            );
-                        }
-                        **count += 1;
-                        self.shape.emit_with(w, self.head, line, offset)
-                    }
+                if self.shape.emit_json(w, self.head, self.time, scratch, line, offset)? {
+                    return Ok(());
                 }
+                if **count == 0 {
+                    flb_warn!(
+                        self.log,
+                        "{}: the line at offset {offset} is not a JSON object: kept whole under '{}' (format json); \
+                         later ones in this file are counted, not logged",
+                        self.path,
+                        self.cfg.key
+                    );
+                }
+                **count += 1;
+                Ok(())
             }
             Form::Multiline(ml) => {
                 let mut sink = Sink { w, shape: self.shape, now: self.time };

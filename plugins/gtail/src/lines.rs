@@ -69,6 +69,32 @@ impl<'a> RecordShape<'a> {
         Ok(())
     }
 
+    /// `format json`: the line's JSON object as the record, at `time` (its pairs written into
+    /// `scratch` first), or, when the line is not one, the line whole under `key` behind `head` (set
+    /// for the same time). True when it was an object.
+    #[allow(clippy::too_many_arguments)]
+    pub fn emit_json(
+        &self,
+        w: &mut EventWriter,
+        head: &MapHead,
+        time: EventTime,
+        scratch: &mut Vec<u8>,
+        line: &[u8],
+        offset: u64,
+    ) -> Result<bool, EncodeError> {
+        scratch.clear();
+        let Ok(o) = crate::json::object(line, scratch) else {
+            self.emit_with(w, head, line, offset)?;
+            return Ok(false);
+        };
+        w.append_with(time, b"", |b| {
+            rmp::encode::write_map_len(b, o.pairs + self.extra_pairs())?;
+            b.extend_from_slice(scratch)?;
+            self.write_extras(b, offset)
+        })?;
+        Ok(true)
+    }
+
     /// Readies `head` for [`emit_with`](Self::emit_with): what every record of one read starts with
     /// (its time and field count), encoded once per read rather than once per line.
     pub fn set_head(&self, w: &EventWriter, head: &mut MapHead, time: EventTime) -> Result<(), EncodeError> {
