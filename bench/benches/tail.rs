@@ -208,7 +208,7 @@ fn json_lines(size: usize) -> Vec<u8> {
 
 /// One read of `data` through the file's multiline state, as the reader runs it: each line split
 /// off, then `Multiline::line` with the marker the reader would give it.
-fn multiline_read(ml: &mut Multiline, cfg: &TailConfig, shape: &RecordShape<'_>, w: &mut EventWriter, data: &[u8]) {
+fn multiline_read(ml: &mut Multiline, shape: &RecordShape<'_>, w: &mut EventWriter, data: &[u8]) {
     let time = EventTime::now();
     let now = Instant::now();
     let mut done = 0;
@@ -216,8 +216,7 @@ fn multiline_read(ml: &mut Multiline, cfg: &TailConfig, shape: &RecordShape<'_>,
         let at = done;
         let marker = || Marker::of(&data[at.saturating_sub(MARKER_BYTES)..at]);
         let mut sink = Sink { w: &mut *w, shape, now: time };
-        ml.line(&cfg.multiline, cfg.line_max, &mut sink, trim_cr(&data[done..done + i]), done as u64, &marker, now)
-            .expect("encode");
+        ml.line(&mut sink, trim_cr(&data[done..done + i]), done as u64, &marker, now).expect("encode");
         done += i + nl;
     }
 }
@@ -253,12 +252,12 @@ fn containers(c: &mut Criterion) {
         for (size, name) in SIZES {
             let data = lines_of(size);
             assert_eq!(data.len(), size * LINES, "{group}: lines of {size} bytes");
-            let mut ml = Multiline::new();
+            let mut ml = Multiline::new(&cfg);
             let mut w = EventWriter::new(RecordForm::Modern);
             g.bench_with_input(BenchmarkId::from_parameter(name), &data, |b, data| {
                 b.iter(|| {
                     w.clear();
-                    multiline_read(&mut ml, &cfg, &shape, &mut w, data);
+                    multiline_read(&mut ml, &shape, &mut w, data);
                     assert_eq!(w.records(), CONTAINER_RECORDS);
                     assert_eq!(ml.pending_start(), None, "every split message ended");
                 })

@@ -171,7 +171,7 @@ impl LineOut<'_, '_> {
             }
             Form::Multiline(ml) => {
                 let mut sink = Sink { w, shape: self.shape, now: self.time };
-                ml.line(&self.cfg.multiline, self.cfg.line_max, &mut sink, line, offset, marker, self.now)
+                ml.line(&mut sink, line, offset, marker, self.now)
             }
         }
     }
@@ -482,7 +482,7 @@ impl TailFile {
         let mut sw = batch.source(self.id, &self.tag)?;
         let mut sink = Sink { w: sw.events(), shape: &shape, now: EventTime::now() };
         let flush = cfg.multiline_flush;
-        let n = ml.flush(&cfg.multiline, &mut sink, self.read_pos, |last| all || now.duration_since(last) >= flush)?;
+        let n = ml.flush(&mut sink, self.read_pos, |last| all || now.duration_since(last) >= flush)?;
         if n == 0 {
             return Ok(false);
         }

@@ -5,6 +5,7 @@ use crate::config::TailConfig;
 use crate::db::{Db, DbError};
 use crate::file::{Leaving, Read, ReadBuf, TailFile};
 use crate::marker::Marker;
+use crate::multiline::Multiline;
 use crate::paths::{self, Found, Skip};
 use crate::tag::TagRule;
 use crate::watch::{Changes, Watch};
@@ -310,7 +311,7 @@ impl Tail {
         tf.encoding = encoding;
         tf.bom = bom;
         if !self.cfg.multiline.is_empty() {
-            tf.ml = Some(Box::default());
+            tf.ml = Some(Box::new(Multiline::new(&self.cfg)));
         }
         let (pos, marker, from) = self.start_position(&tf, size);
         tf.seek(pos, marker);

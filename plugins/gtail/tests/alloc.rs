@@ -52,7 +52,7 @@ fn read(ml: &mut Multiline, cfg: &TailConfig, w: &mut EventWriter, lines: &[&str
     let mut offset = 0u64;
     for line in lines {
         let mut sink = Sink { w: &mut *w, shape: &shape, now: time };
-        ml.line(&cfg.multiline, cfg.line_max, &mut sink, line.as_bytes(), offset, &marker, now).expect("encode");
+        ml.line(&mut sink, line.as_bytes(), offset, &marker, now).expect("encode");
         offset += line.len() as u64 + 1;
     }
     w.records()
@@ -75,7 +75,7 @@ fn cri_lines_allocate_nothing_once_warm() {
         let pairs: Vec<(&str, &str)> =
             [("path", PATH), ("multiline.parser", "cri")].into_iter().chain(extra.iter().copied()).collect();
         let cfg = config(&pairs);
-        let mut ml = Multiline::new();
+        let mut ml = Multiline::new(&cfg);
         let mut w = EventWriter::new(RecordForm::Modern);
         assert_eq!(read(&mut ml, &cfg, &mut w, CRI), CRI_RECORDS, "warm-up");
         let whole = &CRI[..2];
@@ -90,7 +90,7 @@ fn cri_lines_allocate_nothing_once_warm() {
 #[test]
 fn docker_lines_allocate_nothing_once_warm() {
     let cfg = config(&[("path", PATH), ("multiline.parser", "docker, cri")]);
-    let mut ml = Multiline::new();
+    let mut ml = Multiline::new(&cfg);
     let mut w = EventWriter::new(RecordForm::Modern);
     let mixed: Vec<&str> = DOCKER.iter().chain(CRI).copied().collect();
     assert_eq!(read(&mut ml, &cfg, &mut w, &mixed), DOCKER_RECORDS + CRI_RECORDS, "warm-up");

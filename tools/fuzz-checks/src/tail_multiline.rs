@@ -38,7 +38,7 @@ pub fn tail_multiline(data: &[u8]) {
     let cfg = TailConfig::from(&Config::from_pairs(&pairs).with_keys(KEYS)).expect("config");
     let shape = RecordShape::new(&cfg, "/fuzz/a.log");
     let mut w = EventWriter::new(RecordForm::Modern);
-    let mut ml = Multiline::new();
+    let mut ml = Multiline::new(&cfg);
     let mut now = Instant::now();
     let flush = cfg.multiline_flush;
 
@@ -52,7 +52,7 @@ pub fn tail_multiline(data: &[u8]) {
         if line == TICK {
             now += flush + Duration::from_millis(1);
             let mut sink = Sink { w: &mut w, shape: &shape, now: EventTime::new(1, 0) };
-            ml.flush(&cfg.multiline, &mut sink, offset, |last| now.duration_since(last) >= flush).expect("flush");
+            ml.flush(&mut sink, offset, |last| now.duration_since(last) >= flush).expect("flush");
             continue;
         }
         let took = lru.into_iter().chain(cfg.multiline.iter().copied().filter(|p| Some(*p) != lru)).find_map(|p| {
@@ -72,8 +72,7 @@ pub fn tail_multiline(data: &[u8]) {
         }
         let at = offset;
         let mut sink = Sink { w: &mut w, shape: &shape, now: EventTime::new(1, 0) };
-        ml.line(&cfg.multiline, limit, &mut sink, line, at, &|| Marker { hash: at as i64, size: 1 }, now)
-            .expect("line");
+        ml.line(&mut sink, line, at, &|| Marker { hash: at as i64, size: 1 }, now).expect("line");
         offset += line.len() as u64 + 1;
         if let Some((start, marker)) = ml.pending_start() {
             assert!(start <= at, "a pending join starts at {start}, after the line just read at {at}");
@@ -81,7 +80,7 @@ pub fn tail_multiline(data: &[u8]) {
         }
     }
     let mut sink = Sink { w: &mut w, shape: &shape, now: EventTime::new(1, 0) };
-    ml.flush(&cfg.multiline, &mut sink, offset, |_| true).expect("flush all");
+    ml.flush(&mut sink, offset, |_| true).expect("flush all");
     assert_eq!(ml.pending_start(), None, "a join still pending after flushing all");
 
     let mut got_bytes = 0usize;

@@ -19,6 +19,7 @@
 pub mod cri;
 pub mod time;
 
+use crate::config::TailConfig;
 use crate::json;
 use crate::lines::RecordShape;
 use crate::marker::Marker;
@@ -116,6 +117,10 @@ struct Part<'a> {
 
 /// The multiline state of one file.
 pub struct Multiline {
+    /// `multiline.parser`, in the order tried.
+    parsers: Vec<Parser>,
+    /// `buffer_max_size`: the most a join holds.
+    limit: usize,
     /// The parser that took the file's last line.
     lru: Option<Parser>,
     /// Joins, in the order their (parser, stream) first appeared (native's flush order); inactive
@@ -125,15 +130,16 @@ pub struct Multiline {
     scratch: Vec<u8>,
 }
 
-impl Default for Multiline {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Multiline {
-    pub fn new() -> Self {
-        Multiline { lru: None, groups: Vec::new(), scratch: Vec::new() }
+    /// The state of a file read with `cfg`'s parsers and `buffer_max_size`.
+    pub fn new(cfg: &TailConfig) -> Self {
+        Multiline {
+            parsers: cfg.multiline.clone(),
+            limit: cfg.line_max,
+            lru: None,
+            groups: Vec::new(),
+            scratch: Vec::new(),
+        }
     }
 
     /// Where the oldest join still pending starts: the file's saved offset must not pass it.
@@ -154,26 +160,28 @@ impl Multiline {
 
     /// Takes one line (newline and CR gone) that starts at `offset`; `marker()` is the marker at
     /// `offset`, asked for only when a join starts on this line.
-    #[allow(clippy::too_many_arguments)]
     pub fn line(
         &mut self,
-        parsers: &[Parser],
-        limit: usize,
         sink: &mut Sink<'_>,
         line: &[u8],
         offset: u64,
         marker: &dyn Fn() -> Marker,
         now: Instant,
     ) -> Result<(), EncodeError> {
-        let lru = self.lru;
-        for p in lru.into_iter().chain(parsers.iter().copied().filter(|p| Some(*p) != lru)) {
-            if self.try_parser(p, limit, sink, line, offset, marker, now)? {
+        // The parser that took the last line first, then the others in the order named (two at
+        // most: the config has each once).
+        let mut order = [self.lru, None, None];
+        for (slot, &p) in order[1..].iter_mut().zip(&self.parsers) {
+            *slot = Some(p).filter(|&p| Some(p) != self.lru);
+        }
+        for p in order.into_iter().flatten() {
+            if self.try_parser(p, sink, line, offset, marker, now)? {
                 self.lru = Some(p);
                 return Ok(());
             }
         }
         // No parser takes it: it ends every join of the file, and is a record of its own.
-        self.flush(parsers, sink, offset, |_| true)?;
+        self.flush(sink, offset, |_| true)?;
         if !line.is_empty() {
             let shape = sink.shape;
             sink.w.append_map(sink.now, b"", 1 + shape.extra_pairs(), |m| {
@@ -185,11 +193,9 @@ impl Multiline {
     }
 
     /// True when `p` took the line.
-    #[allow(clippy::too_many_arguments)]
     fn try_parser(
         &mut self,
         p: Parser,
-        limit: usize,
         sink: &mut Sink<'_>,
         line: &[u8],
         offset: u64,
@@ -224,19 +230,17 @@ impl Multiline {
             None => docker_part(line, &mut scratch),
         };
         let res = match part {
-            Some(part) => self.take(p, part, limit, sink, offset, marker, now).map(|_| true),
+            Some(part) => self.take(p, part, sink, offset, marker, now).map(|_| true),
             None => Ok(false),
         };
         self.scratch = scratch;
         res
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn take(
         &mut self,
         p: Parser,
         part: Part<'_>,
-        limit: usize,
         sink: &mut Sink<'_>,
         offset: u64,
         marker: &dyn Fn() -> Marker,
@@ -250,7 +254,7 @@ impl Multiline {
         }
         if let Some(i) = active {
             let g = &mut self.groups[i];
-            if g.content.len() + part.text.len() > limit {
+            if g.content.len() + part.text.len() > self.limit {
                 // Emitted as it is rather than grown past buffer_max_size; this part starts anew.
                 sink.record(g.time, g.pairs, &g.entries, Some((&g.log, &g.content)), offset)?;
                 g.active = false;
@@ -302,13 +306,12 @@ impl Multiline {
     /// parser as named, then by stream as first seen. `offset` is what `offset_key` says.
     pub fn flush(
         &mut self,
-        parsers: &[Parser],
         sink: &mut Sink<'_>,
         offset: u64,
         mut due: impl FnMut(Instant) -> bool,
     ) -> Result<usize, EncodeError> {
         let mut n = 0;
-        for &p in parsers {
+        for &p in &self.parsers {
             for g in self.groups.iter_mut().filter(|g| g.parser == p && g.active && due(g.last)) {
                 sink.record(g.time, g.pairs, &g.entries, Some((&g.log, &g.content)), offset)?;
                 g.active = false;
@@ -413,7 +416,7 @@ mod tests {
             let mut all = vec![("path", "/x")];
             all.extend_from_slice(pairs);
             let cfg = TailConfig::from(&Config::from_pairs(&all).with_keys(crate::keys::KEYS)).expect("config");
-            Run { cfg, ml: Multiline::new(), w: EventWriter::new(RecordForm::Modern), offset: 0 }
+            Run { ml: Multiline::new(&cfg), cfg, w: EventWriter::new(RecordForm::Modern), offset: 0 }
         }
 
         fn lines(&mut self, lines: &[&str], now: Instant) {
@@ -422,9 +425,7 @@ mod tests {
                 let mut sink = Sink { w: &mut self.w, shape: &shape, now: NOW };
                 let at = self.offset;
                 let marker = move || Marker { hash: at as i64, size: 1 };
-                self.ml
-                    .line(&self.cfg.multiline, self.cfg.line_max, &mut sink, l.as_bytes(), at, &marker, now)
-                    .expect("line");
+                self.ml.line(&mut sink, l.as_bytes(), at, &marker, now).expect("line");
                 self.offset += l.len() as u64 + 1;
             }
         }
@@ -432,7 +433,7 @@ mod tests {
         fn flush(&mut self, due: impl FnMut(Instant) -> bool) -> usize {
             let shape = RecordShape::new(&self.cfg, "/x");
             let mut sink = Sink { w: &mut self.w, shape: &shape, now: NOW };
-            self.ml.flush(&self.cfg.multiline, &mut sink, self.offset, due).expect("flush")
+            self.ml.flush(&mut sink, self.offset, due).expect("flush")
         }
     }
 
