@@ -157,7 +157,7 @@ impl Tail {
                 self.write_db();
             }
             let progressed = self.read_round(&w);
-            self.flush_joins(&w);
+            let joins_due = self.flush_joins(&w);
             self.close_finished(&w);
             self.exit_on_eof(&w);
             if progressed {
@@ -167,7 +167,7 @@ impl Tail {
             if self.db_failing.is_some() {
                 next = next.min(self.next_db_retry);
             }
-            if let Some(due) = self.files.values().filter_map(|f| f.joins_due(&self.cfg)).min() {
+            if let Some(due) = joins_due {
                 next = next.min(due);
             }
             let until = next.saturating_duration_since(Instant::now());
@@ -563,19 +563,27 @@ impl Tail {
     }
 
     /// `multiline.parser`: joins whose next part did not come within `multiline.flush_ms` are
-    /// emitted as they are.
-    fn flush_joins(&mut self, w: &Worker) {
+    /// emitted as they are. Returns when the next join falls due, for the worker's wait; a due join
+    /// that could not be written (paused, batch full) is left to the wake-up that ends that, so the
+    /// worker does not spin on it.
+    fn flush_joins(&mut self, w: &Worker) -> Option<Instant> {
         let now = Instant::now();
+        let mut blocked = false;
+        let mut next: Option<Instant> = None;
         for f in self.files.values_mut() {
-            if f.joins_due(&self.cfg).is_some_and(|due| due <= now) {
+            if !blocked && f.joins_due(&self.cfg).is_some_and(|due| due <= now) {
                 let cfg = &self.cfg;
                 match w.fill(|b| f.flush_joins(b, cfg, now, false)) {
-                    None => return, // paused, stopping or full: next turn
+                    None => blocked = true, // paused, stopping or full: woken when that ends
                     Some(Err(e)) => flb_error!(self.log, "{}: cannot encode a record: {e}; retrying", f.path),
                     Some(Ok(_)) => {}
                 }
             }
+            if let Some(due) = f.joins_due(&self.cfg).filter(|&due| due > now) {
+                next = Some(next.map_or(due, |n| n.min(due)));
+            }
         }
+        next
     }
 
     /// Acknowledgements: offsets advance for taken records only, all in one db transaction.
